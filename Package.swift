@@ -1,0 +1,110 @@
+// swift-tools-version:6.0
+// healthhost: a Swift health-check host that loads C-ABI check plugins.
+import PackageDescription
+
+/// Settings every Swift target shares (Swift 6 language mode comes with tools 6.0).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "healthhost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "healthhost", targets: ["healthhost"]),
+        // Bundled check plugins. In a folder, the host loads `hh-*.so` and `libhh-*.so`.
+        .library(name: "hh-core", type: .dynamic, targets: ["CorePlugin"]),
+    ],
+    dependencies: [
+        // HTTP/1.1 server (NIOHTTP1) and the thread pool that runs blocking plugin calls.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // The command line interface.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Logging API shared with every server-side Swift library.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // SIGTERM/SIGINT handling and graceful shutdown of long-running services.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // YAML config files, with node positions for error messages.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // The C ABI (include/healthhost_plugin.h), importable from Swift.
+        .systemLibrary(name: "HealthPluginABI", path: "include"),
+        // SHA-256 of plugin files from the system's libcrypto (OpenSSL).
+        .systemLibrary(
+            name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+
+        // Check model, registry, check selection and the runner. No HTTP, no dlopen.
+        .target(
+            name: "HealthCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        // The YAML configuration: model, strict decoding, errors with line numbers.
+        .target(
+            name: "HealthConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings),
+        // Turns plugin files into checks: dlopen, ABI validation, calls into C.
+        .target(
+            name: "HealthPluginLoader",
+            dependencies: [
+                "HealthPluginABI", "HealthCore", "CLibCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        // A small HTTP/1.1 server on SwiftNIO. Knows nothing of checks or plugins.
+        .target(
+            name: "HealthHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings),
+        // The HTTP dialects (native /health API) and auth, over the core.
+        .target(
+            name: "HealthDialects",
+            dependencies: ["HealthCore", "HealthHTTP", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        // Wiring: config + loader + registry + dialects + server. Used by the CLI and tests.
+        .target(
+            name: "HealthHostApp",
+            dependencies: [
+                "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings),
+        // The `healthhost` command.
+        .executableTarget(
+            name: "healthhost",
+            dependencies: [
+                "HealthHostApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+
+        // Bundled check plugins (explicit paths: SwiftPM reserves Plugins/ for package plugins).
+        .target(
+            name: "CorePlugin", path: "Plugins/core",
+            // Only the entry symbol is non-static, so it is the only export.
+            cSettings: [.headerSearchPath("../../include")]),
+
+        .testTarget(
+            name: "HealthHostTests",
+            dependencies: [
+                "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
+                "HealthHostApp",
+            ],
+            swiftSettings: strictSettings),
+    ]
+)
