@@ -5,7 +5,6 @@ import PackageDescription
 /// Settings every Swift target shares (Swift 6 language mode comes with tools 6.0).
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -48,7 +47,7 @@ let package = Package(
         // The YAML configuration: model, strict decoding, errors with line numbers.
         .target(
             name: "HealthConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["HealthCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings),
         // Turns plugin files into checks: dlopen, ABI validation, calls into C.
         .target(

@@ -1,0 +1,119 @@
+import HealthCore
+
+/// The rules a decoded config must follow beyond its types.
+struct ConfigurationValidator {
+    let loaded: LoadedConfiguration
+    private var config: HostConfiguration { loaded.configuration }
+
+    init(loaded: LoadedConfiguration) { self.loaded = loaded }
+
+    func validate() throws(ConfigError) {
+        try validateListen()
+        try validateAuth()
+        try validatePlugins()
+        try validateChecks()
+        try validateEngine()
+        try validateHTTP()
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        if !levels.contains(config.logging.level) {
+            throw loaded.error(
+                at: ["logging", "level"],
+                "expected one of \(levels.joined(separator: ", ")), found '\(config.logging.level)'")
+        }
+    }
+
+    private func validateListen() throws(ConfigError) {
+        if config.listen.host.isEmpty { throw loaded.error(at: ["listen", "host"], "must not be empty") }
+        if !(0...65535).contains(config.listen.port) {
+            throw loaded.error(at: ["listen", "port"], "expected a port from 0 to 65535, found \(config.listen.port)")
+        }
+    }
+
+    private func validateAuth() throws(ConfigError) {
+        let auth = config.auth
+        if auth.secret != nil && auth.secretFile != nil {
+            throw loaded.error(at: ["auth"], "set either 'secret' or 'secret_file', not both")
+        }
+        if auth.disabled && (auth.secret != nil || auth.secretFile != nil) {
+            throw loaded.error(
+                at: ["auth", "disabled"], "'disabled: true' contradicts the configured secret; remove one of them")
+        }
+        if let secret = auth.secret, secret.isEmpty {
+            throw loaded.error(at: ["auth", "secret"], "must not be empty")
+        }
+        if let file = auth.secretFile, file.isEmpty {
+            throw loaded.error(at: ["auth", "secret_file"], "must not be empty")
+        }
+    }
+
+    private func validatePlugins() throws(ConfigError) {
+        for (index, path) in config.plugins.paths.enumerated() where path.isEmpty {
+            throw loaded.error(at: ["plugins", "paths", .index(index)], "must not be empty")
+        }
+        for name in config.plugins.config.keys.sorted() {
+            if let problem = HealthName.problem(with: name) {
+                throw loaded.error(at: ["plugins", "config", .key(name)], "plugin name '\(name)' \(problem)")
+            }
+        }
+    }
+
+    private func validateChecks() throws(ConfigError) {
+        guard let checks = config.checks else { return }
+        var firstIndex: [String: Int] = [:]
+        for (index, entry) in checks.enumerated() {
+            let at: [ConfigPathElement] = ["checks", .index(index)]
+            try requireName(entry.name, at: at + ["name"], what: "check name")
+            try requireName(entry.plugin, at: at + ["plugin"], what: "plugin name")
+            try requireName(entry.check, at: at + ["check"], what: "check name")
+            for (groupIndex, group) in entry.groups.enumerated() {
+                try requireName(group, at: at + ["groups", .index(groupIndex)], what: "group name")
+            }
+            for key in entry.args.keys.sorted() {
+                try requireName(key, at: at + ["args", .key(key)], what: "argument name")
+            }
+            if let timeout = entry.timeout, !(timeout > 0 && timeout.isFinite) {
+                throw loaded.error(at: at + ["timeout"], "expected a number of seconds above 0, found \(timeout)")
+            }
+            if let first = firstIndex[entry.name] {
+                let firstLine = loaded.error(at: ["checks", .index(first)], "").line.map { " (line \($0))" } ?? ""
+                throw loaded.error(
+                    at: at + ["name"],
+                    "check name '\(entry.name)' is already used by checks[\(first)]\(firstLine); names must be unique")
+            }
+            firstIndex[entry.name] = index
+        }
+    }
+
+    private func validateEngine() throws(ConfigError) {
+        if !(config.engine.timeout > 0 && config.engine.timeout.isFinite) {
+            throw loaded.error(at: ["engine", "timeout"], "expected seconds above 0, found \(config.engine.timeout)")
+        }
+        if !(1...1024).contains(config.engine.threads) {
+            throw loaded.error(at: ["engine", "threads"], "expected 1 to 1024, found \(config.engine.threads)")
+        }
+    }
+
+    private func validateHTTP() throws(ConfigError) {
+        let http = config.http
+        if !(http.idleTimeout > 0 && http.idleTimeout.isFinite) {
+            throw loaded.error(at: ["http", "idle_timeout"], "expected seconds above 0, found \(http.idleTimeout)")
+        }
+        if http.maxRequestLine < 256 {
+            throw loaded.error(at: ["http", "max_request_line"], "expected at least 256 bytes, found \(http.maxRequestLine)")
+        }
+        if http.maxHeaderBytes < 1024 {
+            throw loaded.error(at: ["http", "max_header_bytes"], "expected at least 1024 bytes, found \(http.maxHeaderBytes)")
+        }
+        let prefix = http.native.prefix
+        if !prefix.hasPrefix("/") || prefix.contains("?") || prefix.contains("#") || prefix.contains("//") {
+            throw loaded.error(
+                at: ["http", "native", "prefix"], "expected a path starting with '/', like /health; found '\(prefix)'")
+        }
+    }
+
+    private func requireName(_ name: String, at path: [ConfigPathElement], what: String) throws(ConfigError) {
+        if let problem = HealthName.problem(with: name) {
+            throw loaded.error(at: path, "\(what) '\(name)' \(problem)")
+        }
+    }
+}

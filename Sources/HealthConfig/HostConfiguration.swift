@@ -1,0 +1,204 @@
+/// The whole host configuration, as read from the YAML file. Every key is optional;
+/// README.md documents each one.
+///
+/// ```yaml
+/// listen: { host: 127.0.0.1, port: 8080 }
+/// auth:   { secret_file: /var/run/secrets/health/secret }
+/// plugins:
+///   paths: [/usr/lib/healthhost/plugins]
+/// checks:
+///   - { name: foo, plugin: core, check: "true" }
+/// ```
+public struct HostConfiguration: Sendable, Decodable {
+    /// Where the HTTP server listens.
+    public var listen = ListenConfiguration()
+    /// The shared secret that protects check results.
+    public var auth = AuthConfiguration()
+    /// Where plugins come from and their own settings.
+    public var plugins = PluginsConfiguration()
+    /// The checks to serve; `nil` registers every check of every plugin as `plugin.check`.
+    public var checks: [CheckConfiguration]?
+    /// How checks run.
+    public var engine = EngineConfiguration()
+    /// HTTP server behaviour and the dialects it speaks.
+    public var http = HTTPConfiguration()
+    /// Log output.
+    public var logging = LoggingConfiguration()
+
+    /// The defaults: what an empty file means.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case listen, auth, plugins, checks, engine, http, logging
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try container.optional(.listen) ?? listen
+        auth = try container.optional(.auth) ?? auth
+        plugins = try container.optional(.plugins) ?? plugins
+        checks = try container.optional(.checks)
+        engine = try container.optional(.engine) ?? engine
+        http = try container.optional(.http) ?? http
+        logging = try container.optional(.logging) ?? logging
+    }
+}
+
+/// `listen`: the address of the HTTP server.
+public struct ListenConfiguration: Sendable, Decodable {
+    /// `listen.host`: address to bind; `0.0.0.0` for all IPv4 interfaces (in a pod).
+    public var host = "127.0.0.1"
+    /// `listen.port`: TCP port; 0 picks a free one.
+    public var port = 8080
+
+    /// The defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case host, port }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        host = try container.optional(.host) ?? host
+        port = try container.optional(.port) ?? port
+    }
+}
+
+/// `auth`: the shared secret. Exactly one source, or `disabled: true`; the
+/// `HEALTH_URL_SECRET` environment variable overrides the file's choice.
+public struct AuthConfiguration: Sendable, Decodable {
+    /// `auth.secret`: the secret itself (prefer `secret_file`).
+    public var secret: String?
+    /// `auth.secret_file`: a file holding the secret (e.g. a Kubernetes Secret mount).
+    public var secretFile: String?
+    /// `auth.disabled`: serve check results to anyone.
+    public var disabled = false
+
+    /// The defaults: nothing configured (the host then refuses to start).
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case secret
+        case secretFile = "secret_file"
+        case disabled
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        secret = try container.optional(.secret)
+        secretFile = try container.optional(.secretFile)
+        disabled = try container.optional(.disabled) ?? disabled
+    }
+}
+
+/// `plugins`: where plugin files are and what each plugin is told at `init`.
+public struct PluginsConfiguration: Sendable, Decodable {
+    /// What to do with a plugin that fails to load.
+    public enum ErrorPolicy: String, Sendable, Decodable, CaseIterable {
+        /// Stop start-up with an error (the default).
+        case fail
+        /// Log it, list it as broken and start without it.
+        case skip
+    }
+
+    /// `plugins.paths`: files, or folders whose `hh-*.so` / `libhh-*.so` files are
+    /// loaded. Relative paths are relative to the config file's folder.
+    public var paths: [String] = []
+    /// `plugins.on_error`: `fail` or `skip`.
+    public var onError = ErrorPolicy.fail
+    /// `plugins.config`: per plugin name, the value handed to that plugin's `init`.
+    public var config: [String: ConfigValue] = [:]
+
+    /// The defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case paths
+        case onError = "on_error"
+        case config
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        paths = try container.optional(.paths) ?? paths
+        onError = try container.optional(.onError) ?? onError
+        config = try container.optional(.config) ?? config
+    }
+}
+
+/// One entry of `checks`: a served name bound to a plugin's check.
+public struct CheckConfiguration: Sendable, Decodable {
+    /// `name`: the name requests use; defaults to the plugin check's name.
+    public var name: String
+    /// `plugin`: the plugin's name (from its descriptor, not its file name).
+    public var plugin: String
+    /// `check`: the check's name within the plugin.
+    public var check: String
+    /// `default`: whether it is in the default set; unset follows the plugin's flag.
+    public var isDefault: Bool?
+    /// `groups`: tags such as `liveness`, `readiness`, `startup`.
+    public var groups: [String]
+    /// `timeout`: seconds; unset follows the plugin's suggestion, then `engine.timeout`.
+    public var timeout: Double?
+    /// `args`: values for the check's declared parameters.
+    public var args: [String: ConfigValue]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, plugin, check
+        case isDefault = "default"
+        case groups, timeout, args
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        plugin = try container.decode(String.self, forKey: .plugin)
+        check = try container.decode(String.self, forKey: .check)
+        name = try container.optional(.name) ?? check
+        isDefault = try container.optional(.isDefault)
+        groups = try container.optional(.groups) ?? []
+        timeout = try container.optional(.timeout)
+        args = try container.optional(.args) ?? [:]
+    }
+}
+
+/// `engine`: how checks run.
+public struct EngineConfiguration: Sendable, Decodable {
+    /// `engine.timeout`: seconds a check may take when neither the config entry nor the
+    /// plugin says otherwise.
+    public var timeout = 5.0
+    /// `engine.threads`: worker threads for plugin calls.
+    public var threads = 16
+
+    /// The defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case timeout, threads }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        timeout = try container.optional(.timeout) ?? timeout
+        threads = try container.optional(.threads) ?? threads
+    }
+}
+
+/// `logging`: log output (to standard error).
+public struct LoggingConfiguration: Sendable, Decodable {
+    /// `logging.level`: trace, debug, info, notice, warning, error or critical.
+    public var level = "info"
+
+    /// The defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case level }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        level = try container.optional(.level) ?? level
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Yams
+
+/// A decoded, validated config together with where it came from, so that later stages
+/// (plugin loading, check registration) can report errors with the file and line.
+public struct LoadedConfiguration: Sendable {
+    /// The settings.
+    public var configuration: HostConfiguration
+    /// The config file's path, as given.
+    public let file: String
+    /// The folder relative paths in the config are resolved against.
+    public let directory: String
+    private let positions: NodePositions
+
+    init(configuration: HostConfiguration, file: String, directory: String, positions: NodePositions) {
+        self.configuration = configuration
+        self.file = file
+        self.directory = directory
+        self.positions = positions
+    }
+
+    /// An error about the value at `path`, with its line and column.
+    public func error(at path: [ConfigPathElement], _ message: String) -> ConfigError {
+        let mark = positions.mark(of: path)
+        return ConfigError(file: file, line: mark?.line, column: mark?.column, keyPath: path.dotted, message: message)
+    }
+
+    /// `path` made absolute against the config file's folder.
+    public func resolve(path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: directory).appendingPathComponent(path).standardizedFileURL.path
+    }
+}
+
+/// Line and column of every node of a parsed YAML document, by key path.
+struct NodePositions: @unchecked Sendable {
+    // Node is an immutable value tree; it is never mutated after parsing.
+    let root: Node?
+
+    func mark(of path: [ConfigPathElement]) -> Mark? {
+        guard var node = root else { return nil }
+        var mark = node.mark
+        for element in path {
+            switch element {
+            case .key(let key):
+                guard let pair = node.mapping?.first(where: { $0.key.string == key }) else { return mark }
+                mark = pair.key.mark ?? pair.value.mark
+                node = pair.value
+            case .index(let index):
+                guard let items = node.sequence, index < items.count else { return mark }
+                node = items[index]
+                mark = node.mark
+            }
+        }
+        return mark
+    }
+}

@@ -1,0 +1,27 @@
+/// A check as the host serves it: a configured name bound to an implementation,
+/// with its place in the defaults, its groups and its timeout.
+public struct RegisteredCheck: Sendable {
+    /// The name requests use (`?checks=NAME`), unique in the registry.
+    public let name: String
+    /// The code that runs.
+    public let implementation: any CheckImplementation
+    /// Whether a request that names no checks runs this one.
+    public let isDefault: Bool
+    /// Tags such as `liveness`, `readiness`, `startup`, or any other.
+    public let groups: [String]
+    /// The limit applied to one run.
+    public let timeout: Duration
+
+    /// Creates an entry. `isDefault` and `timeout` fall back to the implementation's
+    /// suggestions, then to `defaultTimeout`.
+    public init(
+        name: String, implementation: any CheckImplementation, isDefault: Bool? = nil,
+        groups: [String] = [], timeout: Duration? = nil, defaultTimeout: Duration = .seconds(5)
+    ) {
+        self.name = name
+        self.implementation = implementation
+        self.isDefault = isDefault ?? implementation.isDefaultByDefault
+        self.groups = groups
+        self.timeout = timeout ?? implementation.suggestedTimeout ?? defaultTimeout
+    }
+}
