@@ -1,0 +1,80 @@
+import HealthCore
+import HealthPluginABI
+import Logging
+import NIOConcurrencyHelpers
+
+/// A plugin that loaded and initialised: where it came from, what it declares, and the
+/// bookkeeping that keeps `shutdown` from overlapping a running check.
+public final class LoadedPlugin: Sendable {
+    /// The file it was loaded from.
+    public let path: String
+    /// SHA-256 of the file, lowercase hex.
+    public let sha256: String
+    /// What the descriptor says.
+    public let description: PluginDescription
+    let host: PluginHostTable
+    private let state = NIOLockedValueBox(RunState())
+    fileprivate let serialLocks = NIOLockedValueBox([String: NIOLock]())
+
+    private struct RunState {
+        var running = 0
+        var closed = false
+    }
+
+    init(path: String, sha256: String, description: PluginDescription, host: PluginHostTable) {
+        self.path = path
+        self.sha256 = sha256
+        self.description = description
+        self.host = host
+    }
+
+    /// The plugin's name.
+    public var name: String { description.name }
+
+    /// Checks implementations for each of the plugin's checks, by check name.
+    public func implementation(of checkName: String) -> PluginCheck? {
+        description.checks.first { $0.name == checkName }.map { PluginCheck(plugin: self, check: $0) }
+    }
+
+    /// Marks a call as started; `false` once the plugin is shut down.
+    func beginCall() -> Bool {
+        state.withLockedValue { state in
+            if state.closed { return false }
+            state.running += 1
+            return true
+        }
+    }
+
+    func endCall() {
+        state.withLockedValue { $0.running -= 1 }
+    }
+
+    /// Calls the plugin's `shutdown` unless a check is still running (a hung call past
+    /// its timeout); no check starts afterwards.
+    public func shutdown() {
+        let running = state.withLockedValue { state in
+            state.closed = true
+            return state.running
+        }
+        guard let hook = description.hooks.shutdown else { return }
+        if running > 0 {
+            host.logger.warning(
+                "skipping the plugin's shutdown: \(running) check call(s) still running past their timeout")
+            return
+        }
+        hook(host.table)
+    }
+}
+
+extension LoadedPlugin {
+    /// The lock that serialises calls of one check without HH_CHECK_THREAD_SAFE, shared
+    /// by every configured check it backs.
+    func serialLock(for checkName: String) -> NIOLock {
+        serialLocks.withLockedValue { locks in
+            if let lock = locks[checkName] { return lock }
+            let lock = NIOLock()
+            locks[checkName] = lock
+            return lock
+        }
+    }
+}

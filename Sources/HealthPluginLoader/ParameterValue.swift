@@ -1,0 +1,22 @@
+/// A typed argument value for a declared parameter.
+public enum ParameterValue: Sendable, Equatable {
+    case string(String)
+    case int(Int64)
+    case double(Double)
+    case bool(Bool)
+
+    /// Parses text in the parameter's type ("5", "2.5", "true"); `nil` when it does not fit.
+    public static func parse(_ text: String, as kind: ParameterDescription.Kind) -> ParameterValue? {
+        switch kind {
+        case .string: .string(text)
+        case .int: Int64(text).map(ParameterValue.int)
+        case .double: Double(text).flatMap { $0.isFinite ? .double($0) : nil }
+        case .bool:
+            switch text {
+            case "true": .bool(true)
+            case "false": .bool(false)
+            default: nil
+            }
+        }
+    }
+}

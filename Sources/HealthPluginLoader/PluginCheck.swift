@@ -1,0 +1,75 @@
+import HealthCore
+import HealthPluginABI
+import NIOConcurrencyHelpers
+
+/// One plugin check as a ``CheckImplementation``: calls the C function with
+/// host-owned buffers and turns what it wrote into a ``CheckResult``.
+public struct PluginCheck: CheckImplementation {
+    /// Bytes of the message buffer handed to the plugin, including the NUL.
+    public static let messageCapacity = 1024
+    /// Bytes of the unit buffer, including the NUL.
+    public static let unitCapacity = 32
+
+    let plugin: LoadedPlugin
+    /// What the plugin declares for this check.
+    public let check: CheckDescription
+    private let serial: NIOLock?
+
+    init(plugin: LoadedPlugin, check: CheckDescription) {
+        self.plugin = plugin
+        self.check = check
+        self.serial = check.isThreadSafe ? nil : plugin.serialLock(for: check.name)
+    }
+
+    public var source: String { "\(plugin.name).\(check.name)" }
+    public var suggestedTimeout: Duration? { check.suggestedTimeout }
+    public var isDefaultByDefault: Bool { check.isDefault }
+
+    public func run(_ invocation: CheckInvocation) -> CheckResult {
+        guard check.parameters.isEmpty else {
+            return .fail("check \(source) declares parameters, which this host version cannot pass yet")
+        }
+        serial?.lock()
+        defer { serial?.unlock() }
+        guard plugin.beginCall() else { return .fail("not run: the plugin has been shut down") }
+        defer { plugin.endCall() }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: Self.messageCapacity) { message in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: Self.unitCapacity) { unit in
+                call(invocation, message: message, unit: unit)
+            }
+        }
+    }
+
+    private func call(
+        _ invocation: CheckInvocation, message: UnsafeMutableBufferPointer<CChar>, unit: UnsafeMutableBufferPointer<CChar>
+    ) -> CheckResult {
+        guard let messageBase = message.baseAddress, let unitBase = unit.baseAddress else {
+            return .fail("internal error: no result buffer")
+        }
+        messageBase.initialize(repeating: 0, count: message.count)
+        unitBase.initialize(repeating: 0, count: unit.count)
+        var result = hh_result(
+            struct_size: UInt32(MemoryLayout<hh_result>.size), message_capacity: UInt32(message.count),
+            message: messageBase, unit_capacity: UInt32(unit.count), unit: unitBase,
+            has_observed_value: false, observed_value: 0)
+        let timeoutMs = UInt32(clamping: invocation.timeout.components.seconds * 1000
+            + invocation.timeout.components.attoseconds / 1_000_000_000_000_000)
+        let status = invocation.configuredName.withCString { name in
+            var call = hh_call(
+                struct_size: UInt32(MemoryLayout<hh_call>.size), timeout_ms: timeoutMs,
+                host: UnsafePointer(plugin.host.table), context: check.entryPoint.context, configured_name: name)
+            return check.entryPoint.run(&call, &result)
+        }
+        // The plugin may have overwritten the terminators: the host's buffers end in NUL.
+        messageBase[message.count - 1] = 0
+        unitBase[unit.count - 1] = 0
+        let text = string(messageBase) ?? ""
+        let observed = result.has_observed_value && result.observed_value.isFinite ? result.observed_value : nil
+        let unitText = observed == nil ? "" : string(unitBase) ?? ""
+        guard let checkStatus = CheckStatus(rawValue: Int(status)) else {
+            let detail = text.isEmpty ? "" : " (message: \(text))"
+            return .fail("plugin returned invalid status \(status), expected HH_PASS, HH_WARN or HH_FAIL\(detail)")
+        }
+        return CheckResult(status: checkStatus, message: text, observedValue: observed, observedUnit: unitText)
+    }
+}

@@ -1,0 +1,46 @@
+/// Why a plugin file could not be used, naming the file and what was expected and
+/// found. Codes are a closed but growable set.
+public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
+    /// The kind of failure.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: String { case fileNotFound, notASharedLibrary, entrySymbolMissing, entryReturnedNull,
+            abiMismatch, invalidDescriptor, duplicatePluginName, initFailed }
+        private let value: Value
+
+        /// The path does not exist or cannot be read.
+        public static let fileNotFound = Code(value: .fileNotFound)
+        /// `dlopen` refused the file (not ELF, wrong architecture, missing dependency).
+        public static let notASharedLibrary = Code(value: .notASharedLibrary)
+        /// The file does not export `hh_plugin_entry_v1`.
+        public static let entrySymbolMissing = Code(value: .entrySymbolMissing)
+        /// The entry returned NULL.
+        public static let entryReturnedNull = Code(value: .entryReturnedNull)
+        /// Built for an ABI version this host does not support.
+        public static let abiMismatch = Code(value: .abiMismatch)
+        /// The descriptor breaks a rule of the header (sizes, names, flags, NULLs).
+        public static let invalidDescriptor = Code(value: .invalidDescriptor)
+        /// Another loaded plugin has the same name.
+        public static let duplicatePluginName = Code(value: .duplicatePluginName)
+        /// The plugin's `init` reported failure.
+        public static let initFailed = Code(value: .initFailed)
+
+        public var description: String { value.rawValue }
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// The plugin file (or configured path).
+    public let path: String
+    /// What went wrong, without the path.
+    public let message: String
+
+    /// Creates an error.
+    public init(_ code: Code, path: String, _ message: String) {
+        self.code = code
+        self.path = path
+        self.message = message
+    }
+
+    /// `plugin PATH: MESSAGE`.
+    public var description: String { "plugin \(path): \(message)" }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import HealthPluginABI
+import Logging
+
+/// Loads plugin files: `dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)`, the entry
+/// symbol, ABI and descriptor validation, unique names, then each plugin's `init`.
+///
+/// Plugins are never unloaded: `dlclose` of an image with Swift code (or thread-local
+/// destructors) crashes the process later, so even a plugin that fails validation
+/// stays mapped (it was opened with `RTLD_NODELETE`).
+public struct PluginLoader: Sendable {
+    /// What to do when a plugin fails.
+    public enum Policy: Sendable {
+        /// Throw the first error (start-up stops).
+        case failFast
+        /// Log it, record it in ``PluginSet/broken`` and go on.
+        case skipBroken
+    }
+
+    private let logger: Logger
+    private let policy: Policy
+
+    /// Creates a loader.
+    public init(policy: Policy, logger: Logger) {
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// Loads every plugin behind `paths` (files or folders, see ``PluginDiscovery``) and
+    /// initialises each with `settings(pluginName)`.
+    public func load(
+        paths: [String], settings: (String) -> PluginSettings
+    ) throws(PluginLoadError) -> PluginSet {
+        var broken: [BrokenPlugin] = []
+        func handle(_ error: PluginLoadError) throws(PluginLoadError) {
+            guard policy == .skipBroken else { throw error }
+            logger.error("skipping broken plugin: \(error)", metadata: ["plugin.path": "\(error.path)"])
+            broken.append(BrokenPlugin(path: error.path, error: error))
+        }
+
+        var files: [String] = []
+        var seenFiles = Set<String>()
+        for path in paths {
+            do throws(PluginLoadError) {
+                for file in try PluginDiscovery.files(at: path) {
+                    let canonical = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
+                    if seenFiles.insert(canonical).inserted { files.append(file) }
+                }
+            } catch {
+                try handle(error)
+            }
+        }
+
+        var opened: [(path: String, description: PluginDescription)] = []
+        for file in files {
+            do throws(PluginLoadError) {
+                let description = try open(file)
+                if let other = opened.first(where: { $0.description.name == description.name }) {
+                    throw PluginLoadError(
+                        .duplicatePluginName, path: file,
+                        "plugin name '\(description.name)' is already used by \(other.path); plugin names must be unique")
+                }
+                opened.append((file, description))
+            } catch {
+                try handle(error)
+            }
+        }
+
+        var plugins: [LoadedPlugin] = []
+        for (path, description) in opened {
+            do throws(PluginLoadError) {
+                plugins.append(try initialize(path: path, description: description, settings: settings(description.name)))
+            } catch {
+                try handle(error)
+            }
+        }
+        return PluginSet(plugins: plugins, broken: broken)
+    }
+
+    /// Opens one file and reads its descriptor; calls nothing but the entry symbol.
+    public func open(_ path: String) throws(PluginLoadError) -> PluginDescription {
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw PluginLoadError(.fileNotFound, path: path, "no such file, or not readable")
+        }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard let handle = dlopen(absolute, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
+            throw PluginLoadError(.notASharedLibrary, path: path, "cannot be loaded as a shared library: \(reason)")
+        }
+        _ = dlerror()
+        guard let symbol = dlsym(handle, HH_PLUGIN_ENTRY_SYMBOL) else {
+            throw PluginLoadError(
+                .entrySymbolMissing, path: path,
+                "does not export \(HH_PLUGIN_ENTRY_SYMBOL): not a healthhost plugin, or built for another major ABI "
+                    + "(in Swift the entry must be `@c(\(HH_PLUGIN_ENTRY_SYMBOL)) public func`)")
+        }
+        let entry = unsafeBitCast(symbol, to: hh_plugin_entry_fn.self)
+        guard let descriptor = entry() else {
+            throw PluginLoadError(
+                .entryReturnedNull, path: path, "\(HH_PLUGIN_ENTRY_SYMBOL)() returned NULL (the plugin refused to load)")
+        }
+        return try DescriptorReader(path: path).read(descriptor)
+    }
+
+    private func initialize(
+        path: String, description: PluginDescription, settings: PluginSettings
+    ) throws(PluginLoadError) -> LoadedPlugin {
+        let host = PluginHostTable(pluginName: description.name, path: path, settings: settings, logger: logger)
+        if let initialize = description.hooks.initialize {
+            let capacity = 1024
+            var buffer = [CChar](repeating: 0, count: capacity)
+            let code = settings.json.withCString { json in
+                initialize(host.table, json, &buffer, capacity)
+            }
+            if code != 0 {
+                buffer[capacity - 1] = 0
+                let reason = buffer.withUnsafeBufferPointer { string($0.baseAddress) } ?? ""
+                throw PluginLoadError(
+                    .initFailed, path: path,
+                    reason.isEmpty
+                        ? "init failed (returned \(code) and gave no reason)"
+                        : "init failed: \(reason)")
+            }
+        }
+        let digest = FileDigest.sha256(ofFile: path) ?? "unreadable"
+        return LoadedPlugin(path: path, sha256: digest, description: description, host: host)
+    }
+}
