@@ -20,9 +20,11 @@ public final class CheckRunner: Sendable {
         pool.start()
     }
 
-    /// Stops the worker threads once their current calls return.
-    public func shutdown() async {
-        try? await pool.shutdownGracefully()
+    /// Stops accepting work: queued calls are answered "not run", and each worker thread
+    /// exits when its current call returns. Does not wait, so a hung call cannot stop the
+    /// host from exiting.
+    public func shutdown() {
+        pool.shutdownGracefully { _ in }
     }
 
     /// Runs all `checks` concurrently and returns their reports in the same order.

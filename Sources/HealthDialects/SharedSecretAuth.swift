@@ -1,0 +1,65 @@
+import HealthHTTP
+import NIOHTTP1
+
+/// The shared secret that protects check results, as in the seed: given as `?auth=` or
+/// as `Authorization: Bearer`, compared in constant time. The secret is never logged
+/// and never part of a response.
+public struct SharedSecretAuth: Sendable {
+    private let secret: [UInt8]?
+
+    /// No secret: every request is allowed (`auth.disabled: true`).
+    public static let disabled = SharedSecretAuth(secret: nil)
+
+    /// Requests must present `secret`.
+    public init(secret: String) { self.init(secret: Array(secret.utf8)) }
+
+    private init(secret: [UInt8]?) { self.secret = secret }
+
+    /// Whether auth is on.
+    public var isEnabled: Bool { secret != nil }
+
+    /// Whether the request presents the secret (always true when auth is disabled).
+    public func allows(_ request: HTTPRequest) -> Bool {
+        guard let secret else { return true }
+        var presented: [[UInt8]] = request.query.all("auth").map { Array($0.utf8) }
+        for value in request.headers["Authorization"] {
+            let parts = value.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                presented.append(Array(parts[1].trimmingSpaces.utf8))
+            }
+        }
+        // Check every candidate so timing does not reveal which one matched.
+        return presented.reduce(false) { matched, candidate in
+            Self.constantTimeEquals(candidate, secret) || matched
+        }
+    }
+
+    /// The 401 response: says how to authenticate, never what the secret is.
+    public static let unauthorizedResponse: HTTPResponse = {
+        var headers = HealthHeaders.noCache
+        headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"healthhost\"")
+        return .error(
+            .unauthorized, code: "unauthorized",
+            message: "missing or wrong secret: pass it as ?auth=SECRET or as the header 'Authorization: Bearer SECRET'",
+            headers: headers)
+    }()
+
+    /// Compares without an early exit, so the time taken does not depend on where the
+    /// inputs differ (only on the presented length).
+    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
+        for index in 0..<lhs.count {
+            difference |= lhs[index] ^ (index < rhs.count ? rhs[index] : 0)
+        }
+        return difference == 0 && lhs.count == rhs.count
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: Substring {
+        var text = self
+        while text.first == " " { text = text.dropFirst() }
+        while text.last == " " { text = text.dropLast() }
+        return text
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A complete response: status, headers and body. `Content-Length` is added when
+/// written.
+public struct HTTPResponse: Sendable {
+    /// The status.
+    public var status: HTTPResponseStatus
+    /// The headers.
+    public var headers: HTTPHeaders
+    /// The body (sent for GET, not for HEAD).
+    public var body: ByteBuffer
+
+    /// Creates a response.
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A `text/plain; charset=utf-8` response.
+    public static func text(_ text: String, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]) -> HTTPResponse {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Type", value: "text/plain; charset=utf-8")
+        return HTTPResponse(status: status, headers: headers, body: ByteBuffer(string: text))
+    }
+
+    /// A JSON response (keys sorted, as Flask's `jsonify` does).
+    public static func json(
+        _ value: some Encodable, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:],
+        contentType: String = "application/json"
+    ) -> HTTPResponse {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Type", value: contentType)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else {
+            return .error(.internalServerError, code: "encoding_failed", message: "the response could not be encoded")
+        }
+        return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: data))
+    }
+
+    /// The JSON error body every endpoint uses: `{"error": CODE, "message": TEXT}`.
+    public static func error(
+        _ status: HTTPResponseStatus, code: String, message: String, headers: HTTPHeaders = [:]
+    ) -> HTTPResponse {
+        .json(ErrorBody(error: code, message: message), status: status, headers: headers)
+    }
+
+    private struct ErrorBody: Encodable {
+        let error: String
+        let message: String
+    }
+}

@@ -1,0 +1,27 @@
+import NIOCore
+
+/// Where the server listens and the limits it enforces.
+public struct HTTPServerConfiguration: Sendable {
+    /// Address to bind.
+    public var host: String
+    /// Port to bind; 0 picks a free one.
+    public var port: Int
+    /// An idle keep-alive connection is closed after this long.
+    public var idleTimeout: TimeAmount
+    /// Longest request line (method, target, version) accepted; longer gets 414.
+    public var maxRequestLine: Int
+    /// Largest total header size accepted; larger gets 431.
+    public var maxHeaderBytes: Int
+
+    /// Creates a configuration.
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, idleTimeout: TimeAmount = .seconds(60),
+        maxRequestLine: Int = 8192, maxHeaderBytes: Int = 16384
+    ) {
+        self.host = host
+        self.port = port
+        self.idleTimeout = idleTimeout
+        self.maxRequestLine = maxRequestLine
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+}

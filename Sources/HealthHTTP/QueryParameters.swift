@@ -1,0 +1,47 @@
+import Foundation
+
+/// The decoded query string of a request, in order, repeats kept.
+public struct QueryParameters: Sendable, Equatable {
+    /// Every `name=value` pair; a bare `name` has an empty value.
+    public let pairs: [(name: String, value: String)]
+
+    /// Creates parameters from pairs.
+    public init(_ pairs: [(name: String, value: String)] = []) { self.pairs = pairs }
+
+    /// Parses `a=1&b=x%20y&flag`; `+` means a space. `nil` when a percent escape is invalid.
+    public init?(parsing query: Substring) {
+        var pairs: [(name: String, value: String)] = []
+        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(pieces[0]) else { return nil }
+            let value = pieces.count > 1 ? Self.decode(pieces[1]) : ""
+            guard let value else { return nil }
+            pairs.append((name, value))
+        }
+        self.pairs = pairs
+    }
+
+    /// The first value of `name`, or `nil` when absent.
+    public func first(_ name: String) -> String? {
+        pairs.first { $0.name == name }?.value
+    }
+
+    /// All values of `name`, in order.
+    public func all(_ name: String) -> [String] {
+        pairs.filter { $0.name == name }.map(\.value)
+    }
+
+    /// Whether `name` is present (with or without a value).
+    public func contains(_ name: String) -> Bool {
+        pairs.contains { $0.name == name }
+    }
+
+    public static func == (lhs: QueryParameters, rhs: QueryParameters) -> Bool {
+        lhs.pairs.elementsEqual(rhs.pairs) { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    private static func decode(_ text: Substring) -> String? {
+        if !text.contains("%") && !text.contains("+") { return String(text) }
+        return text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+}

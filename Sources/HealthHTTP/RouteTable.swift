@@ -1,0 +1,40 @@
+import NIOHTTP1
+
+/// A small exact-path route table: each path answers GET (and so HEAD); other methods
+/// get 405 with `Allow`, unknown paths a JSON 404.
+public struct RouteTable: HTTPResponder {
+    /// Handles one route.
+    public typealias Handler = @Sendable (HTTPRequest) -> HTTPReply
+
+    private var routes: [String: Handler] = [:]
+
+    /// Creates an empty table.
+    public init() {}
+
+    /// Serves `path` with `handler`. A later registration of the same path replaces it.
+    public mutating func get(_ path: String, _ handler: @escaping Handler) {
+        routes[path] = handler
+    }
+
+    /// Every registered path.
+    public var paths: [String] { routes.keys.sorted() }
+
+    public func respond(to request: HTTPRequest) -> HTTPReply {
+        guard let handler = routes[request.path] else {
+            return .now(.error(.notFound, code: "not_found", message: "no endpoint at \(Self.printable(request.path))"))
+        }
+        guard request.method == .GET || request.method == .HEAD else {
+            return .now(
+                .error(
+                    .methodNotAllowed, code: "method_not_allowed",
+                    message: "\(request.method.rawValue) is not allowed here; use GET or HEAD",
+                    headers: ["Allow": "GET, HEAD"]))
+        }
+        return handler(request)
+    }
+
+    /// The path as it may be echoed back: bounded in length.
+    static func printable(_ path: String) -> String {
+        path.utf8.count <= 200 ? path : String(decoding: path.utf8.prefix(200), as: UTF8.self) + "..."
+    }
+}

@@ -1,0 +1,100 @@
+import HealthConfig
+import HealthCore
+import HealthPluginLoader
+
+/// Builds the registry from the config's `checks` and the loaded plugins; without a
+/// `checks` list, every plugin check without parameters is served as `plugin.check`.
+struct CheckBinder {
+    let loaded: LoadedConfiguration
+    let plugins: PluginSet
+
+    private var config: HostConfiguration { loaded.configuration }
+    private var defaultTimeout: Duration { .milliseconds(Int64(config.engine.timeout * 1000)) }
+
+    func makeRegistry() throws(StartupError) -> CheckRegistry {
+        var registry = CheckRegistry()
+        if let entries = config.checks {
+            for (index, entry) in entries.enumerated() {
+                if let check = try bind(entry, at: ["checks", .index(index)]) {
+                    try register(check, in: &registry)
+                }
+            }
+        } else {
+            for plugin in plugins.plugins {
+                for check in plugin.description.checks where check.parameters.isEmpty {
+                    guard let implementation = plugin.implementation(of: check.name) else { continue }
+                    let registered = RegisteredCheck(
+                        name: "\(plugin.name).\(check.name)", implementation: implementation,
+                        defaultTimeout: defaultTimeout)
+                    try register(registered, in: &registry)
+                }
+            }
+        }
+        return registry
+    }
+
+    private func register(_ check: RegisteredCheck, in registry: inout CheckRegistry) throws(StartupError) {
+        do {
+            try registry.register(check)
+        } catch {
+            throw .config(ConfigError(file: loaded.file, message: error.message))
+        }
+    }
+
+    /// The registered check for one config entry; `nil` when its plugin is broken and
+    /// broken plugins are skipped.
+    private func bind(_ entry: CheckConfiguration, at path: [ConfigPathElement]) throws(StartupError) -> RegisteredCheck? {
+        guard let plugin = plugins.plugin(named: entry.plugin) else {
+            let loadedNames = plugins.plugins.map(\.name).joined(separator: ", ")
+            let message = "no loaded plugin is named '\(entry.plugin)' (loaded: \(loadedNames.isEmpty ? "none" : loadedNames))"
+            if config.plugins.onError == .skip && !plugins.broken.isEmpty {
+                return RegisteredCheck(
+                    name: entry.name,
+                    implementation: ClosureCheck(source: "\(entry.plugin).\(entry.check)", isDefault: true) { _ in
+                        .fail("plugin '\(entry.plugin)' is not loaded; see `healthhost plugins`")
+                    },
+                    isDefault: entry.isDefault, groups: entry.groups, defaultTimeout: defaultTimeout)
+            }
+            throw .config(loaded.error(at: path + ["plugin"], message))
+        }
+        guard let implementation = plugin.implementation(of: entry.check) else {
+            let names = plugin.description.checks.map(\.name).joined(separator: ", ")
+            throw .config(
+                loaded.error(at: path + ["check"], "plugin '\(plugin.name)' has no check '\(entry.check)' (its checks: \(names))"))
+        }
+        try validateArguments(entry, against: implementation.check.parameters, at: path)
+        if !implementation.check.parameters.isEmpty {
+            throw .config(
+                loaded.error(
+                    at: path + ["check"],
+                    "check '\(implementation.source)' declares typed parameters; this healthhost version cannot call "
+                        + "parameterized checks yet"))
+        }
+        return RegisteredCheck(
+            name: entry.name, implementation: implementation, isDefault: entry.isDefault, groups: entry.groups,
+            timeout: entry.timeout.map { .milliseconds(Int64($0 * 1000)) }, defaultTimeout: defaultTimeout)
+    }
+
+    private func validateArguments(
+        _ entry: CheckConfiguration, against parameters: [ParameterDescription], at path: [ConfigPathElement]
+    ) throws(StartupError) {
+        let declared = parameters.map(\.name)
+        for name in entry.args.keys.sorted() where !declared.contains(name) {
+            let known = declared.isEmpty ? "it takes no arguments" : "its parameters: \(declared.joined(separator: ", "))"
+            throw .config(
+                loaded.error(at: path + ["args", .key(name)], "check '\(entry.plugin).\(entry.check)' has no parameter '\(name)' (\(known))"))
+        }
+        for parameter in parameters {
+            guard let value = entry.args[parameter.name] else {
+                if parameter.defaultValue == nil {
+                    throw .config(loaded.error(at: path + ["args"], "missing required argument '\(parameter.name)' (\(parameter.kind))"))
+                }
+                continue
+            }
+            guard let text = value.scalarText, ParameterValue.parse(text, as: parameter.kind) != nil else {
+                throw .config(
+                    loaded.error(at: path + ["args", .key(parameter.name)], "expected \(parameter.kind) for parameter '\(parameter.name)'"))
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import HealthConfig
+import HealthCore
+import HealthDialects
+import HealthHTTP
+import HealthPluginLoader
+import Logging
+import NIOCore
+
+/// A configured host: config, plugins, registry, runner and auth, built the same way
+/// for `healthhost serve`, the other commands and the tests.
+///
+/// ```swift
+/// let app = try HostApplication.build(configFile: "healthhost.yaml", logger: logger)
+/// let server = app.makeServer()
+/// try await server.run()
+/// await app.shutdown()
+/// ```
+public final class HostApplication: Sendable {
+    /// healthhost's version.
+    public static let version = "0.1.0"
+
+    /// The validated config.
+    public let loaded: LoadedConfiguration
+    /// Loaded (and broken) plugins.
+    public let plugins: PluginSet
+    /// The served checks.
+    public let registry: CheckRegistry
+    /// Runs checks on threads of its own.
+    public let runner: CheckRunner
+    /// The shared secret (or disabled); `nil` for commands that serve nothing.
+    public let auth: SharedSecretAuth?
+    private let logger: Logger
+
+    /// What `build` should do beyond loading config and plugins.
+    public struct Options: Sendable {
+        /// Overrides `listen.host`.
+        public var host: String?
+        /// Overrides `listen.port`.
+        public var port: Int?
+        /// Whether auth must be resolved (serving); commands that serve nothing skip it.
+        public var requiresAuth: Bool
+        /// Loads every plugin it can and lists the rest as broken, whatever `plugins.on_error` says.
+        public var forceSkipBrokenPlugins: Bool
+        /// The process environment (for `HEALTH_URL_SECRET`).
+        public var environment: [String: String]
+
+        /// Creates options.
+        public init(
+            host: String? = nil, port: Int? = nil, requiresAuth: Bool = true, forceSkipBrokenPlugins: Bool = false,
+            environment: [String: String] = [:]
+        ) {
+            self.host = host
+            self.port = port
+            self.requiresAuth = requiresAuth
+            self.forceSkipBrokenPlugins = forceSkipBrokenPlugins
+            self.environment = environment
+        }
+    }
+
+    private init(
+        loaded: LoadedConfiguration, plugins: PluginSet, registry: CheckRegistry, runner: CheckRunner,
+        auth: SharedSecretAuth?, logger: Logger
+    ) {
+        self.loaded = loaded
+        self.plugins = plugins
+        self.registry = registry
+        self.runner = runner
+        self.auth = auth
+        self.logger = logger
+    }
+
+    /// Reads the config file and builds the host (see ``build(configuration:options:logger:)``).
+    public static func build(configFile: String, options: Options = Options(), logger: Logger) throws(StartupError)
+        -> HostApplication
+    {
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try ConfigurationLoader.load(file: configFile)
+        } catch {
+            throw .config(error)
+        }
+        return try build(configuration: loaded, options: options, logger: logger)
+    }
+
+    /// Resolves auth, loads and initialises plugins, and registers checks.
+    public static func build(configuration: LoadedConfiguration, options: Options = Options(), logger: Logger)
+        throws(StartupError) -> HostApplication
+    {
+        var loaded = configuration
+        if let host = options.host { loaded.configuration.listen.host = host }
+        if let port = options.port { loaded.configuration.listen.port = port }
+        let config = loaded.configuration
+        var logger = logger
+        logger.logLevel = Logger.Level(rawValue: config.logging.level) ?? .info
+
+        let auth = options.requiresAuth ? try AuthResolver.resolve(loaded, environment: options.environment) : nil
+        let plugins = try loadPlugins(loaded, skipBroken: options.forceSkipBrokenPlugins, logger: logger)
+        let registry = try CheckBinder(loaded: loaded, plugins: plugins).makeRegistry()
+        let runner = CheckRunner(threads: config.engine.threads)
+        return HostApplication(
+            loaded: loaded, plugins: plugins, registry: registry, runner: runner, auth: auth, logger: logger)
+    }
+
+    private static func loadPlugins(_ loaded: LoadedConfiguration, skipBroken: Bool, logger: Logger) throws(StartupError)
+        -> PluginSet
+    {
+        let config = loaded.configuration
+        let policy: PluginLoader.Policy = skipBroken || config.plugins.onError == .skip ? .skipBroken : .failFast
+        let settings = config.plugins.config
+        let plugins: PluginSet
+        do {
+            plugins = try PluginLoader(policy: policy, logger: logger).load(
+                paths: config.plugins.paths.map(loaded.resolve(path:))
+            ) { name in
+                guard let value = settings[name] else { return PluginSettings() }
+                return PluginSettings(json: value.jsonText, scalars: value.flattenedScalars())
+            }
+        } catch {
+            throw .plugin(error)
+        }
+        for name in settings.keys.sorted() where plugins.plugin(named: name) == nil {
+            let message = "no loaded plugin is named '\(name)', so this setting would be ignored"
+            if policy == .skipBroken && !plugins.broken.isEmpty {
+                logger.warning("\(loaded.error(at: ["plugins", "config", .key(name)], message))")
+            } else {
+                throw .config(loaded.error(at: ["plugins", "config", .key(name)], message))
+            }
+        }
+        return plugins
+    }
+
+    /// The route table of every enabled dialect.
+    public func makeRoutes() -> RouteTable {
+        var routes = RouteTable()
+        let native = loaded.configuration.http.native
+        if native.enabled {
+            NativeDialect(
+                options: .init(prefix: native.prefix, ignoresUnknownChecks: native.unknownChecks == .ignore),
+                registry: registry, runner: runner, auth: auth ?? .disabled
+            ).register(in: &routes)
+        }
+        return routes
+    }
+
+    /// The HTTP server for this host.
+    public func makeServer() -> HTTPServer {
+        let config = loaded.configuration
+        let serverConfiguration = HTTPServerConfiguration(
+            host: config.listen.host, port: config.listen.port,
+            idleTimeout: .milliseconds(Int64(config.http.idleTimeout * 1000)),
+            maxRequestLine: config.http.maxRequestLine, maxHeaderBytes: config.http.maxHeaderBytes)
+        return HTTPServer(configuration: serverConfiguration, responder: makeRoutes(), logger: logger)
+    }
+
+    /// Logs what was loaded: each plugin and each served check.
+    public func logSummary() {
+        for plugin in plugins.plugins {
+            logger.info(
+                "loaded plugin \(plugin.name) \(plugin.description.version)",
+                metadata: ["plugin.path": "\(plugin.path)", "plugin.abi": "\(plugin.description.abiVersion)"])
+        }
+        for broken in plugins.broken {
+            logger.error("broken plugin: \(broken.error)")
+        }
+        for check in registry.checks {
+            logger.info(
+                "serving check \(check.name)",
+                metadata: [
+                    "check.source": "\(check.implementation.source)", "check.default": "\(check.isDefault)",
+                    "check.groups": "\(check.groups.joined(separator: ","))",
+                    "check.timeout": "\(check.timeout.humanReadable)",
+                ])
+        }
+        if auth?.isEnabled == false { logger.warning("auth is disabled: check results are served to anyone") }
+    }
+
+    /// Stops the runner and calls each plugin's `shutdown` (skipped for a plugin whose
+    /// check is still running past its timeout).
+    public func shutdown() {
+        runner.shutdown()
+        plugins.shutdownAll()
+    }
+}

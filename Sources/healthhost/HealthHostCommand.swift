@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import HealthHostApp
+import Logging
+
+/// `healthhost`: serves health checks from C-ABI plugins.
+@main
+struct HealthHostCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "healthhost",
+        abstract: "A health-check host: loads check plugins and serves the health HTTP API.",
+        version: HostApplication.version,
+        subcommands: [ServeCommand.self, CheckCommand.self, PluginsCommand.self, ValidateCommand.self])
+}
+
+/// Options every command takes.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "The YAML config file.")
+    var config: String
+}
+
+/// The process-wide logger: standard error, level from the config.
+enum CommandLogging {
+    static let logger: Logger = {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        return Logger(label: "healthhost")
+    }()
+}
+
+/// Prints a start-up error to standard error and exits with `code`.
+func reportStartupFailure(_ error: StartupError, code: Int32) -> ExitCode {
+    FileHandle.standardError.write(Data("healthhost: \(error)\n".utf8))
+    return ExitCode(code)
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import HealthHostApp
+import HealthPluginLoader
+
+/// `healthhost plugins`: what each plugin file is and declares, and which are broken.
+struct PluginsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugins",
+        abstract: "List each plugin: file, SHA-256, ABI and plugin version, checks with parameters; and broken plugins.",
+        discussion: "Exits 1 when a plugin is broken.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let app: HostApplication
+        do {
+            app = try HostApplication.build(
+                configFile: options.config, options: .init(requiresAuth: false, forceSkipBrokenPlugins: true),
+                logger: CommandLogging.logger)
+        } catch {
+            throw reportStartupFailure(error, code: 1)
+        }
+        print(PluginListing.render(app.plugins), terminator: "")
+        app.shutdown()
+        if !app.plugins.broken.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// The text `healthhost plugins` prints.
+enum PluginListing {
+    static func render(_ set: PluginSet) -> String {
+        var out = ""
+        for plugin in set.plugins {
+            let info = plugin.description
+            out += "\(info.name) \(info.version)\n"
+            if !info.summary.isEmpty { out += "  summary: \(info.summary)\n" }
+            out += "  file:    \(plugin.path)\n"
+            out += "  sha256:  \(plugin.sha256)\n"
+            out += "  abi:     \(info.abiVersion)\n"
+            out += "  checks:\n"
+            for check in info.checks {
+                var flags: [String] = []
+                if check.isDefault { flags.append("default") }
+                flags.append(check.isThreadSafe ? "thread-safe" : "serialised")
+                if let timeout = check.suggestedTimeout { flags.append("timeout \(timeout.humanReadable)") }
+                out += "    \(check.name) [\(flags.joined(separator: ", "))]"
+                out += check.summary.isEmpty ? "\n" : "  \(check.summary)\n"
+                for parameter in check.parameters {
+                    var facts = [parameter.kind.rawValue]
+                    if let value = parameter.defaultValue {
+                        facts.append("default \(parameter.isSecret ? "********" : value)")
+                    } else {
+                        facts.append("required")
+                    }
+                    if parameter.isSecret { facts.append("secret") }
+                    out += "      \(parameter.name) (\(facts.joined(separator: ", ")))"
+                    out += parameter.summary.isEmpty ? "\n" : "  \(parameter.summary)\n"
+                }
+            }
+        }
+        if !set.broken.isEmpty {
+            out += "broken:\n"
+            for broken in set.broken { out += "  \(broken.path) [\(broken.error.code)]: \(broken.error.message)\n" }
+        }
+        return out
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import HealthHostApp
+import ServiceLifecycle
+
+/// `healthhost serve`: load plugins and serve the HTTP API until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Load the plugins and serve the health HTTP API until SIGTERM or SIGINT.")
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "Listen on this address instead of listen.host.") var host: String?
+    @Option(help: "Listen on this port instead of listen.port (0 picks a free port).") var port: Int?
+
+    func run() async throws {
+        let logger = CommandLogging.logger
+        let app: HostApplication
+        do {
+            app = try HostApplication.build(
+                configFile: options.config,
+                options: .init(host: host, port: port, environment: ProcessInfo.processInfo.environment),
+                logger: logger)
+        } catch {
+            throw reportStartupFailure(error, code: 1)
+        }
+        app.logSummary()
+        let server = app.makeServer()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            let listen = app.loaded.configuration.listen
+            FileHandle.standardError.write(Data("healthhost: cannot serve on \(listen.host):\(listen.port): \(error)\n".utf8))
+            app.shutdown()
+            throw ExitCode(1)
+        }
+        app.shutdown()
+        logger.info("stopped")
+    }
+}
