@@ -103,6 +103,10 @@ let package = Package(
             dependencies: [
                 "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
                 "HealthHostApp",
+                // Built so the CLI tests can run the real binary.
+                "healthhost",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
     ]

@@ -280,16 +280,22 @@ typedef struct hh_result {
  *
  * A check that declares parameters (hh_check.params) has MORE arguments:
  * after `out`, one per declared parameter, in declaration order, with the C
- * type given for its hh_param_type. Store it in hh_check.run cast to
- * hh_check_fn; the host calls it with the declared signature, e.g.
+ * type given for its hh_param_type. Store it in hh_check.run with
+ * HH_PARAMETERIZED (a cast that compilers do not warn about); the host calls
+ * it with the declared signature, e.g.
  *     static int check_disk(const hh_call *call, hh_result *out,
  *                           const char *path, int64_t min_free_mb);
- *     ... .run = (hh_check_fn)check_disk, .params = disk_params, ...
+ *     ... .run = HH_PARAMETERIZED(check_disk), .params = disk_params,
+ *         .param_count = 2, ...
  * (Parameterised checks are declared by ABI 1.0; this host version refuses to
  * register them until support for calling them ships. Declare them now and
  * they will work unchanged.)
  */
 typedef int (*hh_check_fn)(const hh_call *call, hh_result *out);
+
+/** Stores a check function that takes declared parameters in hh_check.run.
+ *  (Casting through void (*)(void) keeps -Wcast-function-type quiet.) */
+#define HH_PARAMETERIZED(fn) ((hh_check_fn)(void (*)(void))(fn))
 
 /** The type of one check parameter and the C type it is passed as. */
 typedef enum hh_param_type {

@@ -1,0 +1,78 @@
+import Foundation
+import HealthHostApp
+import Testing
+
+@Suite struct AuthTests {
+    private func yaml(_ auth: String) throws -> String {
+        hostYAML(plugins: [try PluginCompiler.core()], auth: auth)
+    }
+
+    @Test func missingOrWrongSecretIs401WithAJSONBody() async throws {
+        try await TestHost.with(yaml: try yaml("{ secret: s3cret }")) { host throws in
+            for response in [
+                try await host.get("/health/"), try await host.get("/health/?auth=wrong"),
+                try await host.get("/health/", headers: ["Authorization": "Bearer wrong"]),
+                try await host.get("/health/?auth=s3cre"), try await host.get("/health/?auth=s3crett"),
+            ] {
+                #expect(response.status == 401)
+                #expect(response.json["error"] as? String == "unauthorized")
+                #expect(response.header("WWW-Authenticate") == "Bearer realm=\"healthhost\"")
+                #expect(!response.body.contains("s3cret"))
+            }
+        }
+    }
+
+    @Test func querySecretAndBearerHeaderBothWork() async throws {
+        try await TestHost.with(yaml: try yaml("{ secret: s3cret }")) { host throws in
+            #expect(try await host.get("/health/?auth=s3cret").status == 200)
+            #expect(try await host.get("/health/", headers: ["Authorization": "Bearer s3cret"]).status == 200)
+            #expect(try await host.get("/health/", headers: ["Authorization": "bearer s3cret"]).status == 200)
+            #expect(try await host.get("/health/?auth=s%33cret").status == 200)
+        }
+    }
+
+    @Test func environmentVariableWinsOverTheConfig() async throws {
+        try await TestHost.with(yaml: try yaml("{ secret: from-config }"), environment: ["HEALTH_URL_SECRET": "from-env"]) { host throws in
+            #expect(try await host.get("/health/?auth=from-env").status == 200)
+            #expect(try await host.get("/health/?auth=from-config").status == 401)
+        }
+    }
+
+    @Test func secretFileIsReadAndItsTrailingNewlineIgnored() async throws {
+        let file = TestPaths.temporaryDirectory("secret") + "/secret"
+        try "mounted-secret\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try await TestHost.with(yaml: try yaml("{ secret_file: \"\(file)\" }")) { host throws in
+            #expect(try await host.get("/health/?auth=mounted-secret").status == 200)
+        }
+    }
+
+    @Test func disabledAuthServesEveryone() async throws {
+        try await TestHost.with(yaml: try yaml("{ disabled: true }")) { host throws in
+            #expect(try await host.get("/health/").status == 200)
+        }
+    }
+
+    @Test func withoutAnySecretTheHostRefusesToStartAndSaysHowToFixIt() throws {
+        #expect {
+            _ = try TestHost.build(yaml: try yaml("{}"))
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("auth error") && text.contains("auth.secret_file") && text.contains("HEALTH_URL_SECRET")
+                && text.contains("auth.disabled: true")
+        }
+    }
+
+    @Test func anUnreadableSecretFileIsAnErrorThatNamesTheKey() throws {
+        #expect {
+            _ = try TestHost.build(yaml: try yaml("{ secret_file: /nonexistent/secret }"))
+        } throws: { error in
+            "\(error)".contains("auth.secret_file: cannot read the secret file /nonexistent/secret")
+        }
+    }
+
+    @Test func anEmptyEnvironmentSecretIsRejected() throws {
+        #expect(throws: StartupError.self) {
+            _ = try TestHost.build(yaml: try yaml("{ secret: x }"), environment: ["HEALTH_URL_SECRET": ""])
+        }
+    }
+}

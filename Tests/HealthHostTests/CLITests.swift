@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The real `healthhost` binary.
+@Suite struct CLITests {
+    private func configFile(_ yaml: String) -> String {
+        let path = TestPaths.temporaryDirectory("cli") + "/healthhost.yaml"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
+        return path
+    }
+
+    private func standardConfig() throws -> String {
+        configFile(
+            hostYAML(
+                plugins: [try PluginCompiler.core(), try PluginCompiler.testkit()],
+                checks: """
+                      - { name: foo, plugin: core, check: "true" }
+                      - { name: "false", plugin: core, check: "false", default: true }
+                      - { name: warn, plugin: testkit, check: warn }
+                    """))
+    }
+
+    private func healthhost(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+        try run(TestPaths.executable, arguments, environment: environment)
+    }
+
+    @Test func checkExitsWithTheNagiosCodeOfTheWorstResult() throws {
+        let config = try standardConfig()
+        let passing = try healthhost(["check", "--config", config, "--checks", "foo"])
+        #expect(passing.status == 0)
+        #expect(passing.output.contains("CHECK"))
+        #expect(passing.output.contains("foo    PASS"))
+        let warning = try healthhost(["check", "--config", config, "--checks", "foo,warn"])
+        #expect(warning.status == 1)
+        #expect(warning.output.contains("disk getting full [91.5 percent]"))
+        let defaults = try healthhost(["check", "--config", config])  // foo, false and warn
+        #expect(defaults.status == 2)
+        #expect(defaults.output.contains("false  FAIL"))
+        let unknown = try healthhost(["check", "--config", config, "--checks", "nope"])
+        #expect(unknown.status == 3)
+        #expect(unknown.output.contains("no check is registered as 'nope'"))
+    }
+
+    @Test func checkExits3OnAConfigError() throws {
+        let result = try healthhost(["check", "--config", configFile("listen: { prot: 1 }\n")])
+        #expect(result.status == 3)
+        #expect(result.output.contains("healthhost.yaml:1:11: listen.prot: unknown key 'prot'"))
+    }
+
+    @Test func pluginsListsFilesDigestsVersionsChecksParametersAndBrokenPlugins() throws {
+        let core = try PluginCompiler.core()
+        let broken = try PluginCompiler.broken(["ABI_MAJOR_2"])
+        let config = configFile(hostYAML(plugins: [core, try PluginCompiler.testkit(), broken]))
+        let result = try healthhost(["plugins", "--config", config])
+        #expect(result.status == 1)
+        let sha = try run("/usr/bin/env", ["sha256sum", core]).output.prefix(64)
+        #expect(result.output.contains("core 1.0.0\n"))
+        #expect(result.output.contains("  file:    \(core)\n"))
+        #expect(result.output.contains("  sha256:  \(sha)\n"))
+        #expect(result.output.contains("  abi:     1.0\n"))
+        #expect(result.output.contains("    true [default, thread-safe]  Always passes"))
+        #expect(result.output.contains("    slow [thread-safe, timeout 300 ms]"))
+        #expect(result.output.contains("      path (string, required)  Mount point."))
+        #expect(result.output.contains("      min_free_mb (int, default 100)"))
+        #expect(result.output.contains("      password (string, default ********, secret)"))
+        #expect(result.output.contains("broken:\n  \(broken) [abiMismatch]: plugin built for ABI 2.0"))
+    }
+
+    @Test func validateReportsOKOrTheFirstError() throws {
+        let ok = try healthhost(["validate", "--config", try standardConfig()])
+        #expect(ok.status == 0)
+        #expect(ok.output.contains("OK (2 plugin(s), 3 check(s))"))
+        let missingAuth = try healthhost(
+            ["validate", "--config", configFile(hostYAML(plugins: [try PluginCompiler.core()], auth: "{}"))], environment: [:])
+        #expect(missingAuth.status == 1)
+        #expect(missingAuth.output.contains("auth error: no secret is configured"))
+    }
+
+    @Test func serveListensStopsCleanlyOnSIGTERMAndNeverLogsTheSecret() async throws {
+        let port = try freePort()
+        let config = configFile(
+            hostYAML(plugins: [try PluginCompiler.core()], auth: "{ secret: very-secret-value }")
+                .replacingOccurrences(of: "port: 0", with: "port: \(port)"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.executable)
+        process.arguments = ["serve", "--config", config]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        var pong: RawHTTPResponse?
+        for _ in 0..<100 where pong == nil {
+            pong = try? await RawHTTPClient.request(port: port, "GET", "/health/ping")
+            if pong == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(pong?.body == "pong")
+        #expect(try await RawHTTPClient.request(port: port, "GET", "/health/?auth=very-secret-value").status == 200)
+        #expect(try await RawHTTPClient.request(port: port, "GET", "/health/?auth=guess").status == 401)
+        kill(process.processIdentifier, SIGTERM)
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(log.contains("loaded plugin core 1.0.0"))
+        #expect(log.contains("serving check core.true"))
+        #expect(log.contains("listening"))
+        #expect(log.contains("127.0.0.1:\(port)"))
+        #expect(log.contains("stopped"))
+        #expect(!log.contains("very-secret-value"))
+    }
+}
+
+/// A TCP port nothing listens on right now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard ok else { throw RawHTTPClient.ClientError("no free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

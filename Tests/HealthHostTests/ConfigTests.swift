@@ -1,0 +1,130 @@
+import HealthConfig
+import Testing
+
+@Suite struct ConfigTests {
+    private func configError(_ yaml: String) -> ConfigError? {
+        do {
+            _ = try ConfigurationLoader.parse(yaml: yaml, file: "h.yaml", directory: "/etc/hh")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func emptyFileMeansDefaults() throws {
+        let loaded = try ConfigurationLoader.parse(yaml: "", file: "h.yaml", directory: "/etc/hh")
+        let config = loaded.configuration
+        #expect(config.listen.host == "127.0.0.1" && config.listen.port == 8080)
+        #expect(config.http.native.prefix == "/health")
+        #expect(config.checks == nil)
+        #expect(config.engine.timeout == 5)
+    }
+
+    @Test func readsTheShapeFromTheIssue() throws {
+        let yaml = """
+            listen: { host: 127.0.0.1, port: 8080 }
+            auth:   { secret_file: /var/run/secrets/health/secret }
+            plugins:
+              paths: [/usr/lib/healthhost/plugins, plugins]
+            checks:
+              - { name: foo,  plugin: core, check: "true" }
+              - { name: "true", plugin: core, check: "true", default: false }
+              - { name: db,   plugin: postgres, check: ping, groups: [readiness],
+                  args: { conninfo: "host=db user=app", timeout: 2.0 } }
+            """
+        let loaded = try ConfigurationLoader.parse(yaml: yaml, file: "h.yaml", directory: "/etc/hh")
+        let checks = try #require(loaded.configuration.checks)
+        #expect(checks.map(\.name) == ["foo", "true", "db"])
+        #expect(checks[0].isDefault == nil && checks[1].isDefault == false)
+        #expect(checks[2].groups == ["readiness"])
+        #expect(checks[2].args == ["conninfo": .string("host=db user=app"), "timeout": .double(2.0)])
+        #expect(loaded.configuration.auth.secretFile == "/var/run/secrets/health/secret")
+        #expect(loaded.configuration.plugins.paths.map(loaded.resolve(path:)) == ["/usr/lib/healthhost/plugins", "/etc/hh/plugins"])
+    }
+
+    @Test func unknownTopLevelKeyIsAnErrorWithItsLine() throws {
+        let error = try #require(configError("listen: { port: 1 }\nplugin:\n  paths: []\n"))
+        #expect(error.line == 2)
+        #expect(error.keyPath == "plugin")
+        #expect(error.message.contains("unknown key 'plugin'"))
+        #expect(error.message.contains("plugins"))
+        #expect(error.description.hasPrefix("h.yaml:2:1: plugin: unknown key"))
+    }
+
+    @Test func unknownNestedKeyNamesItsPath() throws {
+        let error = try #require(configError("checks:\n  - { name: a, plugin: core, check: x }\n  - { name: b, plugin: core, chek: x }\n"))
+        #expect(error.line == 3)
+        #expect(error.keyPath == "checks[1]" || error.keyPath == "checks[1].chek")
+        #expect(error.message.contains("chek") || error.message.contains("'check'"))
+    }
+
+    @Test func typoInAnEntryKeyIsReported() throws {
+        let error = try #require(configError("checks:\n  - name: a\n    plugin: core\n    check: x\n    defualt: false\n"))
+        #expect(error.keyPath == "checks[0].defualt")
+        #expect(error.line == 5)
+        #expect(error.message.contains("unknown key 'defualt'"))
+    }
+
+    @Test func wrongTypeNamesTheKeyAndLine() throws {
+        let error = try #require(configError("listen:\n  host: 0.0.0.0\n  port: eighty\n"))
+        #expect(error.keyPath == "listen.port")
+        #expect(error.line == 3)
+        #expect(error.message.contains("expected an integer"))
+    }
+
+    @Test func missingRequiredKey() throws {
+        let error = try #require(configError("checks:\n  - { name: a, check: x }\n"))
+        #expect(error.keyPath == "checks[0]")
+        #expect(error.message == "missing required key 'plugin'")
+    }
+
+    @Test func invalidEnumValueListsTheChoices() throws {
+        let error = try #require(configError("plugins: { on_error: ignore }\n"))
+        #expect(error.keyPath == "plugins.on_error")
+        #expect(error.message == "expected one of 'fail', 'skip', found 'ignore'")
+    }
+
+    @Test func duplicateCheckNamesPointAtBothEntries() throws {
+        let error = try #require(configError("checks:\n  - { name: a, plugin: core, check: x }\n  - { name: a, plugin: core, check: y }\n"))
+        #expect(error.line == 3)
+        #expect(error.message.contains("already used by checks[0] (line 2)"))
+    }
+
+    @Test func invalidCheckNamesAreRejected() throws {
+        let error = try #require(configError("checks:\n  - { name: My Check, plugin: core, check: x }\n"))
+        #expect(error.keyPath == "checks[0].name")
+        #expect(error.message.contains("contains 'M'"))
+    }
+
+    @Test(arguments: [
+        ("listen: { port: 70000 }", "listen.port", "expected a port from 0 to 65535, found 70000"),
+        ("auth: { secret: a, secret_file: b }", "auth", "set either 'secret' or 'secret_file', not both"),
+        ("auth: { secret: a, disabled: true }", "auth.disabled", "contradicts the configured secret"),
+        ("auth: { secret: '' }", "auth.secret", "must not be empty"),
+        ("engine: { timeout: 0 }", "engine.timeout", "expected seconds above 0"),
+        ("engine: { threads: 0 }", "engine.threads", "expected 1 to 1024"),
+        ("http: { native: { prefix: health } }", "http.native.prefix", "expected a path starting with '/'"),
+        ("http: { native: { unknown_checks: maybe } }", "http.native.unknown_checks", "expected one of 'reject', 'ignore'"),
+        ("logging: { level: loud }", "logging.level", "expected one of trace, debug"),
+        ("checks:\n  - { plugin: core, check: x, timeout: -1 }", "checks[0].timeout", "above 0"),
+    ])
+    func rulesBeyondTypes(yaml: String, keyPath: String, message: String) throws {
+        let error = try #require(configError(yaml))
+        #expect(error.keyPath == keyPath)
+        #expect(error.message.contains(message), "\(error.message)")
+    }
+
+    @Test func invalidYAMLSaysSo() throws {
+        let error = try #require(configError("listen: { port: 1\n"))
+        #expect(error.message.contains("not valid YAML"))
+    }
+
+    @Test func checkNameDefaultsToThePluginCheckName() throws {
+        let loaded = try ConfigurationLoader.parse(yaml: "checks:\n  - { plugin: core, check: \"true\" }\n", file: "h", directory: "/")
+        #expect(loaded.configuration.checks?.first?.name == "true")
+    }
+
+    @Test func unreadableFileIsAnError() throws {
+        #expect(throws: ConfigError.self) { try ConfigurationLoader.load(file: "/nonexistent/healthhost.yaml") }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Compiles C plugins with the system C compiler, as a plugin author would:
+/// `cc -std=c99 -Wall -Wextra -pedantic -Werror -shared -fPIC -I include`.
+enum PluginCompiler {
+    private static let cache = NIOLockedValueBox([String: String]())
+
+    /// Compiles `source` with `defines` into a file called `fileName` in a folder of its
+    /// own, once per test process; returns the file's path.
+    static func build(source: String, fileName: String, defines: [String] = []) throws -> String {
+        let key = ([source, fileName] + defines).joined(separator: "|")
+        if let path = cache.withLockedValue({ $0[key] }) { return path }
+        let folder = TestPaths.temporaryDirectory("plugin")
+        let output = (folder as NSString).appendingPathComponent(fileName)
+        let result = try run(
+            "/usr/bin/env",
+            ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden",
+             "-I", TestPaths.include] + defines.map { "-D\($0)" } + ["-o", output, source])
+        guard result.status == 0 else { throw CompileError(output: result.output) }
+        cache.withLockedValue { $0[key] = output }
+        return output
+    }
+
+    /// The bundled core plugin, compiled from Plugins/core/core.c.
+    static func core(fileName: String = "hh-core.so") throws -> String {
+        try build(source: TestPaths.corePluginSource, fileName: fileName)
+    }
+
+    /// The testkit fixture plugin.
+    static func testkit(fileName: String = "hh-testkit.so") throws -> String {
+        try build(source: "\(TestPaths.fixtures)/testkit.c", fileName: fileName)
+    }
+
+    /// A variant of the broken fixture plugin.
+    static func broken(_ defines: [String], fileName: String = "hh-broken.so") throws -> String {
+        try build(source: "\(TestPaths.fixtures)/broken.c", fileName: fileName, defines: defines)
+    }
+
+    struct CompileError: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "cc failed:\n\(output)" }
+    }
+}
+
+/// Runs a program to completion, returning its exit status and combined output.
+func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws
+    -> (status: Int32, output: String)
+{
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}

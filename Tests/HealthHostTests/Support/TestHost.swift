@@ -1,0 +1,67 @@
+import Foundation
+import HealthConfig
+import HealthHostApp
+import Logging
+
+/// A real host on 127.0.0.1 with a free port, built from YAML exactly as `serve`
+/// builds it, stopped when the body returns.
+struct TestHost {
+    let app: HostApplication
+    let port: Int
+
+    /// A quiet logger for tests.
+    static let logger: Logger = {
+        var logger = Logger(label: "healthhost-tests") { _ in SwiftLogNoOpLogHandler() }
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Parses `yaml` (relative paths against `directory`) and builds the host.
+    static func build(
+        yaml: String, directory: String = NSTemporaryDirectory(), environment: [String: String] = [:]
+    ) throws -> HostApplication {
+        let loaded = try ConfigurationLoader.parse(yaml: yaml, file: "test.yaml", directory: directory)
+        return try HostApplication.build(
+            configuration: loaded, options: .init(port: 0, environment: environment), logger: logger)
+    }
+
+    /// Starts the host, runs `body` against it, stops it.
+    static func with(
+        yaml: String, environment: [String: String] = [:], _ body: (TestHost) async throws -> Void
+    ) async throws {
+        let app = try build(yaml: yaml, environment: environment)
+        let server = app.makeServer()
+        let port = try await server.start()
+        let serving = Task { try await server.run() }
+        defer {
+            app.shutdown()
+        }
+        do {
+            try await body(TestHost(app: app, port: port))
+            await server.stop()
+            _ = try? await serving.value
+        } catch {
+            await server.stop()
+            _ = try? await serving.value
+            throw error
+        }
+    }
+
+    /// `GET target` with `Connection: close`.
+    func get(_ target: String, headers: [String: String] = [:]) async throws -> RawHTTPResponse {
+        try await RawHTTPClient.request(port: port, "GET", target, headers: headers)
+    }
+}
+
+/// YAML for a host serving the given plugin files.
+func hostYAML(plugins: [String], auth: String = "{ secret: s3cret }", checks: String? = nil, extra: String = "") -> String {
+    var yaml = """
+        listen: { host: 127.0.0.1, port: 0 }
+        auth: \(auth)
+        plugins:
+          paths: [\(plugins.map { "\"\($0)\"" }.joined(separator: ", "))]
+
+        """
+    if let checks { yaml += "checks:\n\(checks)\n" }
+    return yaml + extra
+}
