@@ -29,7 +29,8 @@ public final class HostApplication: Sendable {
     public let runner: CheckRunner
     /// The shared secret (or disabled); `nil` for commands that serve nothing.
     public let auth: SharedSecretAuth?
-    private let logger: Logger
+    /// The host's logger, at the configured level.
+    public let logger: Logger
 
     /// What `build` should do beyond loading config and plugins.
     public struct Options: Sendable {

@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = app.makeServer()
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger))
         do {
             try await group.run()
         } catch {
@@ -37,6 +37,6 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         app.shutdown()
-        logger.info("stopped")
+        app.logger.info("stopped")
     }
 }
