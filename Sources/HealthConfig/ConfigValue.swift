@@ -70,7 +70,7 @@ public enum ConfigValue: Sendable, Equatable, Decodable {
         case .null: NSNull()
         case .bool(let value): value
         case .int(let value): value
-        case .double(let value): value
+        case .double(let value): value.isFinite ? value : NSNull()  // JSON has no NaN or infinity
         case .string(let value): value
         case .list(let items): items.map(\.foundationValue)
         case .map(let entries): entries.mapValues(\.foundationValue)

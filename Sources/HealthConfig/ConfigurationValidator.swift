@@ -71,9 +71,7 @@ struct ConfigurationValidator {
             for key in entry.args.keys.sorted() {
                 try requireName(key, at: at + ["args", .key(key)], what: "argument name")
             }
-            if let timeout = entry.timeout, !(timeout > 0 && timeout.isFinite) {
-                throw loaded.error(at: at + ["timeout"], "expected a number of seconds above 0, found \(timeout)")
-            }
+            if let timeout = entry.timeout { try requireSeconds(timeout, at: at + ["timeout"]) }
             if let first = firstIndex[entry.name] {
                 let firstLine = loaded.error(at: ["checks", .index(first)], "").line.map { " (line \($0))" } ?? ""
                 throw loaded.error(
@@ -85,9 +83,7 @@ struct ConfigurationValidator {
     }
 
     private func validateEngine() throws(ConfigError) {
-        if !(config.engine.timeout > 0 && config.engine.timeout.isFinite) {
-            throw loaded.error(at: ["engine", "timeout"], "expected seconds above 0, found \(config.engine.timeout)")
-        }
+        try requireSeconds(config.engine.timeout, at: ["engine", "timeout"])
         if !(1...1024).contains(config.engine.threads) {
             throw loaded.error(at: ["engine", "threads"], "expected 1 to 1024, found \(config.engine.threads)")
         }
@@ -95,9 +91,7 @@ struct ConfigurationValidator {
 
     private func validateHTTP() throws(ConfigError) {
         let http = config.http
-        if !(http.idleTimeout > 0 && http.idleTimeout.isFinite) {
-            throw loaded.error(at: ["http", "idle_timeout"], "expected seconds above 0, found \(http.idleTimeout)")
-        }
+        try requireSeconds(http.idleTimeout, at: ["http", "idle_timeout"])
         if http.maxRequestLine < 256 {
             throw loaded.error(at: ["http", "max_request_line"], "expected at least 256 bytes, found \(http.maxRequestLine)")
         }
@@ -108,6 +102,15 @@ struct ConfigurationValidator {
         if !prefix.hasPrefix("/") || prefix.contains("?") || prefix.contains("#") || prefix.contains("//") {
             throw loaded.error(
                 at: ["http", "native", "prefix"], "expected a path starting with '/', like /health; found '\(prefix)'")
+        }
+    }
+
+    /// The longest duration any setting accepts: one day.
+    static let maximumSeconds = 86_400.0
+
+    private func requireSeconds(_ value: Double, at path: [ConfigPathElement]) throws(ConfigError) {
+        guard value > 0 && value <= Self.maximumSeconds else {
+            throw loaded.error(at: path, "expected seconds above 0 and at most \(Int(Self.maximumSeconds)), found \(value)")
         }
     }
 

@@ -102,6 +102,9 @@ import Testing
         ("auth: { secret: a, disabled: true }", "auth.disabled", "contradicts the configured secret"),
         ("auth: { secret: '' }", "auth.secret", "must not be empty"),
         ("engine: { timeout: 0 }", "engine.timeout", "expected seconds above 0"),
+        ("engine: { timeout: 1e300 }", "engine.timeout", "at most 86400, found 1e+300"),
+        ("engine: { timeout: .nan }", "engine.timeout", "found nan"),
+        ("http: { idle_timeout: .inf }", "http.idle_timeout", "found inf"),
         ("engine: { threads: 0 }", "engine.threads", "expected 1 to 1024"),
         ("http: { native: { prefix: health } }", "http.native.prefix", "expected a path starting with '/'"),
         ("http: { native: { unknown_checks: maybe } }", "http.native.unknown_checks", "expected one of 'reject', 'ignore'"),
@@ -112,6 +115,16 @@ import Testing
         let error = try #require(configError(yaml))
         #expect(error.keyPath == keyPath)
         #expect(error.message.contains(message), "\(error.message)")
+    }
+
+    @Test func pluginConfigBecomesJSONAndDottedScalars() throws {
+        let yaml = "plugins:\n  config:\n    pg: { host: db, port: 5432, tls: true, ratio: .nan, hosts: [a, b], pool: { size: 2 } }\n"
+        let loaded = try ConfigurationLoader.parse(yaml: yaml, file: "h", directory: "/")
+        let value = try #require(loaded.configuration.plugins.config["pg"])
+        #expect(value.jsonText == #"{"host":"db","hosts":["a","b"],"pool":{"size":2},"port":5432,"ratio":null,"tls":true}"#)
+        #expect(value.flattenedScalars() == [
+            "host": "db", "port": "5432", "tls": "true", "ratio": "nan", "hosts.0": "a", "hosts.1": "b", "pool.size": "2",
+        ])
     }
 
     @Test func invalidYAMLSaysSo() throws {
