@@ -72,6 +72,7 @@ struct ConfigurationValidator {
                 try requireName(key, at: at + ["args", .key(key)], what: "argument name")
             }
             if let timeout = entry.timeout { try requireSeconds(timeout, at: at + ["timeout"]) }
+            try validateRefresh(entry, at: at)
             if let first = firstIndex[entry.name] {
                 let firstLine = loaded.error(at: ["checks", .index(first)], "").line.map { " (line \($0))" } ?? ""
                 throw loaded.error(
@@ -82,8 +83,36 @@ struct ConfigurationValidator {
         }
     }
 
+    private func validateRefresh(_ entry: CheckConfiguration, at path: [ConfigPathElement]) throws(ConfigError) {
+        if let ttl = entry.successTTL { try requireSeconds(ttl, at: path + ["success_ttl"], allowingZero: true) }
+        if let ttl = entry.failureTTL { try requireSeconds(ttl, at: path + ["failure_ttl"], allowingZero: true) }
+        if let staleAfter = entry.staleAfter { try requireSeconds(staleAfter, at: path + ["stale_after"]) }
+        guard let interval = entry.interval else {
+            if entry.staleAfter != nil {
+                throw loaded.error(
+                    at: path + ["stale_after"], "applies only to checks with an 'interval' (background checks)")
+            }
+            return
+        }
+        try requireSeconds(interval, at: path + ["interval"])
+        if interval < Self.minimumInterval {
+            throw loaded.error(
+                at: path + ["interval"], "expected at least \(Self.minimumInterval) seconds, found \(interval)")
+        }
+        for (key, value) in [("success_ttl", entry.successTTL), ("failure_ttl", entry.failureTTL)] where value != nil {
+            throw loaded.error(
+                at: path + [.key(key)],
+                "has no effect on a check with an 'interval': requests always read its latest result; remove one of them")
+        }
+    }
+
+    /// The shortest background interval: 100 ms.
+    static let minimumInterval = 0.1
+
     private func validateEngine() throws(ConfigError) {
         try requireSeconds(config.engine.timeout, at: ["engine", "timeout"])
+        try requireSeconds(config.engine.successTTL, at: ["engine", "success_ttl"], allowingZero: true)
+        try requireSeconds(config.engine.failureTTL, at: ["engine", "failure_ttl"], allowingZero: true)
         if !(1...1024).contains(config.engine.threads) {
             throw loaded.error(at: ["engine", "threads"], "expected 1 to 1024, found \(config.engine.threads)")
         }
@@ -108,9 +137,11 @@ struct ConfigurationValidator {
     /// The longest duration any setting accepts: one day.
     static let maximumSeconds = 86_400.0
 
-    private func requireSeconds(_ value: Double, at path: [ConfigPathElement]) throws(ConfigError) {
-        guard value > 0 && value <= Self.maximumSeconds else {
-            throw loaded.error(at: path, "expected seconds above 0 and at most \(Int(Self.maximumSeconds)), found \(value)")
+    private func requireSeconds(_ value: Double, at path: [ConfigPathElement], allowingZero: Bool = false) throws(ConfigError) {
+        let aboveMinimum = allowingZero ? value >= 0 : value > 0
+        guard aboveMinimum && value <= Self.maximumSeconds else {
+            let lower = allowingZero ? "from 0" : "above 0 and"
+            throw loaded.error(at: path, "expected seconds \(lower) \(allowingZero ? "to" : "at most") \(Int(Self.maximumSeconds)), found \(value)")
         }
     }
 

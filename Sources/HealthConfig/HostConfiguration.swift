@@ -145,11 +145,25 @@ public struct CheckConfiguration: Sendable, Decodable {
     public var timeout: Double?
     /// `args`: values for the check's declared parameters.
     public var args: [String: ConfigValue]
+    /// `success_ttl`: seconds a passing (or warning) result is reused; unset follows
+    /// `engine.success_ttl`.
+    public var successTTL: Double?
+    /// `failure_ttl`: seconds a failing result is reused; unset follows `engine.failure_ttl`.
+    public var failureTTL: Double?
+    /// `interval`: seconds between background runs; requests then read the latest result.
+    public var interval: Double?
+    /// `stale_after`: seconds after which a background result counts as failed; unset is
+    /// two intervals plus the timeout.
+    public var staleAfter: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, plugin, check
         case isDefault = "default"
         case groups, timeout, args
+        case successTTL = "success_ttl"
+        case failureTTL = "failure_ttl"
+        case interval
+        case staleAfter = "stale_after"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -162,6 +176,10 @@ public struct CheckConfiguration: Sendable, Decodable {
         groups = try container.optional(.groups) ?? []
         timeout = try container.optional(.timeout)
         args = try container.optional(.args) ?? [:]
+        successTTL = try container.optional(.successTTL)
+        failureTTL = try container.optional(.failureTTL)
+        interval = try container.optional(.interval)
+        staleAfter = try container.optional(.staleAfter)
     }
 }
 
@@ -172,17 +190,28 @@ public struct EngineConfiguration: Sendable, Decodable {
     public var timeout = 5.0
     /// `engine.threads`: worker threads for plugin calls.
     public var threads = 16
+    /// `engine.success_ttl`: seconds a passing (or warning) result is reused, for checks
+    /// that do not set their own; 0 runs the check for every request.
+    public var successTTL = 0.0
+    /// `engine.failure_ttl`: the same for failing results.
+    public var failureTTL = 0.0
 
     /// The defaults.
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case timeout, threads }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case timeout, threads
+        case successTTL = "success_ttl"
+        case failureTTL = "failure_ttl"
+    }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         timeout = try container.optional(.timeout) ?? timeout
         threads = try container.optional(.threads) ?? threads
+        successTTL = try container.optional(.successTTL) ?? successTTL
+        failureTTL = try container.optional(.failureTTL) ?? failureTTL
     }
 }
 

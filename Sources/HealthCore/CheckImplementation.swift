@@ -2,7 +2,7 @@
 ///
 /// The plugin loader provides one per plugin check; tests provide closures. The core
 /// never calls ``run(_:)`` on an event loop or the Swift concurrency pool: the
-/// ``CheckRunner`` gives every call a thread of its own pool.
+/// ``CheckEngine`` gives every call a thread of its own pool.
 public protocol CheckImplementation: Sendable {
     /// Where the check comes from, for people: e.g. `core.true` (plugin and check name).
     var source: String { get }
@@ -10,6 +10,9 @@ public protocol CheckImplementation: Sendable {
     var suggestedTimeout: Duration? { get }
     /// Whether the implementation is in the default set unless the config says otherwise.
     var isDefaultByDefault: Bool { get }
+    /// Calls of implementations with the same key are never made concurrently (a plugin
+    /// check without `HH_CHECK_THREAD_SAFE`); `nil` allows concurrent calls.
+    var serializationKey: String? { get }
     /// Runs the check once. Blocks until the check returns.
     func run(_ invocation: CheckInvocation) -> CheckResult
 }
@@ -18,7 +21,7 @@ public protocol CheckImplementation: Sendable {
 public struct CheckInvocation: Sendable {
     /// The name the check is registered under (one implementation can back several).
     public var configuredName: String
-    /// The limit the runner applies to this call.
+    /// The limit the engine applies to this call.
     public var timeout: Duration
 
     /// Creates an invocation.
@@ -33,16 +36,18 @@ public struct ClosureCheck: CheckImplementation {
     public let source: String
     public let suggestedTimeout: Duration?
     public let isDefaultByDefault: Bool
+    public let serializationKey: String?
     private let body: @Sendable (CheckInvocation) -> CheckResult
 
     /// Creates a check that runs `body`.
     public init(
-        source: String, isDefault: Bool = true, suggestedTimeout: Duration? = nil,
+        source: String, isDefault: Bool = true, suggestedTimeout: Duration? = nil, serializationKey: String? = nil,
         _ body: @escaping @Sendable (CheckInvocation) -> CheckResult
     ) {
         self.source = source
         self.isDefaultByDefault = isDefault
         self.suggestedTimeout = suggestedTimeout
+        self.serializationKey = serializationKey
         self.body = body
     }
 

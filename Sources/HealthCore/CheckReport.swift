@@ -1,22 +1,32 @@
 import Foundation
 
-/// One finished run of a registered check: its result and when and how long it ran.
+/// One result of a registered check: what it reported, when and how long it ran, and
+/// whether the engine reused it from an earlier run.
 public struct CheckReport: Sendable {
     /// The registered name.
     public let name: String
-    /// What the check reported (or the runner, on timeout).
-    public let result: CheckResult
+    /// What the check reported (or the engine: timeout, stuck, stale).
+    public var result: CheckResult
     /// When the result was produced.
     public let finishedAt: Date
     /// How long the run took (up to the timeout).
     public let duration: Duration
+    /// Whether this result was produced for an earlier request and reused.
+    public var isCached: Bool
+    /// Until when the engine reuses this result; `nil` when it is not reused.
+    public var expiresAt: Date?
 
     /// Creates a report.
-    public init(name: String, result: CheckResult, finishedAt: Date, duration: Duration) {
+    public init(
+        name: String, result: CheckResult, finishedAt: Date, duration: Duration, isCached: Bool = false,
+        expiresAt: Date? = nil
+    ) {
         self.name = name
         self.result = result
         self.finishedAt = finishedAt
         self.duration = duration
+        self.isCached = isCached
+        self.expiresAt = expiresAt
     }
 }
 
@@ -33,5 +43,15 @@ extension Duration {
         if s < 1 { return "\(Int((s * 1000).rounded())) ms" }
         let rounded = (s * 10).rounded() / 10
         return rounded == rounded.rounded() ? "\(Int(rounded)) s" : "\(rounded) s"
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating.
+    var nanoseconds: Int64 {
+        let (whole, attoseconds) = components
+        let (product, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return whole < 0 ? .min : .max }
+        return product &+ attoseconds / 1_000_000_000
     }
 }

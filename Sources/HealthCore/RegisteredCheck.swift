@@ -11,17 +11,27 @@ public struct RegisteredCheck: Sendable {
     public let groups: [String]
     /// The limit applied to one run.
     public let timeout: Duration
+    /// When results are reused and whether the check runs in the background.
+    public let refresh: RefreshPolicy
 
     /// Creates an entry. `isDefault` and `timeout` fall back to the implementation's
     /// suggestions, then to `defaultTimeout`.
     public init(
         name: String, implementation: any CheckImplementation, isDefault: Bool? = nil,
-        groups: [String] = [], timeout: Duration? = nil, defaultTimeout: Duration = .seconds(5)
+        groups: [String] = [], timeout: Duration? = nil, defaultTimeout: Duration = .seconds(5),
+        refresh: RefreshPolicy = .alwaysFresh
     ) {
         self.name = name
         self.implementation = implementation
         self.isDefault = isDefault ?? implementation.isDefaultByDefault
         self.groups = groups
         self.timeout = timeout ?? implementation.suggestedTimeout ?? defaultTimeout
+        self.refresh = refresh
+    }
+
+    /// The age past which a background result is stale; `nil` for on-demand checks.
+    public var staleAfter: Duration? {
+        guard let interval = refresh.interval else { return nil }
+        return refresh.staleAfter ?? RefreshPolicy.defaultStaleAfter(interval: interval, timeout: timeout)
     }
 }

@@ -27,14 +27,14 @@ public struct NativeDialect: Sendable {
 
     private let options: Options
     private let registry: CheckRegistry
-    private let runner: CheckRunner
+    private let engine: CheckEngine
     private let auth: SharedSecretAuth
 
-    /// Creates the dialect over a registry and a runner.
-    public init(options: Options, registry: CheckRegistry, runner: CheckRunner, auth: SharedSecretAuth) {
+    /// Creates the dialect over a registry and the engine that runs its checks.
+    public init(options: Options, registry: CheckRegistry, engine: CheckEngine, auth: SharedSecretAuth) {
         self.options = options
         self.registry = registry
-        self.runner = runner
+        self.engine = engine
         self.auth = auth
     }
 
@@ -69,9 +69,12 @@ public struct NativeDialect: Sendable {
         }
         let available = registry.names
         guard !checks.isEmpty else { return .now(Self.response(for: [], available: available)) }
-        let runner = self.runner
+        if let ready = engine.reportsWithoutWaiting(for: checks) {
+            return .now(Self.response(for: ready, available: available))
+        }
+        let engine = self.engine
         return .later {
-            Self.response(for: await runner.run(checks), available: available)
+            Self.response(for: await engine.reports(for: checks), available: available)
         }
     }
 

@@ -9,7 +9,21 @@ struct CheckBinder {
     let plugins: PluginSet
 
     private var config: HostConfiguration { loaded.configuration }
-    private var defaultTimeout: Duration { .milliseconds(Int64(config.engine.timeout * 1000)) }
+    private var defaultTimeout: Duration { seconds(config.engine.timeout) }
+    private var defaultRefresh: RefreshPolicy {
+        RefreshPolicy(successTTL: seconds(config.engine.successTTL), failureTTL: seconds(config.engine.failureTTL))
+    }
+
+    private func seconds(_ value: Double) -> Duration { .milliseconds(Int64((value * 1000).rounded())) }
+
+    private func refresh(of entry: CheckConfiguration) -> RefreshPolicy {
+        if let interval = entry.interval {
+            return RefreshPolicy(interval: seconds(interval), staleAfter: entry.staleAfter.map(seconds))
+        }
+        return RefreshPolicy(
+            successTTL: entry.successTTL.map(seconds) ?? defaultRefresh.successTTL,
+            failureTTL: entry.failureTTL.map(seconds) ?? defaultRefresh.failureTTL)
+    }
 
     func makeRegistry() throws(StartupError) -> CheckRegistry {
         var registry = CheckRegistry()
@@ -25,7 +39,7 @@ struct CheckBinder {
                     guard let implementation = plugin.implementation(of: check.name) else { continue }
                     let registered = RegisteredCheck(
                         name: "\(plugin.name).\(check.name)", implementation: implementation,
-                        defaultTimeout: defaultTimeout)
+                        defaultTimeout: defaultTimeout, refresh: defaultRefresh)
                     try register(registered, in: &registry)
                 }
             }
@@ -53,7 +67,8 @@ struct CheckBinder {
                     implementation: ClosureCheck(source: "\(entry.plugin).\(entry.check)", isDefault: true) { _ in
                         .fail("plugin '\(entry.plugin)' is not loaded; see `healthhost plugins`")
                     },
-                    isDefault: entry.isDefault, groups: entry.groups, defaultTimeout: defaultTimeout)
+                    isDefault: entry.isDefault, groups: entry.groups, defaultTimeout: defaultTimeout,
+                    refresh: refresh(of: entry))
             }
             throw .config(loaded.error(at: path + ["plugin"], message))
         }
@@ -72,7 +87,7 @@ struct CheckBinder {
         }
         return RegisteredCheck(
             name: entry.name, implementation: implementation, isDefault: entry.isDefault, groups: entry.groups,
-            timeout: entry.timeout.map { .milliseconds(Int64($0 * 1000)) }, defaultTimeout: defaultTimeout)
+            timeout: entry.timeout.map(seconds), defaultTimeout: defaultTimeout, refresh: refresh(of: entry))
     }
 
     private func validateArguments(

@@ -6,11 +6,12 @@ import HealthPluginLoader
 import Logging
 import NIOCore
 
-/// A configured host: config, plugins, registry, runner and auth, built the same way
+/// A configured host: config, plugins, registry, engine and auth, built the same way
 /// for `healthhost serve`, the other commands and the tests.
 ///
 /// ```swift
 /// let app = try HostApplication.build(configFile: "healthhost.yaml", logger: logger)
+/// app.engine.startBackgroundRefresh()
 /// let server = app.makeServer()
 /// try await server.run()
 /// await app.shutdown()
@@ -25,8 +26,8 @@ public final class HostApplication: Sendable {
     public let plugins: PluginSet
     /// The served checks.
     public let registry: CheckRegistry
-    /// Runs checks on threads of its own.
-    public let runner: CheckRunner
+    /// Runs checks on threads of its own, with timeouts, caching and background refresh.
+    public let engine: CheckEngine
     /// The shared secret (or disabled); `nil` for commands that serve nothing.
     public let auth: SharedSecretAuth?
     /// The host's logger, at the configured level.
@@ -59,13 +60,13 @@ public final class HostApplication: Sendable {
     }
 
     private init(
-        loaded: LoadedConfiguration, plugins: PluginSet, registry: CheckRegistry, runner: CheckRunner,
+        loaded: LoadedConfiguration, plugins: PluginSet, registry: CheckRegistry, engine: CheckEngine,
         auth: SharedSecretAuth?, logger: Logger
     ) {
         self.loaded = loaded
         self.plugins = plugins
         self.registry = registry
-        self.runner = runner
+        self.engine = engine
         self.auth = auth
         self.logger = logger
     }
@@ -97,9 +98,9 @@ public final class HostApplication: Sendable {
         let auth = options.requiresAuth ? try AuthResolver.resolve(loaded, environment: options.environment) : nil
         let plugins = try loadPlugins(loaded, skipBroken: options.forceSkipBrokenPlugins, logger: logger)
         let registry = try CheckBinder(loaded: loaded, plugins: plugins).makeRegistry()
-        let runner = CheckRunner(threads: config.engine.threads)
+        let engine = CheckEngine(registry: registry, threads: config.engine.threads, logger: logger)
         return HostApplication(
-            loaded: loaded, plugins: plugins, registry: registry, runner: runner, auth: auth, logger: logger)
+            loaded: loaded, plugins: plugins, registry: registry, engine: engine, auth: auth, logger: logger)
     }
 
     private static func loadPlugins(_ loaded: LoadedConfiguration, skipBroken: Bool, logger: Logger) throws(StartupError)
@@ -137,7 +138,7 @@ public final class HostApplication: Sendable {
         if native.enabled {
             NativeDialect(
                 options: .init(prefix: native.prefix, ignoresUnknownChecks: native.unknownChecks == .ignore),
-                registry: registry, runner: runner, auth: auth ?? .disabled
+                registry: registry, engine: engine, auth: auth ?? .disabled
             ).register(in: &routes)
         }
         return routes
@@ -170,15 +171,16 @@ public final class HostApplication: Sendable {
                     "check.source": "\(check.implementation.source)", "check.default": "\(check.isDefault)",
                     "check.groups": "\(check.groups.joined(separator: ","))",
                     "check.timeout": "\(check.timeout.humanReadable)",
+                    "check.refresh": "\(check.refresh.summary)",
                 ])
         }
         if auth?.isEnabled == false { logger.warning("auth is disabled: check results are served to anyone") }
     }
 
-    /// Stops the runner and calls each plugin's `shutdown` (skipped for a plugin whose
+    /// Stops the engine and calls each plugin's `shutdown` (skipped for a plugin whose
     /// check is still running past its timeout).
     public func shutdown() {
-        runner.shutdown()
+        engine.shutdown()
         plugins.shutdownAll()
     }
 }

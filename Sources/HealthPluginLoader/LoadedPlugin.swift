@@ -14,7 +14,6 @@ public final class LoadedPlugin: Sendable {
     public let description: PluginDescription
     let host: PluginHostTable
     private let state = NIOLockedValueBox(RunState())
-    fileprivate let serialLocks = NIOLockedValueBox([String: NIOLock]())
 
     private struct RunState {
         var running = 0
@@ -63,18 +62,5 @@ public final class LoadedPlugin: Sendable {
             return
         }
         hook(host.table)
-    }
-}
-
-extension LoadedPlugin {
-    /// The lock that serialises calls of one check without HH_CHECK_THREAD_SAFE, shared
-    /// by every configured check it backs.
-    func serialLock(for checkName: String) -> NIOLock {
-        serialLocks.withLockedValue { locks in
-            if let lock = locks[checkName] { return lock }
-            let lock = NIOLock()
-            locks[checkName] = lock
-            return lock
-        }
     }
 }

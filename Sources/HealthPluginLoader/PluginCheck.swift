@@ -1,6 +1,5 @@
 import HealthCore
 import HealthPluginABI
-import NIOConcurrencyHelpers
 
 /// One plugin check as a ``CheckImplementation``: calls the C function with
 /// host-owned buffers and turns what it wrote into a ``CheckResult``.
@@ -13,24 +12,23 @@ public struct PluginCheck: CheckImplementation {
     let plugin: LoadedPlugin
     /// What the plugin declares for this check.
     public let check: CheckDescription
-    private let serial: NIOLock?
 
     init(plugin: LoadedPlugin, check: CheckDescription) {
         self.plugin = plugin
         self.check = check
-        self.serial = check.isThreadSafe ? nil : plugin.serialLock(for: check.name)
     }
 
     public var source: String { "\(plugin.name).\(check.name)" }
     public var suggestedTimeout: Duration? { check.suggestedTimeout }
     public var isDefaultByDefault: Bool { check.isDefault }
+    /// `plugin.check` for a check without HH_CHECK_THREAD_SAFE: the engine then never
+    /// calls it concurrently, across every configured check it backs.
+    public var serializationKey: String? { check.isThreadSafe ? nil : source }
 
     public func run(_ invocation: CheckInvocation) -> CheckResult {
         guard check.parameters.isEmpty else {
             return .fail("check \(source) declares parameters, which this host version cannot pass yet")
         }
-        serial?.lock()
-        defer { serial?.unlock() }
         guard plugin.beginCall() else { return .fail("not run: the plugin has been shut down") }
         defer { plugin.endCall() }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: Self.messageCapacity) { message in

@@ -30,7 +30,7 @@ struct CheckCommand: AsyncParsableCommand {
             app.shutdown()
             throw ExitCode(3)
         }
-        let reports = await app.runner.run(selected)
+        let reports = await app.engine.reports(for: selected)
         print(ResultTable.render(reports), terminator: "")
         app.shutdown()
         let worst = reports.map(\.result.status).max() ?? .pass

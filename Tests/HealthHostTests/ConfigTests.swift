@@ -140,4 +140,36 @@ import Testing
     @Test func unreadableFileIsAnError() throws {
         #expect(throws: ConfigError.self) { try ConfigurationLoader.load(file: "/nonexistent/healthhost.yaml") }
     }
+
+    @Test func refreshSettingsAreRead() throws {
+        let yaml = """
+            engine: { success_ttl: 27, failure_ttl: 9 }
+            checks:
+              - { name: a, plugin: core, check: x, success_ttl: 0, failure_ttl: 1.5 }
+              - { name: b, plugin: core, check: x, interval: 10, stale_after: 45 }
+            """
+        let config = try ConfigurationLoader.parse(yaml: yaml, file: "h.yaml", directory: "/etc/hh").configuration
+        #expect(config.engine.successTTL == 27 && config.engine.failureTTL == 9)
+        let checks = try #require(config.checks)
+        #expect(checks[0].successTTL == 0 && checks[0].failureTTL == 1.5 && checks[0].interval == nil)
+        #expect(checks[1].interval == 10 && checks[1].staleAfter == 45)
+    }
+
+    @Test(arguments: [
+        ("engine: { failure_ttl: -1 }", 1, "engine.failure_ttl", "expected seconds from 0 to 86400, found -1.0"),
+        ("checks:\n  - { name: a, plugin: p, check: c, stale_after: 5 }", 2, "checks[0].stale_after",
+         "applies only to checks with an 'interval' (background checks)"),
+        ("checks:\n  - { name: a, plugin: p, check: c, interval: 5, success_ttl: 3 }", 2, "checks[0].success_ttl",
+         "has no effect on a check with an 'interval'"),
+        ("checks:\n  - { name: a, plugin: p, check: c, interval: 0.01 }", 2, "checks[0].interval",
+         "expected at least 0.1 seconds, found 0.01"),
+        ("checks:\n  - { name: a, plugin: p, check: c, interval: 0 }", 2, "checks[0].interval",
+         "expected seconds above 0 and at most 86400, found 0.0"),
+    ])
+    func badRefreshSettingsNameTheKey(yaml: String, line: Int, keyPath: String, message: String) throws {
+        let error = try #require(configError(yaml))
+        #expect(error.line == line)
+        #expect(error.keyPath == keyPath)
+        #expect(error.message.contains(message), "\(error.message)")
+    }
 }

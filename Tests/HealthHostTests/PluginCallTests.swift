@@ -61,9 +61,12 @@ import Testing
         let plugin = try testkit()
         let slow = try #require(plugin.implementation(of: "slow"))
         #expect(slow.suggestedTimeout == .milliseconds(300))
-        let runner = CheckRunner(threads: 2)
-        defer { runner.shutdown() }
-        let report = await runner.run(RegisteredCheck(name: "slow", implementation: slow))
+        var registry = CheckRegistry()
+        let check = RegisteredCheck(name: "slow", implementation: slow)
+        try registry.register(check)
+        let engine = CheckEngine(registry: registry, threads: 2, logger: TestHost.logger)
+        defer { engine.shutdown() }
+        let report = await engine.report(for: check)
         #expect(report.result == .fail("timed out: no result within 300 ms"))
         #expect(report.duration < .seconds(2))
     }

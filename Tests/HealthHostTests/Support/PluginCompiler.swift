@@ -32,6 +32,12 @@ enum PluginCompiler {
         try build(source: "\(TestPaths.fixtures)/testkit.c", fileName: fileName)
     }
 
+    /// The enginekit fixture plugin (sleeps and counters). Give each test its own
+    /// `fileName`: each file is its own image, so its counters start at zero.
+    static func enginekit(fileName: String) throws -> String {
+        try build(source: "\(TestPaths.fixtures)/enginekit.c", fileName: fileName)
+    }
+
     /// A variant of the broken fixture plugin.
     static func broken(_ defines: [String], fileName: String = "hh-broken.so") throws -> String {
         try build(source: "\(TestPaths.fixtures)/broken.c", fileName: fileName, defines: defines)

@@ -30,6 +30,7 @@ struct TestHost {
         yaml: String, environment: [String: String] = [:], _ body: (TestHost) async throws -> Void
     ) async throws {
         let app = try build(yaml: yaml, environment: environment)
+        app.engine.startBackgroundRefresh()
         let server = app.makeServer()
         let port = try await server.start()
         let serving = Task { try await server.run() }
@@ -54,7 +55,10 @@ struct TestHost {
 }
 
 /// YAML for a host serving the given plugin files.
-func hostYAML(plugins: [String], auth: String = "{ secret: s3cret }", checks: String? = nil, extra: String = "") -> String {
+func hostYAML(
+    plugins: [String], auth: String = "{ secret: s3cret }", pluginConfig: String? = nil, checks: String? = nil,
+    extra: String = ""
+) -> String {
     var yaml = """
         listen: { host: 127.0.0.1, port: 0 }
         auth: \(auth)
@@ -62,6 +66,7 @@ func hostYAML(plugins: [String], auth: String = "{ secret: s3cret }", checks: St
           paths: [\(plugins.map { "\"\($0)\"" }.joined(separator: ", "))]
 
         """
+    if let pluginConfig { yaml += "  config: \(pluginConfig)\n" }
     if let checks { yaml += "checks:\n\(checks)\n" }
     return yaml + extra
 }

@@ -1,0 +1,211 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Runs checks for every request and every schedule, so that probes never stall:
+///
+/// - **Threads of its own**: each call runs on a thread of the engine's pool, never on
+///   an event loop or the Swift concurrency pool; the checks of one request run at once.
+/// - **Timeouts**: a call past its check's timeout is answered `fail` ("timed out").
+///   The thread is not killed (no thread can be killed safely); the call is left to
+///   return.
+/// - **Single-flight**: requests that need a check while a call of it is in progress
+///   wait for that call instead of starting another.
+/// - **Hung calls**: while a timed-out call has not returned, no other call of that
+///   check starts: requests get a "timed out ... has not returned" result at once, so a
+///   hung plugin holds one thread, not one per request.
+/// - **Not thread-safe**: checks that share a ``CheckImplementation/serializationKey``
+///   are called one at a time; waiting calls hold no thread.
+/// - **Caching** (``RefreshPolicy``): results are reused for their TTL; checks with an
+///   interval run in the background and requests read their latest result.
+///
+/// ```swift
+/// let engine = CheckEngine(registry: registry, logger: logger)
+/// engine.startBackgroundRefresh()
+/// let reports = await engine.reports(for: registry.defaults)
+/// ```
+public final class CheckEngine: Sendable {
+    private let slots: [String: CheckSlot]
+    private let gates: [String: SerialGate]
+    private let pool: NIOThreadPool
+    private let timers: any EventLoop
+    private let logger: Logger
+    private let schedule = NIOLockedValueBox(BackgroundSchedule())
+    private let clock = ContinuousClock()
+
+    private struct BackgroundSchedule {
+        var isStopped = false
+        var ticks: [String: Scheduled<Void>] = [:]
+    }
+
+    /// Creates an engine for the checks of `registry` with `threads` worker threads.
+    public init(
+        registry: CheckRegistry, threads: Int = 16, logger: Logger,
+        timerLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    ) {
+        var slots: [String: CheckSlot] = [:]
+        var gates: [String: SerialGate] = [:]
+        for check in registry.checks {
+            slots[check.name] = CheckSlot(check: check)
+            if let key = check.implementation.serializationKey, gates[key] == nil { gates[key] = SerialGate() }
+        }
+        self.slots = slots
+        self.gates = gates
+        self.pool = NIOThreadPool(numberOfThreads: max(1, threads))
+        self.timers = timerLoop
+        self.logger = logger
+        pool.start()
+    }
+
+    /// Starts the schedules of the checks that have an interval; each first runs after
+    /// a short random delay, so that checks do not all start at once.
+    public func startBackgroundRefresh() {
+        for slot in slots.values {
+            guard let interval = slot.check.refresh.interval else { continue }
+            let firstDelay = Self.jitter(upTo: min(interval * 0.1, .seconds(1)))
+            scheduleTick(of: slot, in: firstDelay)
+        }
+    }
+
+    /// Stops the schedules and the workers: queued calls are answered "not run", each
+    /// worker thread exits when its current call returns. Does not wait, so a hung call
+    /// cannot keep the host from exiting.
+    public func shutdown() {
+        let ticks = schedule.withLockedValue { schedule in
+            schedule.isStopped = true
+            defer { schedule.ticks = [:] }
+            return Array(schedule.ticks.values)
+        }
+        for tick in ticks { tick.cancel() }
+        pool.shutdownGracefully { _ in }
+    }
+
+    /// The reports of `checks`, in the same order: cached where their policy allows,
+    /// otherwise from calls run concurrently.
+    public func reports(for checks: [RegisteredCheck]) async -> [CheckReport] {
+        if let ready = reportsWithoutWaiting(for: checks) { return ready }
+        return await withTaskGroup(of: (Int, CheckReport).self) { group in
+            for (index, check) in checks.enumerated() {
+                group.addTask { (index, await self.report(for: check)) }
+            }
+            var reports = [CheckReport?](repeating: nil, count: checks.count)
+            for await (index, report) in group { reports[index] = report }
+            return reports.compactMap { $0 }
+        }
+    }
+
+    /// The reports of `checks` if every one can be answered without waiting (cached,
+    /// background, stale or stuck); `nil` if any needs a call. Safe on an event loop.
+    public func reportsWithoutWaiting(for checks: [RegisteredCheck]) -> [CheckReport]? {
+        let now = clock.now
+        var reports: [CheckReport] = []
+        reports.reserveCapacity(checks.count)
+        for check in checks {
+            guard let answer = slots[check.name]?.answerWithoutWaiting(now: now) else { return nil }
+            reports.append(answer)
+        }
+        return reports
+    }
+
+    /// The report of one check: cached, joined to the call in progress, or from a new
+    /// call, bounded by the check's timeout.
+    public func report(for check: RegisteredCheck) async -> CheckReport {
+        guard let slot = slots[check.name] else {
+            return CheckReport(
+                name: check.name, result: .fail("internal error: '\(check.name)' is not registered with the engine"),
+                finishedAt: Date(), duration: .zero)
+        }
+        if let answer = slot.answerWithoutWaiting(now: clock.now) { return answer }
+        return await withCheckedContinuation { waiter in
+            switch slot.request(now: clock.now, waiter: waiter) {
+            case .answer(let report): waiter.resume(returning: report)
+            case .joined: break
+            case .started(let id): launch(slot, call: id)
+            }
+        }
+    }
+
+    /// What the engine knows about the check registered as `name`.
+    public func statistics(of name: String) -> CheckStatistics? {
+        slots[name]?.statistics
+    }
+
+    // MARK: - Calls
+
+    private func launch(_ slot: CheckSlot, call id: Int) {
+        let check = slot.check
+        let timer = timers.scheduleTask(in: .nanoseconds(check.timeout.nanoseconds)) { [self] in
+            timeOut(slot, call: id)
+        }
+        slot.attach(timer: timer, to: id)
+        let gate = check.implementation.serializationKey.flatMap { gates[$0] }
+        let submit: @Sendable () -> Void = { [self] in
+            pool.submit { state in self.execute(slot, call: id, poolState: state, gate: gate) }
+        }
+        if let gate { gate.enter(submit) } else { submit() }
+    }
+
+    /// Runs on a worker thread.
+    private func execute(_ slot: CheckSlot, call id: Int, poolState: NIOThreadPool.WorkItemState, gate: SerialGate?) {
+        defer { gate?.leave() }
+        guard slot.beginExecution(of: id) else { return }
+        let check = slot.check
+        let started = clock.now
+        let result: CheckResult
+        switch poolState {
+        case .active:
+            result = check.implementation.run(CheckInvocation(configuredName: check.name, timeout: check.timeout))
+        case .cancelled:
+            result = .fail("not run: the host is shutting down")
+        }
+        let finishedAt = clock.now
+        guard let finished = slot.finish(id, result: result, duration: finishedAt - started, now: finishedAt) else { return }
+        if finished.late {
+            let took = (finishedAt - started).humanReadable
+            logger.warning(
+                "check \(check.name) returned after \(took), past its limit of \(check.timeout.humanReadable); its result was dropped and calls may start again",
+                metadata: ["check": "\(check.name)", "check.source": "\(check.implementation.source)"])
+        }
+        for waiter in finished.waiters { waiter.resume(returning: finished.report) }
+    }
+
+    private func timeOut(_ slot: CheckSlot, call id: Int) {
+        guard let timedOut = slot.timeOut(id, now: clock.now) else { return }
+        let check = slot.check
+        if timedOut.wasExecuting {
+            logger.warning(
+                "check \(check.name) timed out after \(check.timeout.humanReadable) and has not returned; no new call of it starts until it does",
+                metadata: ["check": "\(check.name)", "check.source": "\(check.implementation.source)"])
+        } else {
+            logger.warning(
+                "check \(check.name) timed out after \(check.timeout.humanReadable) before it could start: all worker threads were busy or an earlier call of this non-thread-safe check had not returned",
+                metadata: ["check": "\(check.name)", "check.source": "\(check.implementation.source)"])
+        }
+        for waiter in timedOut.waiters { waiter.resume(returning: timedOut.report) }
+    }
+
+    // MARK: - Background refresh
+
+    private func scheduleTick(of slot: CheckSlot, in delay: Duration) {
+        schedule.withLockedValue { schedule in
+            guard !schedule.isStopped else { return }
+            schedule.ticks[slot.check.name] = timers.scheduleTask(in: .nanoseconds(delay.nanoseconds)) { [self] in
+                tick(slot)
+            }
+        }
+    }
+
+    private func tick(_ slot: CheckSlot) {
+        if let id = slot.trigger(now: clock.now) { launch(slot, call: id) }
+        guard let interval = slot.check.refresh.interval else { return }
+        let spread = interval * 0.1
+        scheduleTick(of: slot, in: interval - spread + Self.jitter(upTo: spread * 2))
+    }
+
+    private static func jitter(upTo limit: Duration) -> Duration {
+        let nanoseconds = limit.nanoseconds
+        return nanoseconds > 0 ? .nanoseconds(Int64.random(in: 0...nanoseconds)) : .zero
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The engine's state of one registered check: its latest result, the call in progress
+/// (at most one: single-flight) with the requests waiting for it, and its statistics.
+///
+/// Pure bookkeeping under a lock; ``CheckEngine`` does the launching and the waking.
+final class CheckSlot: Sendable {
+    /// What to do with a request.
+    enum Decision {
+        /// Answer at once with this report (fresh from cache, stale, or stuck).
+        case answer(CheckReport)
+        /// The request waits for the call already in progress.
+        case joined
+        /// The request started call `id`: the engine must launch it.
+        case started(id: Int)
+    }
+
+    private struct Stored {
+        var report: CheckReport
+        var at: ContinuousClock.Instant
+    }
+
+    private struct Call {
+        let id: Int
+        let requestedAt: ContinuousClock.Instant
+        let requestedDate: Date
+        var waiters: [CheckedContinuation<CheckReport, Never>] = []
+        var isTimedOut = false
+        var isExecuting = false
+        var timer: Scheduled<Void>?
+    }
+
+    private struct State {
+        var latest: Stored?
+        var call: Call?
+        var nextCallID = 0
+        var statistics = CheckStatistics()
+    }
+
+    let check: RegisteredCheck
+    private let state = NIOLockedValueBox(State())
+
+    init(check: RegisteredCheck) {
+        self.check = check
+    }
+
+    /// The answer a request gets without waiting, if there is one.
+    func answerWithoutWaiting(now: ContinuousClock.Instant) -> CheckReport? {
+        state.withLockedValue { immediateAnswer($0, now: now) }
+    }
+
+    /// Decides a request: an immediate answer, joining the call in progress, or a new
+    /// call. `waiter` is resumed later unless the decision is `.answer`.
+    func request(now: ContinuousClock.Instant, waiter: CheckedContinuation<CheckReport, Never>) -> Decision {
+        state.withLockedValue { state in
+            if let answer = immediateAnswer(state, now: now) { return .answer(answer) }
+            if state.call != nil {
+                state.call?.waiters.append(waiter)
+                return .joined
+            }
+            let id = Self.begin(&state, now: now)
+            state.call?.waiters.append(waiter)
+            return .started(id: id)
+        }
+    }
+
+    /// Starts a background run unless a call is in progress; returns its id.
+    func trigger(now: ContinuousClock.Instant) -> Int? {
+        state.withLockedValue { state in
+            state.call == nil ? Self.begin(&state, now: now) : nil
+        }
+    }
+
+    /// Remembers the timeout timer of call `id`, cancelled when it returns in time.
+    func attach(timer: Scheduled<Void>, to id: Int) {
+        let stillRunning = state.withLockedValue { state in
+            guard state.call?.id == id, state.call?.isTimedOut == false else { return false }
+            state.call?.timer = timer
+            return true
+        }
+        if !stillRunning { timer.cancel() }
+    }
+
+    /// Called on the worker thread before calling the check: `false` when the call
+    /// already timed out while it waited for a thread or its serialization turn, in
+    /// which case the check is not called at all.
+    func beginExecution(of id: Int) -> Bool {
+        state.withLockedValue { state in
+            guard let call = state.call, call.id == id else { return false }
+            if call.isTimedOut {
+                state.call = nil
+                state.statistics.runningSince = nil
+                state.statistics.isStuck = false
+                return false
+            }
+            state.call?.isExecuting = true
+            return true
+        }
+    }
+
+    /// Records the result of call `id`; returns the waiters to wake with the report, or
+    /// `nil` when the call had already timed out (a late return, which only clears the
+    /// stuck state: its result is not served, as it came too late).
+    func finish(
+        _ id: Int, result: CheckResult, duration: Duration, now: ContinuousClock.Instant
+    ) -> (report: CheckReport, waiters: [CheckedContinuation<CheckReport, Never>], late: Bool)? {
+        let finished = state.withLockedValue { state -> (CheckReport, [CheckedContinuation<CheckReport, Never>], Bool, Scheduled<Void>?)? in
+            guard let call = state.call, call.id == id else { return nil }
+            state.call = nil
+            state.statistics.runningSince = nil
+            state.statistics.isStuck = false
+            state.statistics.completedCalls += 1
+            state.statistics.lastDuration = duration
+            let report = CheckReport(name: check.name, result: result, finishedAt: Date(), duration: duration)
+            if call.isTimedOut { return (report, [], true, nil) }
+            state.latest = Stored(report: report, at: now)
+            state.statistics.record(report)
+            return (report, call.waiters, false, call.timer)
+        }
+        guard let (report, waiters, late, timer) = finished else { return nil }
+        timer?.cancel()
+        return (report, waiters, late)
+    }
+
+    /// Times out call `id`: stores and returns the timeout report with the waiters to
+    /// wake, and whether the check itself is running (rather than still queued).
+    func timeOut(_ id: Int, now: ContinuousClock.Instant) -> (
+        report: CheckReport, waiters: [CheckedContinuation<CheckReport, Never>], wasExecuting: Bool
+    )? {
+        state.withLockedValue { state in
+            guard var call = state.call, call.id == id, !call.isTimedOut else { return nil }
+            let report = CheckReport(
+                name: check.name, result: .fail("timed out: no result within \(check.timeout.humanReadable)"),
+                finishedAt: Date(), duration: check.timeout)
+            let waiters = call.waiters
+            call.waiters = []
+            call.isTimedOut = true
+            call.timer = nil
+            state.call = call
+            state.latest = Stored(report: report, at: now)
+            state.statistics.record(report)
+            state.statistics.timeouts += 1
+            state.statistics.isStuck = call.isExecuting
+            return (report, waiters, call.isExecuting)
+        }
+    }
+
+    /// A copy of the statistics.
+    var statistics: CheckStatistics {
+        state.withLockedValue { $0.statistics }
+    }
+
+    private static func begin(_ state: inout State, now: ContinuousClock.Instant) -> Int {
+        state.nextCallID += 1
+        let date = Date()
+        state.call = Call(id: state.nextCallID, requestedAt: now, requestedDate: date)
+        state.statistics.runningSince = date
+        return state.nextCallID
+    }
+
+    private func immediateAnswer(_ state: State, now: ContinuousClock.Instant) -> CheckReport? {
+        if let call = state.call, call.isTimedOut {
+            return stuck(call, now: now, latest: state.latest?.report)
+        }
+        guard let latest = state.latest else { return nil }
+        let age = now - latest.at
+        if let staleAfter = check.staleAfter {
+            return age <= staleAfter ? cached(latest.report, for: staleAfter) : stale(latest.report, age: age, limit: staleAfter)
+        }
+        let ttl = check.refresh.ttl(for: latest.report.result.status)
+        return age < ttl ? cached(latest.report, for: ttl) : nil
+    }
+
+    private func cached(_ report: CheckReport, for lifetime: Duration) -> CheckReport {
+        var copy = report
+        copy.isCached = true
+        copy.expiresAt = report.finishedAt.addingTimeInterval(lifetime.seconds)
+        return copy
+    }
+
+    private func stale(_ report: CheckReport, age: Duration, limit: Duration) -> CheckReport {
+        let was = "\(report.result.status): \(report.result.message)"
+        return CheckReport(
+            name: check.name,
+            result: .fail("stale: the latest result is \(age.humanReadable) old, past the limit of \(limit.humanReadable) (it was \(was))"),
+            finishedAt: report.finishedAt, duration: report.duration, isCached: true)
+    }
+
+    private func stuck(_ call: Call, now: ContinuousClock.Instant, latest: CheckReport?) -> CheckReport {
+        let age = (now - call.requestedAt).humanReadable
+        let limit = check.timeout.humanReadable
+        let message =
+            call.isExecuting
+            ? "timed out: the call started \(age) ago has not returned (limit \(limit)); no new call starts until it does"
+            : "timed out: the call requested \(age) ago is still waiting for a worker thread or for the previous "
+                + "call of this check to return (limit \(limit))"
+        return CheckReport(
+            name: check.name, result: .fail(message), finishedAt: latest?.finishedAt ?? Date(), duration: check.timeout,
+            isCached: true)
+    }
+}
