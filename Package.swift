@@ -92,6 +92,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
+        // bench/: the in-process cost of a plugin check call (run by bench/engine.sh).
+        .executableTarget(
+            name: "healthhost-bench", dependencies: ["HealthCore", "HealthPluginLoader", .product(name: "Logging", package: "swift-log")],
+            path: "bench/Sources/healthhost-bench", swiftSettings: strictSettings),
+
         // Bundled check plugins (explicit paths: SwiftPM reserves Plugins/ for package plugins).
         .target(
             name: "CorePlugin", path: "Plugins/core",

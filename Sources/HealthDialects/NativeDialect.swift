@@ -78,24 +78,25 @@ public struct NativeDialect: Sendable {
         }
     }
 
+    /// `{"available_checks":[...],"checks":{name:bool},"health":"running"|"degraded"}`, keys
+    /// sorted as Flask's `jsonify` sorts them; written by hand as it is the hot path.
     static func response(for reports: [CheckReport], available: [String]) -> HTTPResponse {
-        var results: [String: Bool] = [:]
-        for report in reports { results[report.name] = report.result.status.isPassing }
-        let healthy = results.values.allSatisfy { $0 }
-        let body = HealthBody(health: healthy ? "running" : "degraded", availableChecks: available, checks: results)
-        return .json(body, status: healthy ? .ok : .serviceUnavailable, headers: HealthHeaders.noCache)
-    }
-
-    struct HealthBody: Encodable {
-        let health: String
-        let availableChecks: [String]
-        let checks: [String: Bool]
-
-        enum CodingKeys: String, CodingKey {
-            case health
-            case availableChecks = "available_checks"
-            case checks
+        var results: [(name: String, passing: Bool)] = reports.map { ($0.name, $0.result.status.isPassing) }
+        results.sort { $0.name < $1.name }
+        let healthy = results.allSatisfy(\.passing)
+        var body = JSONText()
+        body.raw("{\"available_checks\":")
+        body.strings(available)
+        body.raw(",\"checks\":{")
+        for (index, result) in results.enumerated() {
+            if index > 0 { body.raw(",") }
+            body.string(result.name)
+            body.raw(":")
+            body.bool(result.passing)
         }
+        body.raw("},\"health\":")
+        healthy ? body.raw("\"running\"}") : body.raw("\"degraded\"}")
+        return .json(body, status: healthy ? .ok : .serviceUnavailable, headers: HealthHeaders.noCache)
     }
 
     struct UnknownChecksBody: Encodable {

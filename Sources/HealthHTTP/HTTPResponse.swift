@@ -41,6 +41,16 @@ public struct HTTPResponse: Sendable {
         return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: data))
     }
 
+    /// A JSON response from prepared ``JSONText``.
+    public static func json(
+        _ text: JSONText, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:],
+        contentType: String = "application/json"
+    ) -> HTTPResponse {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Type", value: contentType)
+        return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: text.bytes))
+    }
+
     /// The JSON error body every endpoint uses: `{"error": CODE, "message": TEXT}`.
     public static func error(
         _ status: HTTPResponseStatus, code: String, message: String, headers: HTTPHeaders = [:]

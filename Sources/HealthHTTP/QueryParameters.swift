@@ -41,7 +41,7 @@ public struct QueryParameters: Sendable, Equatable {
     }
 
     private static func decode(_ text: Substring) -> String? {
-        if !text.contains("%") && !text.contains("+") { return String(text) }
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) { return String(text) }
         return text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 }

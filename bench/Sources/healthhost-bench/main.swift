@@ -1,0 +1,62 @@
+// healthhost-bench: the cost of one in-process plugin check call, measured three ways:
+//   direct   PluginCheck.run on the calling thread (the C call with host buffers)
+//   engine   CheckEngine.report for an uncached check (a hop to a worker thread and back)
+//   cached   CheckEngine.report for a cached check (a lock and a copy)
+// Usage: healthhost-bench PLUGIN.so [CHECK]   (bench/engine.sh builds and runs it)
+import Foundation
+import HealthCore
+import HealthPluginLoader
+import Logging
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    print("usage: healthhost-bench PLUGIN.so [CHECK]")
+    exit(2)
+}
+let logger = Logger(label: "healthhost-bench") { _ in SwiftLogNoOpLogHandler() }
+let plugins = try PluginLoader(policy: .failFast, logger: logger).load(paths: [arguments[1]]) { _ in PluginSettings() }
+guard let plugin = plugins.plugins.first, let check = plugin.implementation(of: arguments.count > 2 ? arguments[2] : "ok")
+else {
+    print("healthhost-bench: no such plugin or check")
+    exit(1)
+}
+
+let clock = ContinuousClock()
+func nanoseconds(_ elapsed: Duration, per iterations: Int) -> Double {
+    let (seconds, attoseconds) = elapsed.components
+    return (Double(seconds) * 1e9 + Double(attoseconds) / 1e9) / Double(iterations)
+}
+
+/// Times `body` synchronously (no executor hops between iterations).
+func nanosecondsPerCall(_ iterations: Int, _ body: () -> Void) -> Double {
+    let start = clock.now
+    for _ in 0..<iterations { body() }
+    return nanoseconds(clock.now - start, per: iterations)
+}
+
+/// Times `engine.report(for:)` from one task, without leaving it between iterations.
+@concurrent func nanosecondsPerReport(_ iterations: Int, _ engine: CheckEngine, _ check: RegisteredCheck) async -> Double {
+    let start = clock.now
+    for _ in 0..<iterations { _ = await engine.report(for: check) }
+    return nanoseconds(clock.now - start, per: iterations)
+}
+
+let invocation = CheckInvocation(configuredName: "ok", timeout: .seconds(5))
+_ = nanosecondsPerCall(10_000) { _ = check.run(invocation) }
+let direct = nanosecondsPerCall(1_000_000) { _ = check.run(invocation) }
+
+var registry = CheckRegistry()
+let fresh = RegisteredCheck(name: "fresh", implementation: check)
+let cached = RegisteredCheck(name: "cached", implementation: check, refresh: RefreshPolicy(successTTL: .seconds(3600)))
+try registry.register(fresh)
+try registry.register(cached)
+let engine = CheckEngine(registry: registry, threads: 2, logger: logger)
+_ = await nanosecondsPerReport(1_000, engine, fresh)
+let viaEngine = await nanosecondsPerReport(50_000, engine, fresh)
+let viaCache = await nanosecondsPerReport(1_000_000, engine, cached)
+engine.shutdown()
+
+func format(_ value: Double) -> String { String(Int(value.rounded())) }
+print("call_direct_ns \(format(direct))")
+print("call_engine_uncached_ns \(format(viaEngine))")
+print("call_engine_cached_ns \(format(viaCache))")
