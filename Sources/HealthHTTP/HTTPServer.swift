@@ -19,7 +19,13 @@ public final class HTTPServer: Service, Sendable {
     private let responder: any HTTPResponder
     private let logger: Logger
     private let group: any EventLoopGroup
-    private let channel = NIOLockedValueBox<(any Channel)?>(nil)
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var channel: (any Channel)?
+        var port: Int?
+        var isStopped = false
+    }
 
     /// Creates a server; nothing is bound until ``start()`` or ``run()``.
     public init(
@@ -35,7 +41,10 @@ public final class HTTPServer: Service, Sendable {
     /// Binds the listening socket (once) and returns the bound port.
     @discardableResult
     public func start() async throws -> Int {
-        if let port = channel.withLockedValue({ $0?.localAddress?.port }) { return port }
+        // The stored port, not the channel's address: a closed channel has none, and a
+        // server stopped before `run()` must not bind again.
+        if let port = state.withLockedValue({ $0.port }) { return port }
+        if state.withLockedValue({ $0.isStopped }) { throw ServerStopped() }
         let configuration = self.configuration
         let responder = self.responder
         let bound = try await ServerBootstrap(group: group)
@@ -53,16 +62,22 @@ public final class HTTPServer: Service, Sendable {
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
-        channel.withLockedValue { $0 = bound }
         let port = bound.localAddress?.port ?? configuration.port
+        let stoppedMeanwhile = state.withLockedValue { state in
+            state.channel = bound
+            state.port = port
+            return state.isStopped
+        }
+        if stoppedMeanwhile { try? await bound.close() }
         logger.info("listening", metadata: ["http.address": "\(configuration.host):\(port)"])
         return port
     }
 
     /// Serves until graceful shutdown or ``stop()``.
     public func run() async throws {
+        if state.withLockedValue({ $0.isStopped }) { return }
         try await start()
-        guard let channel = channel.withLockedValue({ $0 }) else { return }
+        guard let channel = state.withLockedValue({ $0.channel }) else { return }
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {
@@ -73,7 +88,15 @@ public final class HTTPServer: Service, Sendable {
 
     /// Closes the listening socket; ``run()`` then returns.
     public func stop() async {
-        guard let channel = channel.withLockedValue({ $0 }) else { return }
-        try? await channel.close()
+        let channel = state.withLockedValue { state in
+            state.isStopped = true
+            return state.channel
+        }
+        try? await channel?.close()
+    }
+
+    /// ``start()`` was called after ``stop()``.
+    public struct ServerStopped: Error, CustomStringConvertible {
+        public var description: String { "the server was stopped" }
     }
 }

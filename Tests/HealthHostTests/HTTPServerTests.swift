@@ -118,4 +118,15 @@ import Testing
             #expect(exchange.elapsed < 9)
         }
     }
+
+    @Test func aServerStoppedBeforeItRunsDoesNotBindAgain() async throws {
+        let server = HTTPServer(
+            configuration: .init(host: "127.0.0.1", port: 0), responder: RouteTable(), logger: TestHost.logger)
+        let port = try await server.start()
+        await server.stop()
+        // Returns at once instead of binding a fresh socket and serving it forever.
+        try await server.run()
+        #expect(try await server.start() == port)
+        await #expect(throws: (any Error).self) { try await RawHTTPClient.request(port: port, "GET", "/") }
+    }
 }
