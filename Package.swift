@@ -12,8 +12,12 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "healthhost", targets: ["healthhost"]),
+        // The Swift plugin SDK: a check plugin in a few lines of safe Swift.
+        .library(name: "HealthPluginSDK", targets: ["HealthPluginSDK"]),
         // Bundled check plugins. In a folder, the host loads `hh-*.so` and `libhh-*.so`.
         .library(name: "hh-core", type: .dynamic, targets: ["CorePlugin"]),
+        // The Swift SDK's test plugin (Tests/Fixtures/SDKTestPlugin), loaded by the tests.
+        .library(name: "hh-sdktest", type: .dynamic, targets: ["SDKTestPlugin"]),
     ],
     dependencies: [
         // HTTP/1.1 server (NIOHTTP1) and the thread pool that runs blocking plugin calls.
@@ -82,6 +86,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings),
+        // The Swift plugin SDK. Depends on the C ABI only: plugins link nothing of the host.
+        .target(name: "HealthPluginSDK", dependencies: ["HealthPluginABI"], swiftSettings: strictSettings),
         // The `healthhost` command.
         .executableTarget(
             name: "healthhost",
@@ -102,6 +108,10 @@ let package = Package(
             name: "CorePlugin", path: "Plugins/core",
             // Only the entry symbol is non-static, so it is the only export.
             cSettings: [.headerSearchPath("../../include")]),
+
+        .target(
+            name: "SDKTestPlugin", dependencies: ["HealthPluginSDK"], path: "Tests/Fixtures/SDKTestPlugin",
+            swiftSettings: strictSettings),
 
         .testTarget(
             name: "HealthHostTests",

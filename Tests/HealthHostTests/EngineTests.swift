@@ -80,14 +80,14 @@ import Testing
 
     @Test func concurrentRequestsShareOneCall() async throws {
         let checks = "  - { name: shared, plugin: enginekit, check: counted }"
-        try await TestHost.with(yaml: try yaml("single-flight", sleepMs: 500, checks: checks)) { host throws in
+        try await TestHost.with(yaml: try yaml("single-flight", sleepMs: 1500, checks: checks)) { host throws in
             let responses = try await withThrowingTaskGroup(of: RawHTTPResponse.self) { group in
                 for _ in 0..<20 { group.addTask { try await host.get("/health/?\(auth)") } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(responses.count == 20)
             #expect(responses.allSatisfy { $0.status == 200 })
-            // The 20 requests reached the server within the first call's 500 ms.
+            // The 20 requests reached the server within the first call's 1.5 s.
             #expect(try await host.counters()["counted"] == 1)
             #expect(try host.statistics("shared").completedCalls == 1)
         }
@@ -117,7 +117,7 @@ import Testing
 
     @Test func passingResultsAreReusedForTheSuccessTTLAndFailingOnesForTheFailureTTL() async throws {
         let checks = """
-              - { name: toggle, plugin: enginekit, check: toggle, success_ttl: 0.6, failure_ttl: 0.3 }
+              - { name: toggle, plugin: enginekit, check: toggle, success_ttl: 1.0, failure_ttl: 0.6 }
               - { name: set_fail, plugin: enginekit, check: set_fail, default: false }
             """
         try await TestHost.with(yaml: try yaml("ttl", checks: checks)) { host throws in
@@ -130,19 +130,19 @@ import Testing
             #expect(cached.result == .pass("call 1"))
             #expect(cached.isCached)
             #expect(cached.finishedAt == first.finishedAt)
-            #expect(cached.expiresAt == first.finishedAt.addingTimeInterval(0.6))
+            #expect(cached.expiresAt == first.finishedAt.addingTimeInterval(1.0))
             #expect(try await host.get("/health/?\(auth)").status == 200)  // still the cached pass
 
-            try await Task.sleep(for: .milliseconds(700))
+            try await Task.sleep(for: .milliseconds(1100))
             let failed = try await host.report("toggle")
             #expect(failed.result == .fail("call 2"))
             #expect(!failed.isCached)
             let cachedFailure = try await host.report("toggle")
             #expect(cachedFailure.isCached)
-            #expect(cachedFailure.expiresAt == failed.finishedAt.addingTimeInterval(0.3))
+            #expect(cachedFailure.expiresAt == failed.finishedAt.addingTimeInterval(0.6))
             #expect(try await host.get("/health/?\(auth)").status == 503)
 
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(700))
             #expect(try await host.report("toggle").result == .fail("call 3"))
             let statistics = try host.statistics("toggle")
             #expect(statistics.consecutiveFailures == 2)
@@ -182,11 +182,12 @@ import Testing
     }
 
     @Test func aBackgroundResultOlderThanTheStalenessBoundFails() async throws {
-        // `sticky` passes on its first call and hangs on every later one (timeout 5 s),
+        // `sticky` passes on its first call and hangs on every later one (timeout 30 s),
         // so after the first result nothing new arrives.
-        let checks = "  - { name: sticky, plugin: enginekit, check: sticky, interval: 0.2, stale_after: 0.5 }"
+        let checks = "  - { name: sticky, plugin: enginekit, check: sticky, interval: 0.2, stale_after: 0.5, timeout: 30 }"
         try await TestHost.with(yaml: try yaml("stale", checks: checks)) { host throws in
-            #expect(try await eventually { try await host.report("sticky").result == .pass("first call") })
+            #expect(try await eventually { try host.statistics("sticky").lastSuccessAt != nil })
+            #expect(try host.statistics("sticky").lastReport?.result == .pass("first call"))
             #expect(try await eventually(within: .seconds(3)) { try await host.get("/health/?\(self.auth)").status == 503 })
             let stale = try await host.report("sticky")
             #expect(stale.result.status == .fail)

@@ -21,6 +21,16 @@ enum TestPaths {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
     }
 
+    /// A library product SwiftPM built next to the test bundle, e.g. `libhh-sdktest.so`.
+    static func builtLibrary(_ fileName: String) -> String {
+        let bundle = Bundle.main.bundleURL.deletingLastPathComponent()
+        let candidates = [
+            bundle.appendingPathComponent(fileName).path,
+            packageRoot.appendingPathComponent(".build/debug/\(fileName)").path,
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[1]
+    }
+
     /// A new empty folder for one test.
     static func temporaryDirectory(_ label: String = "t") -> String {
         let path = NSTemporaryDirectory() + "healthhost-tests-\(getpid())/\(label)-\(UUID().uuidString.prefix(8))"

@@ -1,0 +1,84 @@
+import Foundation
+import HealthPluginABI
+
+/// A check plugin written in Swift: its name, version and checks, and optional start
+/// and shutdown hooks. Only C types cross into the host; the SDK builds the C
+/// descriptor, copies results into the host's buffers (bounded, never cutting a UTF-8
+/// character) and turns thrown errors into `fail` results.
+///
+/// A complete plugin:
+///
+/// ```swift
+/// import HealthPluginSDK
+///
+/// let plugin = Plugin(name: "example", version: "1.0.0", summary: "Example checks.") {
+///     Check("always_ok", isDefault: true) { .pass("fine") }
+/// }
+///
+/// @c(hh_plugin_entry_v1) public func entry() -> UnsafePointer<PluginDescriptor>? { plugin.export() }
+/// ```
+///
+/// The entry function must be `public` (otherwise the symbol is not exported and the
+/// host reports "no entry symbol").
+public struct Plugin: Sendable {
+    /// `[a-z0-9_.-]{1,64}`, unique among the host's plugins; the host config uses it.
+    public let name: String
+    /// The plugin's own version, e.g. "1.4.2".
+    public let version: String
+    /// One line saying what the plugin checks.
+    public let summary: String
+    /// The checks, in order.
+    public let checks: [Check]
+    var start: (@Sendable (_ configJSON: String, PluginHost) throws -> Void)?
+    var stop: (@Sendable (PluginHost) -> Void)?
+
+    /// Creates a plugin from the checks listed in `checks`.
+    public init(name: String, version: String, summary: String = "", @CheckBuilder checks: () -> [Check]) {
+        self.name = name
+        self.version = version
+        self.summary = summary
+        self.checks = checks()
+    }
+
+    /// Runs `body` once when the host loads the plugin, before any check. A thrown
+    /// error stops the plugin from loading; the host reports its text.
+    public func onStart(_ body: @escaping @Sendable (PluginHost) throws -> Void) -> Plugin {
+        var copy = self
+        copy.start = { _, host in try body(host) }
+        return copy
+    }
+
+    /// Runs `body` once at load with the plugin's configuration (the host config's
+    /// `plugins.config.<name>`) decoded into `Configuration`. Keys in snake_case
+    /// (`min_free_mb`) fill camelCase properties (`minFreeMb`). A decoding error stops
+    /// the plugin from loading with a message that names the key.
+    public func onStart<Configuration: Decodable & SendableMetatype>(
+        decoding type: Configuration.Type, _ body: @escaping @Sendable (Configuration, PluginHost) throws -> Void
+    ) -> Plugin {
+        var copy = self
+        copy.start = { json, host in
+            let configuration = try ConfigurationDecoding.decode(Configuration.self, from: json)
+            try body(configuration, host)
+        }
+        return copy
+    }
+
+    /// Runs `body` once at host shutdown (skipped while one of the plugin's checks is
+    /// still running past its timeout).
+    public func onShutdown(_ body: @escaping @Sendable (PluginHost) -> Void) -> Plugin {
+        var copy = self
+        copy.stop = body
+        return copy
+    }
+
+    /// The C descriptor for the entry symbol, built on the first call and kept for the
+    /// life of the process (plugins are never unloaded). One plugin per library: later
+    /// calls return the first descriptor.
+    public func export() -> UnsafePointer<PluginDescriptor>? {
+        ExportedPlugin.export(self)
+    }
+}
+
+/// The C ABI's plugin descriptor (`hh_plugin` in `healthhost_plugin.h`), the return
+/// type of the entry symbol.
+public typealias PluginDescriptor = hh_plugin

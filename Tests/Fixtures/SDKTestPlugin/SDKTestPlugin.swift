@@ -1,0 +1,46 @@
+// The SDK test plugin: every path of the Swift SDK the tests check through the real
+// loader and the HTTP API. Built by SwiftPM as libhh-sdktest.so.
+import Foundation
+import HealthPluginSDK
+import Synchronization
+
+struct Settings: Decodable, Sendable {
+    let greeting: String
+    let minFreeMb: Int
+}
+
+struct DiskFull: LocalizedError {
+    var errorDescription: String? { "disk /data is full" }
+}
+
+enum PlainError: Error { case brokenPipe }
+
+let settings = Mutex<Settings?>(nil)
+let calls = Atomic<Int>(0)
+
+let plugin = Plugin(name: "sdktest", version: "0.9.0", summary: "Exercises the Swift SDK.") {
+    Check("ok", summary: "Always passes.", isDefault: true) { .pass("fine") }
+    Check("warn", isDefault: true) { .warn("getting full").observed(91.5, unit: "percent") }
+    Check("fail") { .fail("database unreachable") }
+    Check("throws_localized") { throw DiskFull() }
+    Check("throws_plain") { throw PlainError.brokenPipe }
+    Check("long") { .pass(String(repeating: "€", count: 2000)) }
+    Check("long_unit") { .pass("x").observed(1, unit: String(repeating: "µ", count: 40)) }
+    Check("context", timeout: .milliseconds(1500)) { context in
+        context.log.info("context check ran as \(context.configuredName)")
+        return .pass("\(context.configuredName) within \(context.timeout)")
+    }
+    Check("settings") {
+        guard let current = settings.withLock({ $0 }) else { return .fail("no settings") }
+        return .pass("\(current.greeting) \(current.minFreeMb)")
+    }
+    Check("serial", isThreadSafe: false) {
+        .pass("call \(calls.add(1, ordering: .relaxed).newValue)")
+    }
+}
+.onStart(decoding: Settings.self) { decoded, host in
+    settings.withLock { $0 = decoded }
+    host.log.info("sdktest started on \(host.version), extra=\(host.setting("extra") ?? "none")")
+}
+
+@c(hh_plugin_entry_v1) public func entry() -> UnsafePointer<PluginDescriptor>? { plugin.export() }

@@ -1,0 +1,103 @@
+import Foundation
+import HealthCore
+import Testing
+
+/// The Swift plugin SDK end to end: Tests/Fixtures/SDKTestPlugin, built by SwiftPM as a
+/// real shared library, loaded by the real loader, served by the real server.
+@Suite struct SDKTests {
+    private let pluginPath = TestPaths.builtLibrary("libhh-sdktest.so")
+
+    private func yaml(config: String = "{ sdktest: { greeting: hello, min_free_mb: 42, extra: x } }") -> String {
+        hostYAML(plugins: [pluginPath], pluginConfig: config)
+    }
+
+    @Test func theDescriptorCarriesNamesFlagsAndTimeouts() async throws {
+        try await TestHost.with(yaml: yaml()) { host throws in
+            let plugin = try #require(host.app.plugins.plugin(named: "sdktest"))
+            #expect(plugin.description.version == "0.9.0")
+            #expect(plugin.description.summary == "Exercises the Swift SDK.")
+            #expect(plugin.description.abiVersion.description == "1.0")
+            let checks = Dictionary(uniqueKeysWithValues: plugin.description.checks.map { ($0.name, $0) })
+            #expect(checks["ok"]?.summary == "Always passes.")
+            #expect(checks["ok"]?.isDefault == true && checks["fail"]?.isDefault == false)
+            #expect(checks["ok"]?.isThreadSafe == true && checks["serial"]?.isThreadSafe == false)
+            #expect(checks["context"]?.suggestedTimeout == .milliseconds(1500))
+            #expect(checks["ok"]?.suggestedTimeout == nil)
+            #expect(host.app.registry.defaults.map(\.name) == ["sdktest.ok", "sdktest.warn"])
+        }
+    }
+
+    @Test func resultsReachTheHTTPAPI() async throws {
+        try await TestHost.with(yaml: yaml()) { host throws in
+            let defaults = try await host.get("/health/?auth=s3cret")
+            #expect(defaults.status == 200)
+            #expect(defaults.body.contains(#""checks":{"sdktest.ok":true,"sdktest.warn":true}"#))
+            let failing = try await host.get("/health/?checks=sdktest.ok,sdktest.fail&auth=s3cret")
+            #expect(failing.status == 503)
+            #expect(failing.body.contains(#""checks":{"sdktest.fail":false,"sdktest.ok":true}"#))
+        }
+    }
+
+    @Test func statusesMessagesAndObservedValuesArrive() async throws {
+        try await TestHost.with(yaml: yaml()) { host throws in
+            #expect(try await host.report("sdktest.ok").result == .pass("fine"))
+            #expect(
+                try await host.report("sdktest.warn").result
+                    == HealthCore.CheckResult(status: .warn, message: "getting full", observedValue: 91.5, observedUnit: "percent"))
+            #expect(try await host.report("sdktest.fail").result == .fail("database unreachable"))
+        }
+    }
+
+    @Test func thrownErrorsBecomeFailuresWithTheirText() async throws {
+        try await TestHost.with(yaml: yaml()) { host throws in
+            #expect(try await host.report("sdktest.throws_localized").result == .fail("disk /data is full"))
+            #expect(try await host.report("sdktest.throws_plain").result == .fail("PlainError.brokenPipe"))
+            #expect(try await host.get("/health/?checks=sdktest.throws_plain&auth=s3cret").status == 503)
+        }
+    }
+
+    @Test func longUTF8TextIsCutAtACharacterBoundary() async throws {
+        try await TestHost.with(yaml: yaml()) { host throws in
+            // 2000 three-byte characters into a 1024-byte buffer: 341 whole ones (1023 bytes).
+            let long = try await host.report("sdktest.long").result.message
+            #expect(long == String(repeating: "€", count: 341))
+            // A 40 × 2-byte unit into 32 bytes: 15 whole characters.
+            let unit = try await host.report("sdktest.long_unit").result
+            #expect(unit.observedUnit == String(repeating: "µ", count: 15))
+            #expect(unit.observedValue == 1)
+        }
+    }
+
+    @Test func theContextCarriesTheConfiguredNameAndTimeout() async throws {
+        try await TestHost.with(yaml: yaml()) { host throws in
+            #expect(try await host.report("sdktest.context").result == .pass("sdktest.context within 1.5 seconds"))
+        }
+    }
+
+    @Test func startDecodesThePluginConfiguration() async throws {
+        try await TestHost.with(yaml: yaml()) { host throws in
+            #expect(try await host.report("sdktest.settings").result == .pass("hello 42"))
+        }
+    }
+
+    @Test func aConfigurationThatDoesNotDecodeStopsLoadingAndNamesTheKey() throws {
+        for (config, expected) in [
+            ("{ sdktest: { greeting: hello } }", "init failed: config: missing key 'min_free_mb'"),
+            ("{ sdktest: { greeting: hello, min_free_mb: lots } }", "init failed: config: min_free_mb: expected Int"),
+        ] {
+            let error = #expect(throws: (any Error).self) { try TestHost.build(yaml: yaml(config: config)) }
+            let text = "\(error.map { "\($0)" } ?? "")"
+            #expect(text.contains(pluginPath), "\(text)")
+            #expect(text.contains(expected), "\(text)")
+        }
+    }
+
+    @Test func checksDeclaredNotThreadSafeAreSerialisedByTheEngine() async throws {
+        try await TestHost.with(yaml: yaml()) { host throws in
+            let check = try #require(host.app.registry.check(named: "sdktest.serial"))
+            #expect(check.implementation.serializationKey == "sdktest.serial")
+            let reports = await host.app.engine.reports(for: [check])
+            #expect(reports.first?.result.message.hasPrefix("call ") == true)
+        }
+    }
+}
