@@ -16,8 +16,10 @@ let package = Package(
         .library(name: "HealthPluginSDK", targets: ["HealthPluginSDK"]),
         // Bundled check plugins. In a folder, the host loads `hh-*.so` and `libhh-*.so`.
         .library(name: "hh-core", type: .dynamic, targets: ["CorePlugin"]),
-        // The Swift SDK's test plugin (Tests/Fixtures/SDKTestPlugin), loaded by the tests.
-        .library(name: "hh-sdktest", type: .dynamic, targets: ["SDKTestPlugin"]),
+        .library(name: "hh-system", type: .dynamic, targets: ["SystemPlugin"]),
+        // The Swift SDK test plugin (Tests/Fixtures/SDKTestPlugin), loaded by file path in the
+        // tests; its name keeps it out of plugin folders (which load only hh-*.so, libhh-*.so).
+        .library(name: "sdktest-plugin", type: .dynamic, targets: ["SDKTestPlugin"]),
     ],
     dependencies: [
         // HTTP/1.1 server (NIOHTTP1) and the thread pool that runs blocking plugin calls.
@@ -109,6 +111,9 @@ let package = Package(
             // Only the entry symbol is non-static, so it is the only export.
             cSettings: [.headerSearchPath("../../include")]),
 
+        // The `system` plugin, written with the Swift SDK.
+        .target(
+            name: "SystemPlugin", dependencies: ["HealthPluginSDK"], path: "Plugins/system", swiftSettings: strictSettings),
         .target(
             name: "SDKTestPlugin", dependencies: ["HealthPluginSDK"], path: "Tests/Fixtures/SDKTestPlugin",
             swiftSettings: strictSettings),

@@ -28,6 +28,18 @@ import Testing
         try run(TestPaths.executable, arguments, environment: environment)
     }
 
+    @Test func theBundledExampleConfigValidatesWithTheBundledPlugins() throws {
+        // The README's demo: Examples/healthhost.yaml loads ../.build/debug, where
+        // SwiftPM put libhh-core.so and libhh-system.so for this test run.
+        let example = TestPaths.packageRoot.appendingPathComponent("Examples/healthhost.yaml").path
+        let result = try healthhost(["validate", "--config", example])
+        #expect(result.status == 0, "\(result.output)")
+        let plugins = try healthhost(["plugins", "--config", example])
+        #expect(plugins.output.contains("core 1.0.0"))
+        #expect(plugins.output.contains("system 1.0.0"))
+        #expect(!plugins.output.contains("sdktest"), "the SDK test plugin must stay out of plugin folders")
+    }
+
     @Test func checkExitsWithTheNagiosCodeOfTheWorstResult() throws {
         let config = try standardConfig()
         let passing = try healthhost(["check", "--config", config, "--checks", "foo"])

@@ -117,7 +117,7 @@ import Testing
 
     @Test func passingResultsAreReusedForTheSuccessTTLAndFailingOnesForTheFailureTTL() async throws {
         let checks = """
-              - { name: toggle, plugin: enginekit, check: toggle, success_ttl: 1.0, failure_ttl: 0.6 }
+              - { name: toggle, plugin: enginekit, check: toggle, success_ttl: 3, failure_ttl: 1.5 }
               - { name: set_fail, plugin: enginekit, check: set_fail, default: false }
             """
         try await TestHost.with(yaml: try yaml("ttl", checks: checks)) { host throws in
@@ -130,19 +130,19 @@ import Testing
             #expect(cached.result == .pass("call 1"))
             #expect(cached.isCached)
             #expect(cached.finishedAt == first.finishedAt)
-            #expect(cached.expiresAt == first.finishedAt.addingTimeInterval(1.0))
+            #expect(cached.expiresAt == first.finishedAt.addingTimeInterval(3))
             #expect(try await host.get("/health/?\(auth)").status == 200)  // still the cached pass
 
-            try await Task.sleep(for: .milliseconds(1100))
+            try await Task.sleep(for: .milliseconds(3100))
             let failed = try await host.report("toggle")
             #expect(failed.result == .fail("call 2"))
             #expect(!failed.isCached)
             let cachedFailure = try await host.report("toggle")
             #expect(cachedFailure.isCached)
-            #expect(cachedFailure.expiresAt == failed.finishedAt.addingTimeInterval(0.6))
+            #expect(cachedFailure.expiresAt == failed.finishedAt.addingTimeInterval(1.5))
             #expect(try await host.get("/health/?\(auth)").status == 503)
 
-            try await Task.sleep(for: .milliseconds(700))
+            try await Task.sleep(for: .milliseconds(1600))
             #expect(try await host.report("toggle").result == .fail("call 3"))
             let statistics = try host.statistics("toggle")
             #expect(statistics.consecutiveFailures == 2)

@@ -5,7 +5,7 @@ import Testing
 /// The Swift plugin SDK end to end: Tests/Fixtures/SDKTestPlugin, built by SwiftPM as a
 /// real shared library, loaded by the real loader, served by the real server.
 @Suite struct SDKTests {
-    private let pluginPath = TestPaths.builtLibrary("libhh-sdktest.so")
+    private let pluginPath = TestPaths.builtLibrary("libsdktest-plugin.so")
 
     private func yaml(config: String = "{ sdktest: { greeting: hello, min_free_mb: 42, extra: x } }") -> String {
         hostYAML(plugins: [pluginPath], pluginConfig: config)

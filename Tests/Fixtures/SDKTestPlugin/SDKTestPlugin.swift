@@ -1,5 +1,5 @@
 // The SDK test plugin: every path of the Swift SDK the tests check through the real
-// loader and the HTTP API. Built by SwiftPM as libhh-sdktest.so.
+// loader and the HTTP API. Built by SwiftPM as libsdktest-plugin.so.
 import Foundation
 import HealthPluginSDK
 import Synchronization

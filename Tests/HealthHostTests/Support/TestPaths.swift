@@ -21,7 +21,7 @@ enum TestPaths {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
     }
 
-    /// A library product SwiftPM built next to the test bundle, e.g. `libhh-sdktest.so`.
+    /// A library product SwiftPM built next to the test bundle, e.g. `libsdktest-plugin.so`.
     static func builtLibrary(_ fileName: String) -> String {
         let bundle = Bundle.main.bundleURL.deletingLastPathComponent()
         let candidates = [

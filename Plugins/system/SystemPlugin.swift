@@ -1,0 +1,59 @@
+// The bundled `system` plugin, written with the Swift SDK: disk space, memory, load and
+// heartbeat-file checks, each useful in production as is. Settings come from
+// `plugins.config.system` (see SystemSettings.swift and README.md).
+import Foundation
+import HealthPluginSDK
+import Synchronization
+
+let settings = Mutex(SystemSettings())
+
+let plugin = Plugin(name: "system", version: "1.0.0", summary: "Disk space, memory, load and heartbeat files.") {
+    Check("disk", summary: "The file system is (nearly) full.", isDefault: true) {
+        let disk = settings.withLock { $0.disk }
+        let space = try SystemProbes.diskSpace(at: disk.path)
+        let text = "\(Human.bytes(space.availableBytes)) free of \(Human.bytes(space.totalBytes)) (\(Human.percent(space.freePercent))) at \(disk.path)"
+        return grade(space.freePercent, warnBelow: disk.warnFreePercent, failBelow: disk.failFreePercent, text)
+            .observed((space.freePercent * 10).rounded() / 10, unit: "percent")
+    }
+    Check("memory", summary: "The machine is (nearly) out of memory.", isDefault: true) {
+        let limits = settings.withLock { $0.memory }
+        let memory = try SystemProbes.memory()
+        let text = "\(Human.bytes(memory.availableBytes)) available of \(Human.bytes(memory.totalBytes)) (\(Human.percent(memory.availablePercent)))"
+        return grade(memory.availablePercent, warnBelow: limits.warnAvailablePercent, failBelow: limits.failAvailablePercent, text)
+            .observed((memory.availablePercent * 10).rounded() / 10, unit: "percent")
+    }
+    Check("load", summary: "More runnable work than the CPUs can take.", isDefault: true) {
+        let limits = settings.withLock { $0.load }
+        let (average, cores) = try SystemProbes.load(window: limits.window)
+        let perCore = average / Double(cores)
+        let text = String(format: "load %.2f over %d min on %d cores (%.2f per core)", average, limits.window, cores, perCore)
+        let result: CheckResult =
+            perCore >= limits.failPerCore ? .fail(text + String(format: ", limit %.2f", limits.failPerCore))
+            : perCore >= limits.warnPerCore ? .warn(text + String(format: ", warning at %.2f", limits.warnPerCore)) : .pass(text)
+        return result.observed((perCore * 100).rounded() / 100, unit: "per core")
+    }
+    Check("heartbeat", summary: "A periodic job (cron, backup) stopped touching its file.") {
+        let heartbeat = settings.withLock { $0.heartbeat }
+        guard let path = heartbeat.path else {
+            return .fail("no heartbeat file configured: set plugins.config.system.heartbeat.path")
+        }
+        guard let age = try SystemProbes.age(of: path) else { return .fail("no heartbeat file at \(path)") }
+        let text = "\(path) last touched \(Human.seconds(max(0, age))) ago"
+        let result: CheckResult =
+            age > heartbeat.maxAge ? .fail("\(text), limit \(Human.seconds(heartbeat.maxAge))") : .pass(text)
+        return result.observed(max(0, age.rounded()), unit: "s")
+    }
+}
+.onStart(decoding: SystemSettings.self) { decoded, _ in
+    try decoded.validate()
+    settings.withLock { $0 = decoded }
+}
+
+/// Pass at or above `warnBelow`, warn below it, fail below `failBelow`.
+func grade(_ value: Double, warnBelow: Double, failBelow: Double, _ text: String) -> CheckResult {
+    if value < failBelow { return .fail("\(text), below the limit of \(Human.percent(failBelow))") }
+    if value < warnBelow { return .warn("\(text), below the warning level of \(Human.percent(warnBelow))") }
+    return .pass(text)
+}
+
+@c(hh_plugin_entry_v1) public func entry() -> UnsafePointer<PluginDescriptor>? { plugin.export() }
