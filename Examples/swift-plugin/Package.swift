@@ -1,0 +1,25 @@
+// swift-tools-version:6.0
+// A healthhost check plugin in its own package: the template to copy. It depends on
+// healthhost for the HealthPluginSDK library and builds libhh-example.so, which a
+// plugin folder picks up (hh-*.so, libhh-*.so).
+//
+// Outside this repository, depend on healthhost by URL instead of by path:
+//   .package(url: "https://github.com/<you>/healthhost.git", from: "0.1.0")
+// and build with the same Swift version as the host (see README: "Swift runtime").
+import PackageDescription
+
+let package = Package(
+    name: "example-plugin",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "hh-example", type: .dynamic, targets: ["ExamplePlugin"])
+    ],
+    dependencies: [
+        .package(name: "healthhost", path: "../..")
+    ],
+    targets: [
+        .target(
+            name: "ExamplePlugin",
+            dependencies: [.product(name: "HealthPluginSDK", package: "healthhost")])
+    ]
+)
