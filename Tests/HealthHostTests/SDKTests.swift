@@ -1,10 +1,14 @@
 import Foundation
+import HealthConfig
 import HealthCore
+import HealthHostApp
 import Testing
 
 /// The Swift plugin SDK end to end: Tests/Fixtures/SDKTestPlugin, built by SwiftPM as a
 /// real shared library, loaded by the real loader, served by the real server.
-@Suite struct SDKTests {
+/// Serialized: every host in this process shares the one loaded image, whose settings
+/// each host's `init` replaces.
+@Suite(.serialized) struct SDKTests {
     private let pluginPath = TestPaths.builtLibrary("libsdktest-plugin.so")
 
     private func yaml(config: String = "{ sdktest: { greeting: hello, min_free_mb: 42, extra: x } }") -> String {
@@ -99,5 +103,23 @@ import Testing
             let reports = await host.app.engine.reports(for: [check])
             #expect(reports.first?.result.message.hasPrefix("call ") == true)
         }
+    }
+
+    @Test func logsReachTheHostLoggerAndShutdownRuns() async throws {
+        let marker = TestPaths.temporaryDirectory("sdk-shutdown") + "/marker"
+        let capture = LogCapture()
+        let loaded = try ConfigurationLoader.parse(
+            yaml: yaml(config: "{ sdktest: { greeting: hi, min_free_mb: 1, extra: x, shutdown_marker: \"\(marker)\" } }")
+                + "logging: { level: debug }\n",
+            file: "test.yaml", directory: NSTemporaryDirectory())
+        let app = try HostApplication.build(configuration: loaded, options: .init(port: 0), logger: capture.logger())
+        let check = try #require(app.registry.check(named: "sdktest.context"))
+        _ = await app.engine.report(for: check)
+        app.shutdown()
+        let lines = capture.all
+        #expect(lines.contains("info plugin=sdktest sdktest started on healthhost 0.1.0, extra=x"), "\(lines)")
+        #expect(lines.contains("info plugin=sdktest context check ran as sdktest.context"), "\(lines)")
+        #expect(lines.contains("warning plugin=sdktest sdktest shut down"), "\(lines)")
+        #expect(FileManager.default.fileExists(atPath: marker))
     }
 }

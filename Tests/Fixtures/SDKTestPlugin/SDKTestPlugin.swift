@@ -7,6 +7,7 @@ import Synchronization
 struct Settings: Decodable, Sendable {
     let greeting: String
     let minFreeMb: Int
+    let shutdownMarker: String?
 }
 
 struct DiskFull: LocalizedError {
@@ -41,6 +42,11 @@ let plugin = Plugin(name: "sdktest", version: "0.9.0", summary: "Exercises the S
 .onStart(decoding: Settings.self) { decoded, host in
     settings.withLock { $0 = decoded }
     host.log.info("sdktest started on \(host.version), extra=\(host.setting("extra") ?? "none")")
+}
+.onShutdown { host in
+    guard let marker = settings.withLock({ $0?.shutdownMarker }) else { return }
+    _ = FileManager.default.createFile(atPath: marker, contents: Data("bye".utf8))
+    host.log.warning("sdktest shut down")
 }
 
 @c(hh_plugin_entry_v1) public func entry() -> UnsafePointer<PluginDescriptor>? { plugin.export() }
