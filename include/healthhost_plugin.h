@@ -1,5 +1,5 @@
 /*
- * healthhost_plugin.h — the healthhost check-plugin C ABI, version 1.0.
+ * healthhost_plugin.h — the healthhost check-plugin C ABI, version 1.1.
  *
  * This header is the whole contract between the healthhost host and a check
  * plugin. A plugin is a shared library (ELF .so) that exports ONE symbol,
@@ -57,6 +57,10 @@
  *   Fields are never removed, reordered or re-typed within a major version.
  * - Unknown bits in any `flags` field are rejected by the host (a plugin built
  *   for a newer minor would otherwise be misread silently).
+ * - History: 1.0 the first release. 1.1 appends `info_section` and `info` to
+ *   hh_plugin (an info section for the host's environment endpoints). A 1.0
+ *   plugin loads unchanged on a 1.1 host; rebuilding it against this header
+ *   needs no source change.
  *
  * -------------------------------------------------------------------------
  * LIFECYCLE (in this order, each step at most once per process)
@@ -75,7 +79,10 @@
  * 4. `run` functions of the checks are called any number of times, from
  *    host worker threads (not necessarily the same thread twice), never
  *    from an HTTP event loop. See THREADS below.
- * 5. `shutdown` (optional) is called once when the host stops, after it has
+ * 5. `info` (optional, ABI 1.1) is called whenever someone requests one of
+ *    the host's environment endpoints (never during a probe), between
+ *    `init` and `shutdown`. See INFO SECTIONS below.
+ * 6. `shutdown` (optional) is called once when the host stops, after it has
  *    stopped starting checks. It is skipped if a check of this plugin is
  *    still running past its timeout (the host then logs that it skipped it).
  *
@@ -140,7 +147,7 @@ extern "C" {
 /** Major version: changes only with an incompatible ABI (and entry name). */
 #define HH_ABI_VERSION_MAJOR 1
 /** Minor version: grows when fields or constants are appended. */
-#define HH_ABI_VERSION_MINOR 0
+#define HH_ABI_VERSION_MINOR 1
 /** Both in one number: (major << 16) | minor. Stored in hh_plugin.abi_version. */
 #define HH_ABI_VERSION ((uint32_t)((HH_ABI_VERSION_MAJOR << 16) | HH_ABI_VERSION_MINOR))
 /** The major part of an encoded ABI version. */
@@ -389,6 +396,61 @@ typedef int (*hh_init_fn)(const hh_host *host, const char *config_json,
 /** Optional stop hook, called once at host shutdown (see LIFECYCLE). */
 typedef void (*hh_shutdown_fn)(const hh_host *host);
 
+/* ------------------------------------------------------------------------ */
+/* Info sections (ABI 1.1)                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * INFO SECTIONS
+ * A plugin may contribute one section of key/value text to the host's
+ * environment endpoints (`/environment`, `/.well-known/heartbeat/environ`,
+ * `/z/info`), e.g. the version of the server it talks to:
+ *
+ *     static int info(const hh_host *host, hh_info *info) {
+ *         (void)host;
+ *         hh_info_put(info, "server_version", "16.2");
+ *         hh_info_putf(info, "pool_size", "%d", 8);
+ *         return 0;
+ *     }
+ *     static const hh_plugin plugin = {
+ *         HH_PLUGIN_HEADER, .name = "pg", ..., HH_PLUGIN_CHECKS(checks),
+ *         .info_section = "postgres", .info = info,
+ *     };
+ *
+ * - The section appears under `info_section` (the plugin's name when NULL),
+ *   [a-z0-9_.-]{1,64}. It must not be the name of a built-in section (os,
+ *   runtime, process, config, plugins, app, libraries, status) nor another
+ *   plugin's section: the host refuses to start and names both.
+ * - `info` is called on a host worker thread, never concurrently with
+ *   itself, possibly while checks run. It must return quickly (the host
+ *   waits at most its check timeout, then shows an error for the section).
+ * - Keys: 1 to 128 bytes; values: UTF-8 text, at most 4096 bytes kept; at
+ *   most 256 entries (more are dropped). A repeated key replaces the earlier
+ *   value. Both are copied by the host during the call.
+ * - Values whose key contains "key", "token", "pass" or "secret" (any case)
+ *   are shown as "********". Do not rely on it: never put secrets here.
+ * - Return 0. On failure, put an entry "error" with the reason and return
+ *   non-zero: the section then shows only that reason.
+ */
+
+typedef struct hh_info hh_info;
+
+/** Collects one info section's entries. OWNERSHIP: host; valid only until
+ *  `info` returns. Later minor versions may append fields (check
+ *  `struct_size`). */
+struct hh_info {
+    /** sizeof(hh_info) in the host. */
+    uint32_t struct_size;
+    /** Opaque host data. */
+    void *host_context;
+    /** Adds one entry (see INFO SECTIONS). NULL key or value: ignored. */
+    void (*put)(hh_info *info, const char *key, const char *value);
+};
+
+/** Fills the plugin's info section through `info` (see INFO SECTIONS).
+ *  Return 0 on success. */
+typedef int (*hh_info_fn)(const hh_host *host, hh_info *info);
+
 /**
  * The plugin descriptor returned by the entry symbol.
  * Start every initialiser with HH_PLUGIN_HEADER and name the checks with
@@ -416,6 +478,12 @@ typedef struct hh_plugin {
     hh_init_fn init;
     /** Optional; NULL when not needed. */
     hh_shutdown_fn shutdown;
+    /* ---- ABI 1.1 ---- */
+    /** Name of the plugin's info section; NULL = the plugin's name. Used only
+     *  when `info` is set. */
+    const char *info_section;
+    /** Optional; NULL when the plugin has no info section. */
+    hh_info_fn info;
 } hh_plugin;
 
 /** The first two fields of every hh_plugin initialiser. */
@@ -502,6 +570,26 @@ static inline void hh_result_set_observed(hh_result *out, double value, const ch
     out->observed_value = value;
     out->has_observed_value = true;
     if (unit != NULL) hh_format(out->unit, out->unit_capacity, "%s", unit);
+}
+
+/** Adds one entry to an info section (see INFO SECTIONS). */
+static inline void hh_info_put(hh_info *info, const char *key, const char *value) {
+    if (info == NULL || info->put == NULL) return;
+    info->put(info, key, value);
+}
+
+/** Adds one entry whose value is formatted printf-style (at most 4095 bytes). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static inline void hh_info_putf(hh_info *info, const char *key, const char *format, ...) {
+    char value[4096];
+    va_list args;
+    if (info == NULL || info->put == NULL) return;
+    va_start(args, format);
+    hh_vformat(value, sizeof value, format, args);
+    va_end(args);
+    info->put(info, key, value);
 }
 
 /** Logs printf-style through the host table (see hh_host.log). */

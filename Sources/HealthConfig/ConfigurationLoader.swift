@@ -48,8 +48,9 @@ public enum ConfigurationLoader {
         } else {
             configuration = HostConfiguration()  // an empty file: all defaults
         }
+        let values = root.flatMap { try? YAMLDecoder().decode(ConfigValue.self, from: $0) } ?? .map([:])
         let loaded = LoadedConfiguration(
-            configuration: configuration, file: file, directory: directory, positions: positions)
+            configuration: configuration, file: file, directory: directory, values: values, positions: positions)
         try ConfigurationValidator(loaded: loaded).validate()
         return loaded
     }

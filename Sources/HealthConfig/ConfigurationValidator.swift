@@ -127,10 +127,53 @@ struct ConfigurationValidator {
         if http.maxHeaderBytes < 1024 {
             throw loaded.error(at: ["http", "max_header_bytes"], "expected at least 1024 bytes, found \(http.maxHeaderBytes)")
         }
-        let prefix = http.native.prefix
-        if !prefix.hasPrefix("/") || prefix.contains("?") || prefix.contains("#") || prefix.contains("//") {
-            throw loaded.error(
-                at: ["http", "native", "prefix"], "expected a path starting with '/', like /health; found '\(prefix)'")
+        try requireSeconds(http.shutdownDelay, at: ["http", "shutdown_delay"], allowingZero: true)
+        try requirePath(http.native.prefix, at: ["http", "native", "prefix"], example: "/health")
+        try requirePath(http.kubernetes.prefix, at: ["http", "kubernetes", "prefix"], example: "/k8s", allowingEmpty: true)
+        try requireStatus(http.kubernetes.failureStatus, at: ["http", "kubernetes", "failure_status"])
+        try requirePath(http.runscope.path, at: ["http", "runscope", "path"], example: "/healthcheck")
+        try requirePath(http.runscope.environment.path, at: ["http", "runscope", "environment", "path"], example: "/environment")
+        try requireStatus(http.runscope.successStatus, at: ["http", "runscope", "success_status"])
+        try requireStatus(http.runscope.failureStatus, at: ["http", "runscope", "failure_status"])
+        for (name, value) in http.runscope.headers.sorted(by: { $0.key < $1.key }) {
+            let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            if name.isEmpty || !name.allSatisfy(tokenCharacters.contains) {
+                throw loaded.error(at: ["http", "runscope", "headers", .key(name)], "'\(name)' is not a valid HTTP header name")
+            }
+            if value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                throw loaded.error(at: ["http", "runscope", "headers", .key(name)], "a header value must not contain line breaks")
+            }
+        }
+        let actuator = http.actuator
+        try requirePath(actuator.prefix, at: ["http", "actuator", "prefix"], example: "/z")
+        try requireSeconds(actuator.dependencyTimeout, at: ["http", "actuator", "dependency_timeout"])
+        try requireSeconds(actuator.dependencySuccessTTL, at: ["http", "actuator", "dependency_success_ttl"], allowingZero: true)
+        try requireSeconds(actuator.dependencyFailureTTL, at: ["http", "actuator", "dependency_failure_ttl"], allowingZero: true)
+        for name in actuator.serviceDependencies.keys.sorted() {
+            try requireName(name, at: ["http", "actuator", "service_dependencies", .key(name)], what: "dependency name")
+        }
+        try requirePath(http.heartbeat.prefix, at: ["http", "heartbeat", "prefix"], example: "/.well-known/heartbeat")
+        for (key, value) in [("name", config.service.name), ("version", config.service.version)] {
+            if let value, value.isEmpty || value.utf8.count > 256 {
+                throw loaded.error(at: ["service", .key(key)], "expected 1 to 256 bytes of text")
+            }
+        }
+    }
+
+    private func requirePath(
+        _ path: String, at key: [ConfigPathElement], example: String, allowingEmpty: Bool = false
+    ) throws(ConfigError) {
+        if allowingEmpty && path.isEmpty { return }
+        let valid = path.hasPrefix("/") && !path.contains("?") && !path.contains("#") && !path.contains("//")
+            && !path.contains(" ") && (path == "/" || !path.hasSuffix("/") || key.last == .key("prefix"))
+        if !valid {
+            throw loaded.error(at: key, "expected a path starting with '/', like \(example); found '\(path)'")
+        }
+    }
+
+    private func requireStatus(_ status: Int, at key: [ConfigPathElement]) throws(ConfigError) {
+        if !(200...599).contains(status) {
+            throw loaded.error(at: key, "expected an HTTP status from 200 to 599, found \(status)")
         }
     }
 

@@ -6,8 +6,20 @@ public struct HTTPConfiguration: Sendable, Decodable {
     public var maxRequestLine = 8192
     /// `http.max_header_bytes`: largest total size of the request headers in bytes.
     public var maxHeaderBytes = 16384
+    /// `http.shutdown_delay`: seconds between SIGTERM and closing the listener, during
+    /// which readiness endpoints fail and everything else is served (default 0; 5 to 10
+    /// in Kubernetes, so endpoints are updated before the pod stops answering).
+    public var shutdownDelay = 0.0
     /// `http.native`: the `/health` API.
     public var native = NativeDialectConfiguration()
+    /// `http.kubernetes`: `/livez`, `/readyz`, `/startupz`.
+    public var kubernetes = KubernetesDialectConfiguration()
+    /// `http.runscope`: `/healthcheck` and `/environment`.
+    public var runscope = RunscopeDialectConfiguration()
+    /// `http.actuator`: `/z/...`.
+    public var actuator = ActuatorDialectConfiguration()
+    /// `http.heartbeat`: `/.well-known/heartbeat/...`.
+    public var heartbeat = HeartbeatDialectConfiguration()
 
     /// The defaults.
     public init() {}
@@ -16,7 +28,8 @@ public struct HTTPConfiguration: Sendable, Decodable {
         case idleTimeout = "idle_timeout"
         case maxRequestLine = "max_request_line"
         case maxHeaderBytes = "max_header_bytes"
-        case native
+        case shutdownDelay = "shutdown_delay"
+        case native, kubernetes, runscope, actuator, heartbeat
     }
 
     public init(from decoder: any Decoder) throws {
@@ -25,7 +38,12 @@ public struct HTTPConfiguration: Sendable, Decodable {
         idleTimeout = try container.optional(.idleTimeout) ?? idleTimeout
         maxRequestLine = try container.optional(.maxRequestLine) ?? maxRequestLine
         maxHeaderBytes = try container.optional(.maxHeaderBytes) ?? maxHeaderBytes
+        shutdownDelay = try container.optional(.shutdownDelay) ?? shutdownDelay
         native = try container.optional(.native) ?? native
+        kubernetes = try container.optional(.kubernetes) ?? kubernetes
+        runscope = try container.optional(.runscope) ?? runscope
+        actuator = try container.optional(.actuator) ?? actuator
+        heartbeat = try container.optional(.heartbeat) ?? heartbeat
     }
 }
 
@@ -45,6 +63,9 @@ public struct NativeDialectConfiguration: Sendable, Decodable {
     public var prefix = "/health"
     /// `http.native.unknown_checks`: `reject` or `ignore`.
     public var unknownChecks = UnknownChecks.reject
+    /// `http.native.health_json`: answer `Accept: application/health+json` with the IETF
+    /// draft's format (default true).
+    public var healthJSON = true
 
     /// The defaults.
     public init() {}
@@ -52,6 +73,7 @@ public struct NativeDialectConfiguration: Sendable, Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, prefix
         case unknownChecks = "unknown_checks"
+        case healthJSON = "health_json"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -60,5 +82,6 @@ public struct NativeDialectConfiguration: Sendable, Decodable {
         enabled = try container.optional(.enabled) ?? enabled
         prefix = try container.optional(.prefix) ?? prefix
         unknownChecks = try container.optional(.unknownChecks) ?? unknownChecks
+        healthJSON = try container.optional(.healthJSON) ?? healthJSON
     }
 }

@@ -24,12 +24,14 @@ public struct HostConfiguration: Sendable, Decodable {
     public var http = HTTPConfiguration()
     /// Log output.
     public var logging = LoggingConfiguration()
+    /// The service this host speaks for (name, version).
+    public var service = ServiceConfiguration()
 
     /// The defaults: what an empty file means.
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case listen, auth, plugins, checks, engine, http, logging
+        case listen, auth, plugins, checks, engine, http, logging, service
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +44,7 @@ public struct HostConfiguration: Sendable, Decodable {
         engine = try container.optional(.engine) ?? engine
         http = try container.optional(.http) ?? http
         logging = try container.optional(.logging) ?? logging
+        service = try container.optional(.service) ?? service
     }
 }
 

@@ -10,10 +10,13 @@ public struct LoadedConfiguration: Sendable {
     public let file: String
     /// The folder relative paths in the config are resolved against.
     public let directory: String
+    /// The file's values as written (for the `/environment` config section, redacted there).
+    public let values: ConfigValue
     private let positions: NodePositions
 
-    init(configuration: HostConfiguration, file: String, directory: String, positions: NodePositions) {
+    init(configuration: HostConfiguration, file: String, directory: String, values: ConfigValue, positions: NodePositions) {
         self.configuration = configuration
+        self.values = values
         self.file = file
         self.directory = directory
         self.positions = positions

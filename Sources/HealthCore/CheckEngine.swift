@@ -127,6 +127,28 @@ public final class CheckEngine: Sendable {
         }
     }
 
+    /// Runs a blocking call that is not a check (a plugin's `info`, say) on a worker
+    /// thread; `nil` when it has not returned within `timeout` (it is left to return) or
+    /// the engine is shutting down.
+    public func runBlocking<T: Sendable>(timeout: Duration, _ body: @escaping @Sendable () -> T) async -> T? {
+        await withCheckedContinuation { continuation in
+            let answered = NIOLockedValueBox(false)
+            let answer: @Sendable (T?) -> Void = { value in
+                let first = answered.withLockedValue { answered in
+                    defer { answered = true }
+                    return !answered
+                }
+                if first { continuation.resume(returning: value) }
+            }
+            let timer = timers.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { answer(nil) }
+            pool.submit { state in
+                defer { timer.cancel() }
+                guard case .active = state else { return answer(nil) }
+                answer(body())
+            }
+        }
+    }
+
     /// What the engine knows about the check registered as `name`.
     public func statistics(of name: String) -> CheckStatistics? {
         slots[name]?.statistics

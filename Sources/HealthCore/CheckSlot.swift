@@ -113,8 +113,11 @@ final class CheckSlot: Sendable {
             state.statistics.isStuck = false
             state.statistics.completedCalls += 1
             state.statistics.lastDuration = duration
-            let report = CheckReport(name: check.name, result: result, finishedAt: Date(), duration: duration)
+            var report = CheckReport(name: check.name, result: result, finishedAt: Date(), duration: duration)
             if call.isTimedOut { return (report, [], true, nil) }
+            if check.staleAfter == nil, case let ttl = check.refresh.ttl(for: result.status), ttl > .zero {
+                report.expiresAt = report.finishedAt.addingTimeInterval(ttl.seconds)
+            }
             state.latest = Stored(report: report, at: now)
             state.statistics.record(report)
             return (report, call.waiters, false, call.timer)

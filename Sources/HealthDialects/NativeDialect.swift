@@ -10,6 +10,8 @@ import NIOHTTP1
 ///   200 when all pass (warn counts as passing), else 503. `?checks=` selects checks:
 ///   missing or `_defaults` = the defaults, `a,b` = those, empty = none. Unknown names
 ///   get 400 naming them, unless configured to be ignored as the seed does.
+/// - With `Accept: application/health+json`, `{prefix}/` answers in the IETF draft's
+///   format instead (see ``HealthJSONFormat``).
 public struct NativeDialect: Sendable {
     /// Settings of the dialect.
     public struct Options: Sendable {
@@ -17,25 +19,26 @@ public struct NativeDialect: Sendable {
         public var prefix: String
         /// Whether unknown check names are ignored (the seed) instead of rejected.
         public var ignoresUnknownChecks: Bool
+        /// Whether `Accept: application/health+json` gets the IETF draft's format.
+        public var servesHealthJSON: Bool
 
         /// Creates options.
-        public init(prefix: String = "/health", ignoresUnknownChecks: Bool = false) {
+        public init(prefix: String = "/health", ignoresUnknownChecks: Bool = false, servesHealthJSON: Bool = true) {
             self.prefix = prefix
             self.ignoresUnknownChecks = ignoresUnknownChecks
+            self.servesHealthJSON = servesHealthJSON
         }
     }
 
     private let options: Options
-    private let registry: CheckRegistry
-    private let engine: CheckEngine
-    private let auth: SharedSecretAuth
+    private let context: DialectContext
+    private var registry: CheckRegistry { context.registry }
+    private var engine: CheckEngine { context.engine }
 
-    /// Creates the dialect over a registry and the engine that runs its checks.
-    public init(options: Options, registry: CheckRegistry, engine: CheckEngine, auth: SharedSecretAuth) {
+    /// Creates the dialect.
+    public init(options: Options, context: DialectContext) {
         self.options = options
-        self.registry = registry
-        self.engine = engine
-        self.auth = auth
+        self.context = context
     }
 
     /// Adds the dialect's routes.
@@ -49,23 +52,15 @@ public struct NativeDialect: Sendable {
     }
 
     private func health(_ request: HTTPRequest) -> HTTPReply {
-        guard auth.allows(request) else { return .now(SharedSecretAuth.unauthorizedResponse) }
-        let values = request.query.all("checks")
-        guard values.count <= 1 else {
-            return .now(
-                .error(
-                    .badRequest, code: "bad_query", message: "the checks parameter is given \(values.count) times; give it once",
-                    headers: HealthHeaders.noCache))
+        guard context.auth.allows(request) else { return .now(SharedSecretAuth.unauthorizedResponse) }
+        let checks: [RegisteredCheck]
+        switch CheckQuery.select(request, in: registry, ignoringUnknown: options.ignoresUnknownChecks) {
+        case .success(let selected): checks = selected
+        case .failure(let rejection): return .now(rejection.response)
         }
-        let (checks, unknown) = registry.resolve(.parse(queryValue: values.first))
-        if !unknown.isEmpty && !options.ignoresUnknownChecks {
-            return .now(
-                .json(
-                    UnknownChecksBody(
-                        error: "unknown_checks",
-                        message: "no check is registered as " + unknown.map { "'\($0)'" }.joined(separator: ", "),
-                        unknownChecks: unknown, availableChecks: registry.names),
-                    status: .badRequest, headers: HealthHeaders.noCache))
+        if options.servesHealthJSON && HealthJSONFormat.isRequested(by: request) {
+            let environment = context.environment
+            return context.reply(for: checks) { HealthJSONFormat.response(for: $0, environment: environment) }
         }
         let available = registry.names
         guard !checks.isEmpty else { return .now(Self.response(for: [], available: available)) }
@@ -97,18 +92,5 @@ public struct NativeDialect: Sendable {
         body.raw("},\"health\":")
         healthy ? body.raw("\"running\"}") : body.raw("\"degraded\"}")
         return .json(body, status: healthy ? .ok : .serviceUnavailable, headers: HealthHeaders.noCache)
-    }
-
-    struct UnknownChecksBody: Encodable {
-        let error: String
-        let message: String
-        let unknownChecks: [String]
-        let availableChecks: [String]
-
-        enum CodingKeys: String, CodingKey {
-            case error, message
-            case unknownChecks = "unknown_checks"
-            case availableChecks = "available_checks"
-        }
     }
 }

@@ -75,14 +75,20 @@ public final class HTTPServer: Service, Sendable {
 
     /// Serves until graceful shutdown or ``stop()``.
     public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await serve()
+        } onGracefulShutdown: {
+            Task { await self.stop() }
+        }
+    }
+
+    /// Serves until ``stop()``, ignoring graceful shutdown (for callers that stop the
+    /// server themselves, after a drain delay).
+    public func serve() async throws {
         if state.withLockedValue({ $0.isStopped }) { return }
         try await start()
         guard let channel = state.withLockedValue({ $0.channel }) else { return }
-        try await withGracefulShutdownHandler {
-            try await channel.closeFuture.get()
-        } onGracefulShutdown: {
-            channel.close(promise: nil)
-        }
+        try await channel.closeFuture.get()
         logger.info("stopped listening")
     }
 

@@ -6,7 +6,7 @@
 /// else keeps `JSONEncoder` (``HTTPResponse/json(_:status:headers:contentType:)``).
 public struct JSONText: Sendable {
     /// The bytes written so far.
-    public private(set) var bytes: [UInt8] = []
+    public internal(set) var bytes: [UInt8] = []
 
     /// An empty document.
     public init(reservingCapacity capacity: Int = 256) {

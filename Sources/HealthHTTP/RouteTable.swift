@@ -16,6 +16,11 @@ public struct RouteTable: HTTPResponder {
         routes[path] = handler
     }
 
+    /// Adds every route of `other`, replacing routes of the same path.
+    public mutating func add(contentsOf other: RouteTable) {
+        routes.merge(other.routes) { _, new in new }
+    }
+
     /// Every registered path.
     public var paths: [String] { routes.keys.sorted() }
 

@@ -32,6 +32,14 @@ public final class HostApplication: Sendable {
     public let auth: SharedSecretAuth?
     /// The host's logger, at the configured level.
     public let logger: Logger
+    /// Whether shutdown has begun: readiness endpoints fail from then on.
+    public let lifecycle: HostLifecycle
+    /// What the environment and info endpoints show.
+    public let environment: EnvironmentReport
+    /// The routes of every enabled dialect.
+    public let routes: RouteTable
+    /// Runs the actuator dialect's remote dependency calls; `nil` without dependencies.
+    let dependencyEngine: CheckEngine?
 
     /// What `build` should do beyond loading config and plugins.
     public struct Options: Sendable {
@@ -61,7 +69,8 @@ public final class HostApplication: Sendable {
 
     private init(
         loaded: LoadedConfiguration, plugins: PluginSet, registry: CheckRegistry, engine: CheckEngine,
-        auth: SharedSecretAuth?, logger: Logger
+        auth: SharedSecretAuth?, logger: Logger, lifecycle: HostLifecycle, environment: EnvironmentReport,
+        routes: RouteTable, dependencyEngine: CheckEngine?
     ) {
         self.loaded = loaded
         self.plugins = plugins
@@ -69,6 +78,10 @@ public final class HostApplication: Sendable {
         self.engine = engine
         self.auth = auth
         self.logger = logger
+        self.lifecycle = lifecycle
+        self.environment = environment
+        self.routes = routes
+        self.dependencyEngine = dependencyEngine
     }
 
     /// Reads the config file and builds the host (see ``build(configuration:options:logger:)``).
@@ -97,10 +110,28 @@ public final class HostApplication: Sendable {
 
         let auth = options.requiresAuth ? try AuthResolver.resolve(loaded, environment: options.environment) : nil
         let plugins = try loadPlugins(loaded, skipBroken: options.forceSkipBrokenPlugins, logger: logger)
+        try EnvironmentFacts.validateInfoSections(plugins)
         let registry = try CheckBinder(loaded: loaded, plugins: plugins).makeRegistry()
         let engine = CheckEngine(registry: registry, threads: config.engine.threads, logger: logger)
+        let lifecycle = HostLifecycle()
+        let environment = EnvironmentFacts.gather(
+            loaded: loaded, plugins: plugins, engine: engine, environment: options.environment)
+        let context = DialectContext(
+            registry: registry, engine: engine, auth: auth ?? .disabled, lifecycle: lifecycle, environment: environment,
+            logger: logger)
+        let assembly = RouteAssembly(loaded: loaded, context: context)
+        let dependencies: ActuatorDialect.Dependencies
+        let routes: RouteTable
+        do {
+            dependencies = try assembly.dependencies(logger: logger)
+            routes = try assembly.routes(dependencies: dependencies)
+        } catch {
+            engine.shutdown()
+            throw error
+        }
         return HostApplication(
-            loaded: loaded, plugins: plugins, registry: registry, engine: engine, auth: auth, logger: logger)
+            loaded: loaded, plugins: plugins, registry: registry, engine: engine, auth: auth, logger: logger,
+            lifecycle: lifecycle, environment: environment, routes: routes, dependencyEngine: dependencies.engine)
     }
 
     private static func loadPlugins(_ loaded: LoadedConfiguration, skipBroken: Bool, logger: Logger) throws(StartupError)
@@ -131,19 +162,6 @@ public final class HostApplication: Sendable {
         return plugins
     }
 
-    /// The route table of every enabled dialect.
-    public func makeRoutes() -> RouteTable {
-        var routes = RouteTable()
-        let native = loaded.configuration.http.native
-        if native.enabled {
-            NativeDialect(
-                options: .init(prefix: native.prefix, ignoresUnknownChecks: native.unknownChecks == .ignore),
-                registry: registry, engine: engine, auth: auth ?? .disabled
-            ).register(in: &routes)
-        }
-        return routes
-    }
-
     /// The HTTP server for this host.
     public func makeServer() -> HTTPServer {
         let config = loaded.configuration
@@ -151,7 +169,7 @@ public final class HostApplication: Sendable {
             host: config.listen.host, port: config.listen.port,
             idleTimeout: .milliseconds(Int64(config.http.idleTimeout * 1000)),
             maxRequestLine: config.http.maxRequestLine, maxHeaderBytes: config.http.maxHeaderBytes)
-        return HTTPServer(configuration: serverConfiguration, responder: makeRoutes(), logger: logger)
+        return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger)
     }
 
     /// Logs what was loaded: each plugin and each served check.
@@ -180,7 +198,9 @@ public final class HostApplication: Sendable {
     /// Stops the engine and calls each plugin's `shutdown` (skipped for a plugin whose
     /// check is still running past its timeout).
     public func shutdown() {
+        lifecycle.beginShutdown()
         engine.shutdown()
+        dependencyEngine?.shutdown()
         plugins.shutdownAll()
     }
 }

@@ -11,6 +11,8 @@ struct DescriptorReader {
     static let maximumParameters = 16
     static let knownCheckFlags = UInt32(HH_CHECK_DEFAULT | HH_CHECK_THREAD_SAFE)
     static let knownParameterFlags = UInt32(HH_PARAM_SECRET)
+    /// sizeof(hh_plugin) in ABI 1.0: everything before the 1.1 fields.
+    static let abi10DescriptorSize = MemoryLayout<hh_plugin>.offset(of: \hh_plugin.info_section) ?? MemoryLayout<hh_plugin>.size
 
     func read(_ pointer: UnsafePointer<hh_plugin>) throws(PluginLoadError) -> PluginDescription {
         // Only the first two fields may be read before the version and size are known.
@@ -26,21 +28,31 @@ struct DescriptorReader {
                         ? "upgrade healthhost or rebuild the plugin against this host's healthhost_plugin.h"
                         : "rebuild the plugin against this host's healthhost_plugin.h"))
         }
-        let minimum = MemoryLayout<hh_plugin>.size
+        let minimum = Self.abi10DescriptorSize
         guard structSize >= minimum else {
             throw invalid(
-                "struct_size is \(structSize), expected at least \(minimum) (sizeof(hh_plugin) in ABI \(abi)); "
+                "struct_size is \(structSize), expected at least \(minimum) (sizeof(hh_plugin) in ABI 1.0); "
                     + "start the descriptor's initialiser with HH_PLUGIN_HEADER")
         }
-        let plugin = pointer.pointee
+        // Copy only the bytes the plugin has: a 1.0 descriptor ends before the 1.1 fields,
+        // which then stay zero (NULL).
+        var plugin = hh_plugin()
+        withUnsafeMutableBytes(of: &plugin) { destination in
+            destination.copyMemory(
+                from: UnsafeRawBufferPointer(start: raw, count: min(structSize, MemoryLayout<hh_plugin>.size)))
+        }
         let name = try requiredName(plugin.name, field: "name")
         guard let version = string(plugin.version), !version.isEmpty, version.utf8.count <= 64 else {
             throw invalid("plugin '\(name)': version must be 1 to 64 bytes of text, found \(quoted(plugin.version))")
         }
+        var infoSection: String?
+        if plugin.info != nil {
+            infoSection = plugin.info_section == nil ? name : try requiredName(plugin.info_section, field: "plugin '\(name)': info_section")
+        }
         let checks = try readChecks(plugin, pluginName: name)
         return PluginDescription(
             name: name, version: version, summary: string(plugin.summary) ?? "", abiVersion: abi, checks: checks,
-            hooks: PluginHooks(initialize: plugin.`init`, shutdown: plugin.shutdown))
+            infoSection: infoSection, hooks: PluginHooks(initialize: plugin.`init`, shutdown: plugin.shutdown, info: plugin.info))
     }
 
     private func readChecks(_ plugin: hh_plugin, pluginName: String) throws(PluginLoadError) -> [CheckDescription] {

@@ -14,6 +14,8 @@ public final class LoadedPlugin: Sendable {
     public let description: PluginDescription
     let host: PluginHostTable
     private let state = NIOLockedValueBox(RunState())
+    /// Whether an `info` call is in progress.
+    let infoGate = NIOLockedValueBox(false)
 
     private struct RunState {
         var running = 0

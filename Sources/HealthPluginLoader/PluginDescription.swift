@@ -34,6 +34,8 @@ public struct PluginDescription: Sendable {
     public let abiVersion: ABIVersion
     /// Its checks, in descriptor order.
     public let checks: [CheckDescription]
+    /// The name of its info section (ABI 1.1), or `nil` when it has none.
+    public let infoSection: String?
     let hooks: PluginHooks
 }
 
@@ -78,6 +80,7 @@ public struct ParameterDescription: Sendable, Equatable {
 struct PluginHooks: @unchecked Sendable {
     let initialize: hh_init_fn?
     let shutdown: hh_shutdown_fn?
+    let info: hh_info_fn?
 }
 
 /// A check's C function and the context it is called with.

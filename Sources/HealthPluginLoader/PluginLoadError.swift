@@ -4,7 +4,7 @@ public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String { case fileNotFound, notASharedLibrary, entrySymbolMissing, entryReturnedNull,
-            abiMismatch, invalidDescriptor, duplicatePluginName, initFailed }
+            abiMismatch, invalidDescriptor, duplicatePluginName, initFailed, infoSectionConflict }
         private let value: Value
 
         /// The path does not exist or cannot be read.
@@ -23,6 +23,8 @@ public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
         public static let duplicatePluginName = Code(value: .duplicatePluginName)
         /// The plugin's `init` reported failure.
         public static let initFailed = Code(value: .initFailed)
+        /// Its info section's name is built in or taken by another plugin.
+        public static let infoSectionConflict = Code(value: .infoSectionConflict)
 
         public var description: String { value.rawValue }
     }

@@ -53,6 +53,10 @@ final class ExportedPlugin: Sendable {
         descriptor.check_size = UInt32(MemoryLayout<hh_check>.stride)
         descriptor.`init` = initTrampoline
         descriptor.shutdown = shutdownTrampoline
+        if plugin.infoBody != nil {
+            descriptor.info_section = plugin.infoSection.map(immortal) ?? nil
+            descriptor.info = infoTrampoline
+        }
         let storage = UnsafeMutablePointer<hh_plugin>.allocate(capacity: 1)
         storage.initialize(to: descriptor)
         return UnsafePointer(storage)
@@ -115,4 +119,17 @@ private let initTrampoline: hh_init_fn = { host, json, error, capacity in
 
 private let shutdownTrampoline: hh_shutdown_fn = { host in
     ExportedPlugin.plugin?.stop?(PluginHost(table: host))
+}
+
+private let infoTrampoline: hh_info_fn = { _, info in
+    guard let info, let put = info.pointee.put, let body = ExportedPlugin.plugin?.infoBody else { return 1 }
+    do {
+        for (key, value) in try body().sorted(by: { $0.key < $1.key }) {
+            key.withCString { key in value.withCString { value in put(info, key, value) } }
+        }
+        return 0
+    } catch {
+        "error".withCString { key in ResultWriter.describe(error).withCString { value in put(info, key, value) } }
+        return 1
+    }
 }

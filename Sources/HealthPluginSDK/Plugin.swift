@@ -31,6 +31,8 @@ public struct Plugin: Sendable {
     public let checks: [Check]
     var start: (@Sendable (_ configJSON: String, PluginHost) throws -> Void)?
     var stop: (@Sendable (PluginHost) -> Void)?
+    var infoSection: String?
+    var infoBody: (@Sendable () throws -> [String: String])?
 
     /// Creates a plugin from the checks listed in `checks`.
     public init(name: String, version: String, summary: String = "", @CheckBuilder checks: () -> [Check]) {
@@ -82,3 +84,23 @@ public struct Plugin: Sendable {
 /// The C ABI's plugin descriptor (`hh_plugin` in `healthhost_plugin.h`), the return
 /// type of the entry symbol.
 public typealias PluginDescriptor = hh_plugin
+
+extension Plugin {
+    /// Contributes an info section to the host's environment endpoints (`/environment`,
+    /// `/.well-known/heartbeat/environ`, `/z/info`): key/value text, read on a host worker
+    /// thread each time one of them is requested. `section` defaults to the plugin's
+    /// name and must not be a built-in section name (`os`, `runtime`, `process`,
+    /// `config`, `plugins`, `app`, `libraries`, `status`). Values of keys containing
+    /// `key`, `token`, `pass` or `secret` are shown as `********`; a thrown error shows
+    /// as the section's `error`.
+    ///
+    /// ```swift
+    /// .info(section: "postgres") { ["server_version": try serverVersion()] }
+    /// ```
+    public func info(section: String? = nil, _ body: @escaping @Sendable () throws -> [String: String]) -> Plugin {
+        var copy = self
+        copy.infoSection = section ?? name
+        copy.infoBody = body
+        return copy
+    }
+}

@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = app.makeServer()
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger))
+                services: [.init(service: HostService(app: app, server: server))], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger))
         do {
             try await group.run()
         } catch {

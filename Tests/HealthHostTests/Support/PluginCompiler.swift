@@ -38,6 +38,11 @@ enum PluginCompiler {
         try build(source: "\(TestPaths.fixtures)/enginekit.c", fileName: fileName)
     }
 
+    /// The dialect fixture plugin (ok / warn / down and an info section), or a variant.
+    static func dialectkit(_ defines: [String] = [], fileName: String = "hh-dialectkit.so") throws -> String {
+        try build(source: "\(TestPaths.fixtures)/dialectkit.c", fileName: fileName, defines: defines)
+    }
+
     /// A variant of the broken fixture plugin.
     static func broken(_ defines: [String], fileName: String = "hh-broken.so") throws -> String {
         try build(source: "\(TestPaths.fixtures)/broken.c", fileName: fileName, defines: defines)

@@ -18,7 +18,8 @@ struct TestHost {
 
     /// Parses `yaml` (relative paths against `directory`) and builds the host.
     static func build(
-        yaml: String, directory: String = NSTemporaryDirectory(), environment: [String: String] = [:]
+        yaml: String, directory: String = NSTemporaryDirectory(), environment: [String: String] = [:],
+        logger: Logger = TestHost.logger
     ) throws -> HostApplication {
         let loaded = try ConfigurationLoader.parse(yaml: yaml, file: "test.yaml", directory: directory)
         return try HostApplication.build(
@@ -27,9 +28,10 @@ struct TestHost {
 
     /// Starts the host, runs `body` against it, stops it.
     static func with(
-        yaml: String, environment: [String: String] = [:], _ body: (TestHost) async throws -> Void
+        yaml: String, environment: [String: String] = [:], logger: Logger = TestHost.logger,
+        _ body: (TestHost) async throws -> Void
     ) async throws {
-        let app = try build(yaml: yaml, environment: environment)
+        let app = try build(yaml: yaml, environment: environment, logger: logger)
         app.engine.startBackgroundRefresh()
         let server = app.makeServer()
         let port = try await server.start()

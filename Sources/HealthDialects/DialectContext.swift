@@ -1,0 +1,75 @@
+import HealthCore
+import HealthHTTP
+import Logging
+
+/// What every dialect reads: one registry, one engine, one secret, one lifecycle, one
+/// environment. Dialects differ only in URLs and body shapes.
+public struct DialectContext: Sendable {
+    /// The served checks.
+    public let registry: CheckRegistry
+    /// Runs checks (caching, timeouts, single-flight).
+    public let engine: CheckEngine
+    /// The shared secret.
+    public let auth: SharedSecretAuth
+    /// Whether shutdown has begun (readiness fails from then on).
+    public let lifecycle: HostLifecycle
+    /// The facts behind the environment and info endpoints.
+    public let environment: EnvironmentReport
+    /// The host's logger.
+    public let logger: Logger
+
+    /// Creates a context.
+    public init(
+        registry: CheckRegistry, engine: CheckEngine, auth: SharedSecretAuth, lifecycle: HostLifecycle = HostLifecycle(),
+        environment: EnvironmentReport = EnvironmentReport(), logger: Logger
+    ) {
+        self.registry = registry
+        self.engine = engine
+        self.auth = auth
+        self.lifecycle = lifecycle
+        self.environment = environment
+        self.logger = logger
+    }
+
+    /// Runs `checks` and builds the response from their reports: on the event loop when
+    /// every result can be answered without waiting (cached, background, none), else
+    /// off it.
+    func reply(for checks: [RegisteredCheck], _ respond: @escaping @Sendable ([CheckReport]) -> HTTPResponse) -> HTTPReply {
+        if checks.isEmpty { return .now(respond([])) }
+        if let ready = engine.reportsWithoutWaiting(for: checks) { return .now(respond(ready)) }
+        let engine = self.engine
+        return .later { respond(await engine.reports(for: checks)) }
+    }
+
+    /// What the caller of a protected endpoint may see; `nil` means answer 401.
+    func visibility(of request: HTTPRequest, access: EndpointAccess) -> Visibility? {
+        if auth.allows(request) { return .full }
+        return access == .public ? .statusOnly : nil
+    }
+
+    /// Logs why a check failed, for endpoints that withhold the reason from the caller.
+    func logWithheld(_ report: CheckReport, endpoint: String) {
+        logger.warning(
+            "check \(report.name) failed: \(report.result.message)",
+            metadata: ["http.endpoint": "\(endpoint)", "check.name": "\(report.name)"])
+    }
+}
+
+/// Who may call a dialect's check endpoints.
+public enum EndpointAccess: String, Sendable, CaseIterable {
+    /// Only callers presenting the secret (others get 401).
+    case required
+    /// Anyone gets statuses; messages and failure reasons only with the secret.
+    case `public`
+}
+
+/// How much of a result a caller may see.
+enum Visibility: Sendable {
+    /// Statuses, messages and values.
+    case full
+    /// Statuses only; a failure says "reason withheld".
+    case statusOnly
+
+    /// The text shown in place of a failure's message without the secret.
+    static let withheld = "reason withheld"
+}

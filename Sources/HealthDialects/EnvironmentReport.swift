@@ -1,0 +1,104 @@
+import HealthHTTP
+
+/// The facts behind the environment and info endpoints (`/environment`,
+/// `/.well-known/heartbeat/environ`, `/z/info`), gathered by the host at start-up, plus
+/// the plugins' info sections, read when requested.
+public struct EnvironmentReport: Sendable {
+    /// The machine's host name (the pod name in Kubernetes).
+    public var hostname: String
+    /// The service's name and version (`service` in the config).
+    public var serviceName: String
+    /// The configured version, else `VERSION` from the environment, else `unknown`.
+    public var serviceVersion: String
+    /// Built-in sections by name: `os`, `runtime`, `process`, `config`, `plugins`.
+    public var sections: [String: JSONValue]
+    /// Loaded plugins and their versions, for heartbeat's `libraries`.
+    public var libraries: [String: String]
+    /// The Swift version the host was built with, as numbers (`[6, 2]`).
+    public var runtimeVersion: [Int]
+    /// OpenTelemetry resource attributes (`service.name`, `host.name`, `k8s.pod.name`...).
+    public var resourceAttributes: [String: JSONValue]
+    /// Sections contributed by plugins (ABI 1.1 `info`), in load order.
+    public var pluginSections: [PluginInfoSection]
+
+    /// Names a plugin's info section may not take: the built-in sections of every
+    /// environment endpoint.
+    public static let reservedSectionNames: Set<String> = [
+        "os", "runtime", "process", "config", "plugins", "app", "libraries", "status", "trace.attributes", "swift",
+    ]
+
+    /// Creates a report.
+    public init(
+        hostname: String = "localhost", serviceName: String = "healthhost", serviceVersion: String = "unknown", sections: [String: JSONValue] = [:],
+        libraries: [String: String] = [:], runtimeVersion: [Int] = [], resourceAttributes: [String: JSONValue] = [:],
+        pluginSections: [PluginInfoSection] = []
+    ) {
+        self.hostname = hostname
+        self.serviceName = serviceName
+        self.serviceVersion = serviceVersion
+        self.sections = sections
+        self.libraries = libraries
+        self.runtimeVersion = runtimeVersion
+        self.resourceAttributes = resourceAttributes
+        self.pluginSections = pluginSections
+    }
+
+    /// Reads every plugin section concurrently; a section that could not be read is
+    /// `{"error": "..."}`.
+    func readPluginSections() async -> [String: JSONValue] {
+        await withTaskGroup(of: (String, JSONValue).self) { group in
+            for section in pluginSections {
+                group.addTask { (section.name, await section.read()) }
+            }
+            var result: [String: JSONValue] = [:]
+            for await (name, value) in group { result[name] = value }
+            return result
+        }
+    }
+}
+
+/// One plugin's info section: its name and how to read it (off the event loop, bounded
+/// in time).
+public struct PluginInfoSection: Sendable {
+    /// The section name.
+    public let name: String
+    /// The plugin that contributes it.
+    public let plugin: String
+    /// Reads the entries; an error reads as `{"error": "..."}`.
+    public let read: @Sendable () async -> JSONValue
+
+    /// Creates a section.
+    public init(name: String, plugin: String, read: @escaping @Sendable () async -> JSONValue) {
+        self.name = name
+        self.plugin = plugin
+        self.read = read
+    }
+}
+
+extension JSONValue {
+    /// The replacement for a redacted value.
+    public static let redactedText = "********"
+
+    /// Whether a key names something secret: it contains `key`, `token`, `pass` or
+    /// `secret`, in any case (the seed's rule, plus `secret`).
+    public static func isSecretKey(_ key: String) -> Bool {
+        let lowered = key.lowercased()
+        return ["key", "token", "pass", "secret"].contains { lowered.contains($0) }
+    }
+
+    /// The value with every object entry whose key is secret replaced by `********`, at
+    /// every depth.
+    public func redactingSecrets() -> JSONValue {
+        switch self {
+        case .object(let entries):
+            return .object(
+                entries.reduce(into: [:]) { result, entry in
+                    result[entry.key] = Self.isSecretKey(entry.key) ? .string(Self.redactedText) : entry.value.redactingSecrets()
+                })
+        case .array(let items):
+            return .array(items.map { $0.redactingSecrets() })
+        default:
+            return self
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import HealthConfig
+import HealthCore
+import HealthDialects
+import HealthHTTP
+import HealthPluginLoader
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Gathers what the environment and info endpoints show: OS, Swift runtime, process,
+/// config, plugins, OpenTelemetry resource attributes and the plugins' info sections.
+/// Secrets are redacted by the endpoints (by key name); check arguments declared secret
+/// are replaced here, whatever their key.
+enum EnvironmentFacts {
+    static func gather(
+        loaded: LoadedConfiguration, plugins: PluginSet, engine: CheckEngine, environment: [String: String]
+    ) -> EnvironmentReport {
+        let config = loaded.configuration
+        let hostname = ProcessInfo.processInfo.hostName
+        let serviceName = config.service.name ?? environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "healthhost"
+        let serviceVersion = config.service.version ?? environment["VERSION"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+        let sections: [String: JSONValue] = [
+            "os": osSection(hostname: hostname),
+            "runtime": runtimeSection(),
+            "process": processSection(environment: environment),
+            "config": configSection(loaded: loaded, plugins: plugins),
+            "plugins": pluginsSection(plugins),
+        ]
+        let timeout = Duration.milliseconds(Int64(config.engine.timeout * 1000))
+        let pluginSections = plugins.plugins.compactMap { plugin -> PluginInfoSection? in
+            guard let name = plugin.description.infoSection else { return nil }
+            return PluginInfoSection(name: name, plugin: plugin.name) {
+                guard let info = await engine.runBlocking(timeout: timeout, { plugin.readInfo() }) else {
+                    return .object(["error": .string("the plugin's info function did not return within \(timeout.humanReadable)")])
+                }
+                switch info {
+                case .entries(let entries)?:
+                    return .object(entries.reduce(into: [:]) { $0[$1.key] = .string($1.value) })
+                case .failed(let reason)?:
+                    return .object(["error": .string(reason)])
+                case nil:
+                    return .object([:])
+                }
+            }
+        }
+        return EnvironmentReport(
+            hostname: hostname, serviceName: serviceName, serviceVersion: serviceVersion, sections: sections,
+            libraries: plugins.plugins.reduce(into: [:]) { $0[$1.name] = $1.description.version },
+            runtimeVersion: SwiftVersion.components,
+            resourceAttributes: ResourceAttributes.gather(
+                serviceName: serviceName, serviceVersion: serviceVersion, hostname: hostname, environment: environment),
+            pluginSections: pluginSections)
+    }
+
+    /// Refuses info section names that are built in or used twice, naming both plugins.
+    static func validateInfoSections(_ plugins: PluginSet) throws(StartupError) {
+        var owners: [String: LoadedPlugin] = [:]
+        for plugin in plugins.plugins {
+            guard let section = plugin.description.infoSection else { continue }
+            if EnvironmentReport.reservedSectionNames.contains(section) {
+                throw .plugin(
+                    PluginLoadError(
+                        .infoSectionConflict, path: plugin.path,
+                        "plugin '\(plugin.name)': info section '\(section)' is the name of a built-in section "
+                            + "(\(EnvironmentReport.reservedSectionNames.sorted().joined(separator: ", "))); set info_section to another name"))
+            }
+            if let other = owners[section] {
+                throw .plugin(
+                    PluginLoadError(
+                        .infoSectionConflict, path: plugin.path,
+                        "plugin '\(plugin.name)': info section '\(section)' is already contributed by plugin "
+                            + "'\(other.name)' (\(other.path)); each section needs its own name"))
+            }
+            owners[section] = plugin
+        }
+    }
+
+    // MARK: - Sections
+
+    static func osSection(hostname: String) -> JSONValue {
+        var names = utsname()
+        uname(&names)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+        let system = field(names.sysname)
+        let release = field(names.release)
+        let version = field(names.version)
+        let machine = field(names.machine)
+        return .object([
+            "platform": .string(system.lowercased()),
+            "name": .string("posix"),
+            "hostname": .string(hostname),
+            "uname": .array([system, field(names.nodename), release, version, machine].map(JSONValue.string)),
+            "release": .string(release),
+            "version": .string(version),
+            "machine": .string(machine),
+            "processors": .int(ProcessInfo.processInfo.activeProcessorCount),
+        ])
+    }
+
+    static func runtimeSection() -> JSONValue {
+        let executable = ProcessInfo.processInfo.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        return .object([
+            "name": .string("swift"),
+            "version": .string(SwiftVersion.components.map(String.init).joined(separator: ".")),
+            "version_info": .array(SwiftVersion.components.map(JSONValue.int)),
+            "executable": .string(executable),
+            "healthhost_version": .string(HostApplication.version),
+            "plugin_abi": .string(ABIVersion.host.description),
+        ])
+    }
+
+    static func processSection(environment: [String: String]) -> JSONValue {
+        let info = ProcessInfo.processInfo
+        let user = getpwuid(geteuid()).flatMap { $0.pointee.pw_name }.map { String(cString: $0) } ?? String(geteuid())
+        return .object([
+            "argv": .array(info.arguments.map(JSONValue.string)),
+            "cwd": .string(FileManager.default.currentDirectoryPath),
+            "user": .string(user),
+            "pid": .int(Int(info.processIdentifier)),
+            "environ": .object(environment.mapValues(JSONValue.string)),
+        ])
+    }
+
+    static func configSection(loaded: LoadedConfiguration, plugins: PluginSet) -> JSONValue {
+        var values = json(loaded.values)
+        // Secret-declared check arguments are redacted whatever their key is called.
+        guard case .object(var root) = values, case .array(var entries)? = root["checks"],
+            let checks = loaded.configuration.checks
+        else { return values }
+        for (index, check) in checks.enumerated() where index < entries.count {
+            guard let plugin = plugins.plugin(named: check.plugin),
+                let declared = plugin.description.checks.first(where: { $0.name == check.check }),
+                case .object(var entry) = entries[index], case .object(var args)? = entry["args"]
+            else { continue }
+            for parameter in declared.parameters where parameter.isSecret && args[parameter.name] != nil {
+                args[parameter.name] = .string(JSONValue.redactedText)
+            }
+            entry["args"] = .object(args)
+            entries[index] = .object(entry)
+        }
+        root["checks"] = .array(entries)
+        values = .object(root)
+        return values
+    }
+
+    static func pluginsSection(_ plugins: PluginSet) -> JSONValue {
+        var loaded: [String: JSONValue] = [:]
+        for plugin in plugins.plugins {
+            let description = plugin.description
+            loaded[plugin.name] = .object([
+                "path": .string(plugin.path),
+                "sha256": .string(plugin.sha256),
+                "abi_version": .string(description.abiVersion.description),
+                "version": .string(description.version),
+                "summary": .string(description.summary),
+                "checks": .array(description.checks.map { .string($0.name) }),
+                "info_section": .string(description.infoSection),
+            ])
+        }
+        return .object([
+            "loaded": .object(loaded),
+            "broken": .array(
+                plugins.broken.map { .object(["path": .string($0.path), "error": .string($0.error.description)]) }),
+        ])
+    }
+
+    static func json(_ value: ConfigValue) -> JSONValue {
+        switch value {
+        case .null: .null
+        case .bool(let flag): .bool(flag)
+        case .int(let number): .int(number)
+        case .double(let number): .double(number)
+        case .string(let text): .string(text)
+        case .list(let items): .array(items.map(json))
+        case .map(let entries): .object(entries.mapValues(json))
+        }
+    }
+}
+
+/// The Swift language version the host was compiled with.
+enum SwiftVersion {
+    static let components: [Int] = {
+        #if swift(>=6.4)
+            [6, 4]
+        #elseif swift(>=6.3)
+            [6, 3]
+        #elseif swift(>=6.2)
+            [6, 2]
+        #elseif swift(>=6.1)
+            [6, 1]
+        #else
+            [6, 0]
+        #endif
+    }()
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+/// Runscope healthcheck's `/healthcheck` and `/environment`.
+@Suite struct RunscopeDialectTests {
+    private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
+    private let enabled = "  runscope: { enabled: true }"
+
+    @Test func healthcheckHasRunscopesShapeAndStatusCodes() async throws {
+        try await TestHost.with(yaml: try DialectFixture.yaml(http: enabled)) { host throws in
+            #expect(try await host.get("/healthcheck").status == 401)
+            let before = Date().timeIntervalSince1970
+            let response = try await host.get("/healthcheck", headers: auth)
+            #expect(response.status == 200)
+            #expect(response.header("Content-Type") == "application/json")
+            let body = response.json
+            #expect(Set(body.keys) == ["hostname", "status", "timestamp", "results"])
+            #expect(body["hostname"] as? String == ProcessInfo.processInfo.hostName)
+            #expect(body["status"] as? String == "success")
+            let timestamp = try #require(body["timestamp"] as? Double)
+            #expect(timestamp >= before - 1 && timestamp <= Date().timeIntervalSince1970 + 1)
+            let results = try #require(body["results"] as? [[String: Any]])
+            #expect(results.map { $0["checker"] as? String } == ["ok", "warn"])
+            #expect(results.map { $0["output"] as? String } == ["all good", "disk 91% full"])
+            #expect(results.map { $0["passed"] as? Bool } == [true, true])
+            for result in results {
+                #expect(Set(result.keys) == ["checker", "output", "passed", "timestamp", "expires"])
+                #expect(result["expires"] as? Double == result["timestamp"] as? Double)  // not cached
+            }
+
+            let failing = try await host.get("/healthcheck?checks=ok,down", headers: auth)
+            #expect(failing.status == 500)
+            #expect(failing.json["status"] as? String == "failure")
+            let down = try #require((failing.json["results"] as? [[String: Any]])?.last)
+            #expect(down["passed"] as? Bool == false)
+            #expect(down["output"] as? String == "connection refused: db:5432")
+        }
+    }
+
+    @Test func expiresSaysHowLongTheEngineReusesAResult() async throws {
+        let yaml = try DialectFixture.yaml(http: enabled, extra: "engine: { success_ttl: 27, failure_ttl: 9 }\n")
+        try await TestHost.with(yaml: yaml) { host throws in
+            let results = try #require(
+                (try await host.get("/healthcheck?checks=ok,down", headers: auth)).json["results"] as? [[String: Any]])
+            let ttls = results.map { (($0["expires"] as? Double) ?? 0) - (($0["timestamp"] as? Double) ?? 0) }
+            #expect(abs(ttls[0] - 27) < 0.1)
+            #expect(abs(ttls[1] - 9) < 0.1)
+        }
+    }
+
+    @Test func statusesAndHeadersAreConfigurable() async throws {
+        let http = """
+              runscope:
+                enabled: true
+                path: /status/check
+                success_status: 203
+                failure_status: 503
+                headers: { X-Service: orders }
+            """
+        try await TestHost.with(yaml: try DialectFixture.yaml(http: http)) { host throws in
+            #expect(try await host.get("/healthcheck", headers: auth).status == 404)
+            let ok = try await host.get("/status/check", headers: auth)
+            #expect(ok.status == 203)
+            #expect(ok.header("X-Service") == "orders")
+            let failing = try await host.get("/status/check?checks=down", headers: auth)
+            #expect(failing.status == 503)
+            #expect(failing.header("X-Service") == "orders")
+        }
+    }
+
+    @Test func publicAccessWithholdsOutputs() async throws {
+        let http = "  runscope: { enabled: true, access: public }"
+        try await TestHost.with(yaml: try DialectFixture.yaml(http: http)) { host throws in
+            let response = try await host.get("/healthcheck?checks=ok,down")
+            #expect(response.status == 500)
+            let results = try #require(response.json["results"] as? [[String: Any]])
+            #expect(results.map { $0["output"] as? String } == ["", "reason withheld"])
+        }
+    }
+
+    @Test func environmentHasEverySectionAndRedactsSecretsAtEveryDepth() async throws {
+        let environment = ["PATH": "/usr/bin", "DB_PASSWORD": "hunter2", "API_TOKEN": "t0ken", "LANG": "C"]
+        try await TestHost.with(yaml: try DialectFixture.yaml(http: enabled), environment: environment) { host throws in
+            #expect(try await host.get("/environment").status == 401)
+            let response = try await host.get("/environment", headers: auth)
+            #expect(response.status == 200)
+            let body = response.json
+            #expect(Set(body.keys) == ["os", "runtime", "process", "config", "plugins", "dialectkit"])
+            let os = try #require(body["os"] as? [String: Any])
+            #expect(os["platform"] as? String == "linux")
+            #expect((os["uname"] as? [String])?.count == 5)
+            let runtime = try #require(body["runtime"] as? [String: Any])
+            #expect(runtime["name"] as? String == "swift")
+            #expect(runtime["plugin_abi"] as? String == "1.1")
+            let process = try #require(body["process"] as? [String: Any])
+            #expect(process["pid"] as? Int == Int(ProcessInfo.processInfo.processIdentifier))
+            #expect(process["cwd"] as? String == FileManager.default.currentDirectoryPath)
+            #expect((process["argv"] as? [String])?.isEmpty == false)
+            #expect(
+                process["environ"] as? [String: String]
+                    == ["PATH": "/usr/bin", "DB_PASSWORD": "********", "API_TOKEN": "********", "LANG": "C"])
+            let config = try #require(body["config"] as? [String: Any])
+            #expect((config["auth"] as? [String: String])?["secret"] == "********")
+            let pluginConfig = (config["plugins"] as? [String: Any])?["config"] as? [String: Any]
+            let db = (pluginConfig?["dialectkit"] as? [String: Any])?["db"] as? [String: String]
+            #expect(db == ["host": "db.internal", "password": "********"])
+            let plugins = try #require(body["plugins"] as? [String: Any])
+            let kit = try #require((plugins["loaded"] as? [String: Any])?["dialectkit"] as? [String: Any])
+            #expect(kit["version"] as? String == "2.3.4")
+            #expect(kit["abi_version"] as? String == "1.1")
+            #expect((kit["sha256"] as? String)?.count == 64)
+            #expect(kit["checks"] as? [String] == ["ok", "warn", "down"])
+            #expect(plugins["broken"] as? [Any] != nil)
+            #expect(
+                body["dialectkit"] as? [String: String]
+                    == ["maintainer": "platform@example.com", "pool_size": "8", "api_key": "********"])
+            #expect(!response.body.contains("hunter2"))
+            #expect(!response.body.contains("do-not-show-this"))
+            #expect(!response.body.contains(DialectFixture.secret))
+        }
+    }
+
+    @Test func sectionsCanBeSwitchedOff() async throws {
+        let http = """
+              runscope:
+                enabled: true
+                environment: { process: false, config: false, plugin_sections: false }
+            """
+        try await TestHost.with(yaml: try DialectFixture.yaml(http: http)) { host throws in
+            let body = try await host.get("/environment", headers: auth).json
+            #expect(Set(body.keys) == ["os", "runtime", "plugins"])
+        }
+        let off = "  runscope: { enabled: true, environment: { enabled: false } }"
+        try await TestHost.with(yaml: try DialectFixture.yaml(http: off)) { host throws in
+            #expect(try await host.get("/environment", headers: auth).status == 404)
+            #expect(try await host.get("/healthcheck", headers: auth).status == 200)
+        }
+    }
+
+    @Test func aFailingInfoFunctionShowsItsReason() async throws {
+        let yaml = hostYAML(
+            plugins: [try PluginCompiler.dialectkit(["INFO_FAILS"], fileName: "hh-dialectkit-fails.so")],
+            checks: "  - { name: ok, plugin: dialectkit, check: ok }", extra: "http:\n\(enabled)\n")
+        try await TestHost.with(yaml: yaml) { host throws in
+            let body = try await host.get("/environment?auth=s3cret").json
+            #expect(
+                body["dialectkit"] as? [String: String]
+                    == ["error": "the plugin's info function failed (returned 1): cannot reach the admin socket"])
+        }
+    }
+}
