@@ -126,6 +126,43 @@ import Testing
     }
 }
 
+extension CLITests {
+    @Test func sigtermFailsReadinessAtOnceAndServesUntilTheShutdownDelayEnds() async throws {
+        let port = try freePort()
+        let config = configFile(
+            hostYAML(
+                plugins: [try PluginCompiler.core()],
+                checks: "  - { name: ok, plugin: core, check: \"true\", groups: [liveness, readiness] }",
+                extra: "http: { shutdown_delay: 2 }\n"
+            ).replacingOccurrences(of: "port: 0", with: "port: \(port)"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.executable)
+        process.arguments = ["serve", "--config", config]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        var ready: RawHTTPResponse?
+        for _ in 0..<100 where ready == nil {
+            ready = try? await RawHTTPClient.request(port: port, "GET", "/readyz")
+            if ready == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(ready?.status == 200)
+        let signalled = Date()
+        kill(process.processIdentifier, SIGTERM)
+        try await Task.sleep(for: .milliseconds(300))
+        let draining = try await RawHTTPClient.request(port: port, "GET", "/readyz")
+        #expect(draining.status == 500)
+        #expect(draining.body.contains("[-]shutdown failed"))
+        #expect(try await RawHTTPClient.request(port: port, "GET", "/livez").status == 200)
+        #expect(process.isRunning)
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(signalled) >= 1.9)
+    }
+}
+
 /// A TCP port nothing listens on right now.
 func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

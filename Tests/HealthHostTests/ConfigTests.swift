@@ -173,3 +173,46 @@ import Testing
         #expect(error.message.contains(message), "\(error.message)")
     }
 }
+
+extension ConfigTests {
+    @Test func dialectSettingsDecodeWithTheirDefaults() throws {
+        let defaults = HostConfiguration().http
+        #expect(defaults.native.enabled && defaults.kubernetes.enabled)
+        #expect(!defaults.runscope.enabled && !defaults.actuator.enabled && !defaults.heartbeat.enabled)
+        #expect(defaults.kubernetes.access == .public && defaults.runscope.access == .required)
+        let yaml = """
+            service: { name: orders, version: 1.4.2 }
+            http:
+              shutdown_delay: 5
+              kubernetes: { prefix: /k8s, failure_status: 503 }
+              runscope: { enabled: true, environment: { process: false } }
+              actuator: { enabled: true, service_dependencies: { users: "users:8080" } }
+              heartbeat: { enabled: true, access: required }
+            """
+        let config = try ConfigurationLoader.parse(yaml: yaml, file: "h.yaml", directory: "/etc").configuration
+        #expect(config.service.name == "orders" && config.service.version == "1.4.2")
+        #expect(config.http.shutdownDelay == 5)
+        #expect(config.http.kubernetes.prefix == "/k8s" && config.http.kubernetes.failureStatus == 503)
+        #expect(config.http.runscope.environment.enabledSections == ["os", "runtime", "config", "plugins"])
+        #expect(config.http.actuator.serviceDependencies == ["users": "users:8080"])
+        #expect(config.http.heartbeat.access == .required)
+    }
+
+    @Test(arguments: [
+        ("http:\n  kubernetes: { failure_status: 600 }", 2, "http.kubernetes.failure_status", "expected an HTTP status from 200 to 599"),
+        ("http:\n  runscope: { path: healthcheck }", 2, "http.runscope.path", "expected a path starting with '/'"),
+        ("http:\n  actuator: { access: open }", 2, "http.actuator.access", "expected one of 'required', 'public', found 'open'"),
+        ("http:\n  runscope: { headers: { \"Bad Name\": x } }", 2, "http.runscope.headers.Bad Name", "is not a valid HTTP header name"),
+        ("http:\n  actuator: { service_dependencies: { \"Users API\": users } }", 2,
+         "http.actuator.service_dependencies.Users API", "dependency name 'Users API'"),
+        ("http:\n  shutdown_delay: -1", 2, "http.shutdown_delay", "expected seconds from 0"),
+        ("service: { name: \"\" }", 1, "service.name", "expected 1 to 256 bytes"),
+        ("http:\n  heartbeat: { prefx: /x }", 2, "http.heartbeat.prefx", "unknown key 'prefx'"),
+    ])
+    func badDialectSettingsNameTheKey(yaml: String, line: Int, keyPath: String, message: String) throws {
+        let error = try #require(configError(yaml))
+        #expect(error.line == line)
+        #expect(error.keyPath == keyPath)
+        #expect(error.message.contains(message), "\(error.message)")
+    }
+}

@@ -123,3 +123,18 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: marker))
     }
 }
+
+extension SDKTests {
+    @Test func infoSectionsReachTheEnvironmentEndpoints() async throws {
+        let http = "\nhttp:\n  runscope: { enabled: true }\n  heartbeat: { enabled: true }\n"
+        try await TestHost.with(yaml: yaml() + http) { host throws in
+            #expect(host.app.plugins.plugin(named: "sdktest")?.description.infoSection == "sdk_info")
+            let environment = try await host.get("/environment?auth=s3cret").json
+            let section = environment["sdk_info"] as? [String: String]
+            #expect(section?["greeting"] == "hello")
+            #expect(section?["secret_token"] == "********")
+            let environ = try await host.get("/.well-known/heartbeat/environ?auth=s3cret").json
+            #expect((environ["sdk_info"] as? [String: String])?["greeting"] == "hello")
+        }
+    }
+}

@@ -43,6 +43,10 @@ let plugin = Plugin(name: "sdktest", version: "0.9.0", summary: "Exercises the S
     settings.withLock { $0 = decoded }
     host.log.info("sdktest started on \(host.version), extra=\(host.setting("extra") ?? "none")")
 }
+.info(section: "sdk_info") {
+    guard let current = settings.withLock({ $0 }) else { throw DiskFull() }
+    return ["greeting": current.greeting, "secret_token": "never-shown", "calls": "\(calls.load(ordering: .relaxed))"]
+}
 .onShutdown { host in
     guard let marker = settings.withLock({ $0?.shutdownMarker }) else { return }
     _ = FileManager.default.createFile(atPath: marker, contents: Data("bye".utf8))

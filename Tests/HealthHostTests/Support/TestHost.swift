@@ -19,11 +19,11 @@ struct TestHost {
     /// Parses `yaml` (relative paths against `directory`) and builds the host.
     static func build(
         yaml: String, directory: String = NSTemporaryDirectory(), environment: [String: String] = [:],
-        logger: Logger = TestHost.logger
+        logger: Logger = TestHost.logger, port: Int = 0
     ) throws -> HostApplication {
         let loaded = try ConfigurationLoader.parse(yaml: yaml, file: "test.yaml", directory: directory)
         return try HostApplication.build(
-            configuration: loaded, options: .init(port: 0, environment: environment), logger: logger)
+            configuration: loaded, options: .init(port: port, environment: environment), logger: logger)
     }
 
     /// Starts the host, runs `body` against it, stops it.
