@@ -66,7 +66,7 @@ import Testing
     @Test func pluginsListsFilesDigestsVersionsChecksParametersAndBrokenPlugins() throws {
         let core = try PluginCompiler.core()
         let broken = try PluginCompiler.broken(["ABI_MAJOR_2"])
-        let config = configFile(hostYAML(plugins: [core, try PluginCompiler.testkit(), broken]))
+        let config = configFile(hostYAML(plugins: [core, try PluginCompiler.testkit(), try PluginCompiler.dialectkit(), broken]))
         let result = try healthhost(["plugins", "--config", config])
         #expect(result.status == 1)
         let sha = try run("/usr/bin/env", ["sha256sum", core]).output.prefix(64)
@@ -79,6 +79,8 @@ import Testing
         #expect(result.output.contains("      path (string, required)  Mount point."))
         #expect(result.output.contains("      min_free_mb (int, default 100)"))
         #expect(result.output.contains("      password (string, default ********, secret)"))
+        #expect(result.output.contains("dialectkit 2.3.4\n"))
+        #expect(result.output.contains("  info:    section 'dialectkit' in the environment endpoints\n"))
         #expect(result.output.contains("broken:\n  \(broken) [abiMismatch]: plugin built for ABI 2.0"))
     }
 
