@@ -128,6 +128,9 @@ struct ConfigurationValidator {
             throw loaded.error(at: ["http", "max_header_bytes"], "expected at least 1024 bytes, found \(http.maxHeaderBytes)")
         }
         try requireSeconds(http.shutdownDelay, at: ["http", "shutdown_delay"], allowingZero: true)
+        if let loops = http.eventLoops, !(1...64).contains(loops) {
+            throw loaded.error(at: ["http", "event_loops"], "expected 1 to 64 threads, found \(loops)")
+        }
         try requirePath(http.native.prefix, at: ["http", "native", "prefix"], example: "/health")
         try requirePath(http.kubernetes.prefix, at: ["http", "kubernetes", "prefix"], example: "/k8s", allowingEmpty: true)
         try requireStatus(http.kubernetes.failureStatus, at: ["http", "kubernetes", "failure_status"])

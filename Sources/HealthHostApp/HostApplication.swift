@@ -4,7 +4,9 @@ import HealthDialects
 import HealthHTTP
 import HealthPluginLoader
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 /// A configured host: config, plugins, registry, engine and auth, built the same way
 /// for `healthhost serve`, the other commands and the tests.
@@ -40,6 +42,8 @@ public final class HostApplication: Sendable {
     public let routes: RouteTable
     /// Runs the actuator dialect's remote dependency calls; `nil` without dependencies.
     let dependencyEngine: CheckEngine?
+    /// The HTTP threads when `http.event_loops` is set (created by ``makeServer()``).
+    private let eventLoops = NIOLockedValueBox<MultiThreadedEventLoopGroup?>(nil)
 
     /// What `build` should do beyond loading config and plugins.
     public struct Options: Sendable {
@@ -169,7 +173,16 @@ public final class HostApplication: Sendable {
             host: config.listen.host, port: config.listen.port,
             idleTimeout: .milliseconds(Int64(config.http.idleTimeout * 1000)),
             maxRequestLine: config.http.maxRequestLine, maxHeaderBytes: config.http.maxHeaderBytes)
-        return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger)
+        guard let count = config.http.eventLoops else {
+            return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger)
+        }
+        let group = eventLoops.withLockedValue { existing in
+            if let existing { return existing }
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: count)
+            existing = group
+            return group
+        }
+        return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger, group: group)
     }
 
     /// Logs what was loaded: each plugin and each served check.
@@ -201,6 +214,7 @@ public final class HostApplication: Sendable {
         lifecycle.beginShutdown()
         engine.shutdown()
         dependencyEngine?.shutdown()
+        eventLoops.withLockedValue { $0 }?.shutdownGracefully { _ in }
         plugins.shutdownAll()
     }
 }

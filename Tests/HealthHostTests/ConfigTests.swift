@@ -206,6 +206,7 @@ extension ConfigTests {
         ("http:\n  actuator: { service_dependencies: { \"Users API\": users } }", 2,
          "http.actuator.service_dependencies.Users API", "dependency name 'Users API'"),
         ("http:\n  shutdown_delay: -1", 2, "http.shutdown_delay", "expected seconds from 0"),
+        ("http:\n  event_loops: 0", 2, "http.event_loops", "expected 1 to 64 threads, found 0"),
         ("service: { name: \"\" }", 1, "service.name", "expected 1 to 256 bytes"),
         ("http:\n  heartbeat: { prefx: /x }", 2, "http.heartbeat.prefx", "unknown key 'prefx'"),
     ])

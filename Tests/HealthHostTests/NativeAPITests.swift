@@ -120,3 +120,15 @@ import Testing
         }
     }
 }
+
+extension NativeAPITests {
+    @Test func aSingleConfiguredEventLoopServesConcurrentRequests() async throws {
+        try await TestHost.with(yaml: try yaml(extra: "http: { event_loops: 1 }\n")) { host throws in
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<20 { group.addTask { try await host.get("/health/?checks=foo&auth=s3cret").status } }
+                for try await status in group { #expect(status == 200) }
+            }
+            #expect(try await host.get("/health/ping").body == "pong")
+        }
+    }
+}
