@@ -18,7 +18,7 @@ enum EnvironmentFacts {
         loaded: LoadedConfiguration, plugins: PluginSet, engine: CheckEngine, environment: [String: String]
     ) -> EnvironmentReport {
         let config = loaded.configuration
-        let hostname = ProcessInfo.processInfo.hostName
+        let hostname = currentHostname()
         let serviceName = config.service.name ?? environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "healthhost"
         let serviceVersion = config.service.version ?? environment["VERSION"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
         let sections: [String: JSONValue] = [
@@ -75,6 +75,15 @@ enum EnvironmentFacts {
             }
             owners[section] = plugin
         }
+    }
+
+    /// `gethostname()`, as Python's `socket.gethostname()` (the pod name in Kubernetes).
+    /// Not `ProcessInfo.hostName`, which may resolve the name through DNS and stall
+    /// start-up where DNS is broken.
+    static func currentHostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     // MARK: - Sections

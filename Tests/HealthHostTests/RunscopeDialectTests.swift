@@ -15,7 +15,7 @@ import Testing
             #expect(response.header("Content-Type") == "application/json")
             let body = response.json
             #expect(Set(body.keys) == ["hostname", "status", "timestamp", "results"])
-            #expect(body["hostname"] as? String == ProcessInfo.processInfo.hostName)
+            #expect(body["hostname"] as? String == (try hostname()))
             #expect(body["status"] as? String == "success")
             let timestamp = try #require(body["timestamp"] as? Double)
             #expect(timestamp >= before - 1 && timestamp <= Date().timeIntervalSince1970 + 1)

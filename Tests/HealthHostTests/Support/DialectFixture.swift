@@ -24,3 +24,8 @@ enum DialectFixture {
         return yaml + extra
     }
 }
+
+/// The machine's host name as the kernel has it (what the dialects must report).
+func hostname() throws -> String {
+    try String(contentsOfFile: "/proc/sys/kernel/hostname", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+}
