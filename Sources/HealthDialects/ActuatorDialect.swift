@@ -152,7 +152,7 @@ public struct ActuatorDialect: Sendable {
                 "trace.attributes": .object(environment.resourceAttributes),
             ]
             for (name, value) in await environment.readPluginSections() { body[name] = value }
-            return .json(JSONValue.object(body).redactingSecrets(), headers: HealthHeaders.noCache)
+            return .json(context.redacted(body), headers: HealthHeaders.noCache)
         }
     }
 

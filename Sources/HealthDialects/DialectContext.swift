@@ -47,6 +47,12 @@ public struct DialectContext: Sendable {
         return access == .public ? .statusOnly : nil
     }
 
+    /// An environment body with secrets redacted: secret-looking keys, URL passwords and
+    /// the shared secret itself wherever it appears.
+    func redacted(_ body: [String: JSONValue]) -> JSONValue {
+        JSONValue.object(body).redactingSecrets(knownSecret: auth.secretText)
+    }
+
     /// Logs why a check failed, for endpoints that withhold the reason from the caller.
     func logWithheld(_ report: CheckReport, endpoint: String) {
         logger.warning(

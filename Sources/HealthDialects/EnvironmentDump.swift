@@ -31,12 +31,12 @@ public struct EnvironmentDump: Sendable {
         let sections = self.sections
         let builtIn = environment.sections.filter { sections.builtIn.contains($0.key) }
         guard sections.pluginSections, !environment.pluginSections.isEmpty else {
-            return .now(.json(JSONValue.object(builtIn).redactingSecrets(), headers: HealthHeaders.noCache))
+            return .now(.json(context.redacted(builtIn), headers: HealthHeaders.noCache))
         }
         return .later {
             var body = builtIn
             for (name, value) in await environment.readPluginSections() { body[name] = value }
-            return .json(JSONValue.object(body).redactingSecrets(), headers: HealthHeaders.noCache)
+            return .json(context.redacted(body), headers: HealthHeaders.noCache)
         }
     }
 }

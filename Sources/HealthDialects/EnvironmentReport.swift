@@ -1,3 +1,4 @@
+import Foundation
 import HealthHTTP
 
 /// The facts behind the environment and info endpoints (`/environment`,
@@ -87,18 +88,45 @@ extension JSONValue {
     }
 
     /// The value with every object entry whose key is secret replaced by `********`, at
-    /// every depth.
-    public func redactingSecrets() -> JSONValue {
+    /// every depth; in every other string, the password of a URL (`scheme://user:PASSWORD@`)
+    /// and each occurrence of `knownSecret` are replaced too.
+    public func redactingSecrets(knownSecret: String? = nil) -> JSONValue {
         switch self {
         case .object(let entries):
             return .object(
                 entries.reduce(into: [:]) { result, entry in
-                    result[entry.key] = Self.isSecretKey(entry.key) ? .string(Self.redactedText) : entry.value.redactingSecrets()
+                    result[entry.key] =
+                        Self.isSecretKey(entry.key)
+                        ? .string(Self.redactedText) : entry.value.redactingSecrets(knownSecret: knownSecret)
                 })
         case .array(let items):
-            return .array(items.map { $0.redactingSecrets() })
+            return .array(items.map { $0.redactingSecrets(knownSecret: knownSecret) })
+        case .string(let text):
+            var redacted = Self.redactingURLPasswords(in: text)
+            if let knownSecret, !knownSecret.isEmpty, redacted.contains(knownSecret) {
+                redacted = redacted.replacingOccurrences(of: knownSecret, with: Self.redactedText)
+            }
+            return .string(redacted)
         default:
             return self
         }
+    }
+
+    /// `postgres://app:hunter2@db/app` → `postgres://app:********@db/app`.
+    static func redactingURLPasswords(in text: String) -> String {
+        guard text.contains("://"), text.contains("@") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let scheme = rest.range(of: "://") {
+            result += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == " " || $0 == "?" || $0 == "#" } ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                result += authority[...colon] + Self.redactedText + authority[at...]
+                rest = rest[authorityEnd...]
+            }
+        }
+        return result + rest
     }
 }

@@ -95,7 +95,7 @@ public struct HeartbeatDialect: Sendable {
                 body[name] = value
             }
             body["status"] = .bool(healthy)
-            return .json(JSONValue.object(body).redactingSecrets(), headers: HealthHeaders.noCache)
+            return .json(context.redacted(body), headers: HealthHeaders.noCache)
         }
     }
 }

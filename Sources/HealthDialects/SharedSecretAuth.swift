@@ -18,6 +18,9 @@ public struct SharedSecretAuth: Sendable {
     /// Whether auth is on.
     public var isEnabled: Bool { secret != nil }
 
+    /// The secret as text, for scrubbing it out of environment dumps; never log it.
+    var secretText: String? { secret.map { String(decoding: $0, as: UTF8.self) } }
+
     /// Whether the request presents the secret (always true when auth is disabled).
     public func allows(_ request: HTTPRequest) -> Bool {
         guard let secret else { return true }

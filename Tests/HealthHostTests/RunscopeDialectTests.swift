@@ -79,7 +79,10 @@ import Testing
     }
 
     @Test func environmentHasEverySectionAndRedactsSecretsAtEveryDepth() async throws {
-        let environment = ["PATH": "/usr/bin", "DB_PASSWORD": "hunter2", "API_TOKEN": "t0ken", "LANG": "C"]
+        let environment = [
+            "PATH": "/usr/bin", "DB_PASSWORD": "hunter2", "API_TOKEN": "t0ken", "LANG": "C",
+            "DATABASE_URL": "postgres://app:hunter2@db:5432/app", "PROBE_HINT": "use s3cret",
+        ]
         try await TestHost.with(yaml: try DialectFixture.yaml(http: enabled), environment: environment) { host throws in
             #expect(try await host.get("/environment").status == 401)
             let response = try await host.get("/environment", headers: auth)
@@ -98,7 +101,10 @@ import Testing
             #expect((process["argv"] as? [String])?.isEmpty == false)
             #expect(
                 process["environ"] as? [String: String]
-                    == ["PATH": "/usr/bin", "DB_PASSWORD": "********", "API_TOKEN": "********", "LANG": "C"])
+                    == [
+                        "PATH": "/usr/bin", "DB_PASSWORD": "********", "API_TOKEN": "********", "LANG": "C",
+                        "DATABASE_URL": "postgres://app:********@db:5432/app", "PROBE_HINT": "use ********",
+                    ])
             let config = try #require(body["config"] as? [String: Any])
             #expect((config["auth"] as? [String: String])?["secret"] == "********")
             let pluginConfig = (config["plugins"] as? [String: Any])?["config"] as? [String: Any]
