@@ -1,15 +1,80 @@
 import Foundation
 
+/// Where the decoding pass finds its ``KeyRecorder``.
+private let recorderKey = CodingUserInfoKey(rawValue: "healthhost.keyRecorder")
+
 /// Decodes a plugin's JSON configuration, with errors that name the key.
 enum ConfigurationDecoding {
-    static func decode<Configuration: Decodable>(_ type: Configuration.Type, from json: String) throws -> Configuration {
+    /// Decodes `json` into `type`; with `rejectingUnknownKeys`, a key that no property
+    /// reads is an error naming it and the keys allowed there (as the host's own config).
+    static func decode<Configuration: Decodable>(
+        _ type: Configuration.Type, from json: String, rejectingUnknownKeys: Bool = true
+    ) throws -> Configuration {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let recorder = KeyRecorder()
+        if let key = recorderKey { decoder.userInfo[key] = recorder }
+        let value: Configuration
         do {
-            return try decoder.decode(type, from: Data(json.utf8))
+            value = try decoder.decode(Recording<Configuration>.self, from: Data(json.utf8)).value
         } catch let error as DecodingError {
             throw ConfigurationError(message: describe(error))
         }
+        if rejectingUnknownKeys, let tree = try? JSONSerialization.jsonObject(with: Data(json.utf8)) {
+            if let problem = unknownKey(in: tree, path: [], recorder: recorder) {
+                throw ConfigurationError(message: problem)
+            }
+        }
+        return value
+    }
+
+    /// Decodes the configuration through a ``KeyRecordingDecoder``.
+    private struct Recording<Value: Decodable>: Decodable {
+        let value: Value
+
+        init(from decoder: any Decoder) throws {
+            guard let key = recorderKey, let recorder = decoder.userInfo[key] as? KeyRecorder else {
+                value = try Value(from: decoder)
+                return
+            }
+            value = try Value(from: KeyRecordingDecoder(base: decoder, recorder: recorder))
+        }
+    }
+
+    /// The first key of the JSON that the decoded type never asked for.
+    private static func unknownKey(in node: Any, path: [String], recorder: KeyRecorder) -> String? {
+        if let items = node as? [Any] {
+            for item in items {
+                if let problem = unknownKey(in: item, path: path, recorder: recorder) { return problem }
+            }
+            return nil
+        }
+        guard let object = node as? [String: Any] else { return nil }
+        let here = path.joined(separator: ".")
+        let known = recorder.keysByPath[here]
+        let takesAll = recorder.takesAllKeys.contains(here)
+        for rawKey in object.keys.sorted() {
+            let key = camelCase(rawKey)
+            if !takesAll, let known, !known.contains(key) {
+                let place = path.isEmpty ? "" : " in \(path.map(snakeCase).joined(separator: "."))"
+                let allowed = known.map(snakeCase).sorted().joined(separator: ", ")
+                return "config: unknown key '\(rawKey)'\(place) (known keys here: \(allowed))"
+            }
+            if let value = object[rawKey], let problem = unknownKey(in: value, path: path + [key], recorder: recorder) {
+                return problem
+            }
+        }
+        return nil
+    }
+
+    /// `min_free_mb` -> `minFreeMb`, as JSONDecoder's `convertFromSnakeCase` does.
+    private static func camelCase(_ key: String) -> String {
+        guard key.contains("_") else { return key }
+        let parts = key.split(separator: "_", omittingEmptySubsequences: true)
+        guard let first = parts.first else { return key }
+        let leading = key.prefix { $0 == "_" }
+        let trailing = String(key.reversed().prefix { $0 == "_" })
+        return leading + first.lowercased() + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined() + trailing
     }
 
     private static func describe(_ error: DecodingError) -> String {

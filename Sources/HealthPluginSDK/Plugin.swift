@@ -54,12 +54,18 @@ public struct Plugin: Sendable {
     /// `plugins.config.<name>`) decoded into `Configuration`. Keys in snake_case
     /// (`min_free_mb`) fill camelCase properties (`minFreeMb`). A decoding error stops
     /// the plugin from loading with a message that names the key.
+    ///
+    /// A key that no property reads (a typo such as `min_fre_mb`) stops loading too,
+    /// naming the key and the keys allowed there, as the host's own config does. Pass
+    /// `unknownKeys: .ignore` when some keys are read another way (`host.setting`).
     public func onStart<Configuration: Decodable & SendableMetatype>(
-        decoding type: Configuration.Type, _ body: @escaping @Sendable (Configuration, PluginHost) throws -> Void
+        decoding type: Configuration.Type, unknownKeys: UnknownKeys = .reject,
+        _ body: @escaping @Sendable (Configuration, PluginHost) throws -> Void
     ) -> Plugin {
         var copy = self
         copy.start = { json, host in
-            let configuration = try ConfigurationDecoding.decode(Configuration.self, from: json)
+            let configuration = try ConfigurationDecoding.decode(
+                Configuration.self, from: json, rejectingUnknownKeys: unknownKeys == .reject)
             try body(configuration, host)
         }
         return copy
@@ -79,6 +85,14 @@ public struct Plugin: Sendable {
     public func export() -> UnsafePointer<PluginDescriptor>? {
         ExportedPlugin.export(self)
     }
+}
+
+/// What `onStart(decoding:)` does with configuration keys no property reads.
+public enum UnknownKeys: Sendable {
+    /// Refuse to load, naming the key (the default).
+    case reject
+    /// Ignore them.
+    case ignore
 }
 
 /// The C ABI's plugin descriptor (`hh_plugin` in `healthhost_plugin.h`), the return

@@ -88,6 +88,8 @@ import Testing
         for (config, expected) in [
             ("{ sdktest: { greeting: hello } }", "init failed: config: missing key 'min_free_mb'"),
             ("{ sdktest: { greeting: hello, min_free_mb: lots } }", "init failed: config: min_free_mb: expected Int"),
+            ("{ sdktest: { greeting: hello, min_free_mb: 1, min_fre_mb: 2 } }",
+             "init failed: config: unknown key 'min_fre_mb' (known keys here: extra, greeting, min_free_mb, shutdown_marker)"),
         ] {
             let error = #expect(throws: (any Error).self) { try TestHost.build(yaml: yaml(config: config)) }
             let text = "\(error.map { "\($0)" } ?? "")"

@@ -89,4 +89,14 @@ import Testing
         let text = "\(error.map { "\($0)" } ?? "")"
         #expect(text.contains("init failed: config: disk.fail_free_percent (20.0) must be at most disk.warn_free_percent (5.0)"), "\(text)")
     }
+
+    @Test func aMistypedSettingStopsStartUpNamingIt() throws {
+        let error = #expect(throws: (any Error).self) {
+            try TestHost.build(yaml: yaml("{ disk: { path: /, warn_free_pecent: 20 } }"))
+        }
+        let text = "\(error.map { "\($0)" } ?? "")"
+        #expect(
+            text.contains("init failed: config: unknown key 'warn_free_pecent' in disk (known keys here: fail_free_percent, path, warn_free_percent)"),
+            "\(text)")
+    }
 }

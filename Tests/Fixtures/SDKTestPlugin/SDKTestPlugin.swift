@@ -8,6 +8,7 @@ struct Settings: Decodable, Sendable {
     let greeting: String
     let minFreeMb: Int
     let shutdownMarker: String?
+    let extra: String?
 }
 
 struct DiskFull: LocalizedError {
