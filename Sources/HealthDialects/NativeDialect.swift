@@ -44,7 +44,7 @@ public struct NativeDialect: Sendable {
     /// Adds the dialect's routes.
     public func register(in routes: inout RouteTable) {
         let base = options.prefix.hasSuffix("/") ? String(options.prefix.dropLast()) : options.prefix
-        let pong = HTTPResponse.text("pong", headers: HealthHeaders.noCache)
+        let pong = HTTPResponse.text("pong", headers: HealthHeaders.noCache).withContentLength()
         routes.get("\(base)/ping") { _ in .now(pong) }
         let health: RouteTable.Handler = { request in self.health(request) }
         routes.get("\(base)/", health)

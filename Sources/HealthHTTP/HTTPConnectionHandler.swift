@@ -85,18 +85,22 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private func write(_ response: HTTPResponse, keepAlive: Bool, isHead: Bool, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         var headers = response.headers
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+        // Responses built once (ping, 401) carry their length already; the rest get it here.
+        if !response.hasContentLength {
+            headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+        }
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !isHead && response.body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         }
-        let sent = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            sent.whenComplete { _ in channel.close(promise: nil) }
+        guard !keepAlive else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
         }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

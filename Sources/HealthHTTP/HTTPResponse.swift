@@ -12,11 +12,27 @@ public struct HTTPResponse: Sendable {
     /// The body (sent for GET, not for HEAD).
     public var body: ByteBuffer
 
+    /// The body size `headers` already state as `Content-Length` (see ``withContentLength()``).
+    private var statedContentLength: Int?
+
+    /// Whether `headers` already hold the right `Content-Length` for `body`.
+    public var hasContentLength: Bool { statedContentLength == body.readableBytes }
+
     /// Creates a response.
     public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// The response with its `Content-Length` header set now, for responses built once
+    /// and sent many times (the server then skips adding it per request; a body changed
+    /// afterwards gets the right length again).
+    public func withContentLength() -> HTTPResponse {
+        var copy = self
+        copy.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+        copy.statedContentLength = body.readableBytes
+        return copy
     }
 
     /// A `text/plain; charset=utf-8` response.
