@@ -44,6 +44,7 @@ struct ConfigurationValidator {
         if let file = auth.secretFile, file.isEmpty {
             throw loaded.error(at: ["auth", "secret_file"], "must not be empty")
         }
+        try requireSeconds(auth.reloadInterval, at: ["auth", "reload_interval"], allowingZero: true)
     }
 
     private func validatePlugins() throws(ConfigError) {

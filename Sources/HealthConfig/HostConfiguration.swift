@@ -77,6 +77,8 @@ public struct AuthConfiguration: Sendable, Decodable {
     public var secretFile: String?
     /// `auth.disabled`: serve check results to anyone.
     public var disabled = false
+    /// `auth.reload_interval`: seconds between re-reads of `secret_file` (0: never).
+    public var reloadInterval = 10.0
 
     /// The defaults: nothing configured (the host then refuses to start).
     public init() {}
@@ -85,6 +87,7 @@ public struct AuthConfiguration: Sendable, Decodable {
         case secret
         case secretFile = "secret_file"
         case disabled
+        case reloadInterval = "reload_interval"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -93,6 +96,7 @@ public struct AuthConfiguration: Sendable, Decodable {
         secret = try container.optional(.secret)
         secretFile = try container.optional(.secretFile)
         disabled = try container.optional(.disabled) ?? disabled
+        reloadInterval = try container.optional(.reloadInterval) ?? reloadInterval
     }
 }
 

@@ -1,22 +1,36 @@
 import HealthHTTP
+import NIOConcurrencyHelpers
 import NIOHTTP1
 
 /// The shared secret that protects check results, as in the seed: given as `?auth=` or
 /// as `Authorization: Bearer`, compared in constant time. The secret is never logged
 /// and never part of a response.
+///
+/// A secret read from a file can be replaced while the host runs (``replaceSecret(with:)``),
+/// so a rotated Kubernetes Secret takes effect without a restart.
 public struct SharedSecretAuth: Sendable {
-    private let secret: [UInt8]?
+    private let store: SecretStore?
 
     /// No secret: every request is allowed (`auth.disabled: true`).
-    public static let disabled = SharedSecretAuth(secret: nil)
+    public static let disabled = SharedSecretAuth(store: nil)
 
     /// Requests must present `secret`.
-    public init(secret: String) { self.init(secret: Array(secret.utf8)) }
+    public init(secret: String) { self.init(store: SecretStore(Array(secret.utf8))) }
 
-    private init(secret: [UInt8]?) { self.secret = secret }
+    private init(store: SecretStore?) { self.store = store }
 
     /// Whether auth is on.
-    public var isEnabled: Bool { secret != nil }
+    public var isEnabled: Bool { store != nil }
+
+    private var secret: [UInt8]? { store?.value }
+
+    /// Replaces the secret (after the secret file changed); returns whether it differed.
+    /// Does nothing when auth is disabled.
+    @discardableResult
+    public func replaceSecret(with newSecret: String) -> Bool {
+        guard let store else { return false }
+        return store.replace(with: Array(newSecret.utf8))
+    }
 
     /// The secret as text, for scrubbing it out of environment dumps; never log it.
     var secretText: String? { secret.map { String(decoding: $0, as: UTF8.self) } }
@@ -55,6 +69,22 @@ public struct SharedSecretAuth: Sendable {
             difference |= lhs[index] ^ (index < rhs.count ? rhs[index] : 0)
         }
         return difference == 0 && lhs.count == rhs.count
+    }
+}
+
+/// The current secret, shared by every copy of one ``SharedSecretAuth``.
+private final class SecretStore: Sendable {
+    private let current: NIOLockedValueBox<[UInt8]>
+
+    init(_ secret: [UInt8]) { current = NIOLockedValueBox(secret) }
+
+    var value: [UInt8] { current.withLockedValue { $0 } }
+
+    func replace(with secret: [UInt8]) -> Bool {
+        current.withLockedValue { value in
+            defer { value = secret }
+            return value != secret
+        }
     }
 }
 

@@ -9,6 +9,28 @@ public enum AuthResolver {
     /// The environment variable that overrides the config.
     public static let environmentVariable = "HEALTH_URL_SECRET"
 
+    /// The secret file in effect (absolute), or `nil` when the secret comes from
+    /// elsewhere (the environment wins over the file).
+    public static func secretFile(_ loaded: LoadedConfiguration, environment: [String: String]) -> String? {
+        guard environment[environmentVariable] == nil, let file = loaded.configuration.auth.secretFile else { return nil }
+        return loaded.resolve(path: file)
+    }
+
+    /// Why a secret file cannot be used.
+    public struct SecretFileProblem: Error {
+        public let message: String
+    }
+
+    /// Reads a secret file: its text without surrounding whitespace; empty is an error.
+    public static func readSecret(at path: String) -> Result<String, SecretFileProblem> {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .failure(SecretFileProblem(message: "cannot read the secret file \(path)"))
+        }
+        let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !secret.isEmpty else { return .failure(SecretFileProblem(message: "the secret file \(path) is empty")) }
+        return .success(secret)
+    }
+
     /// Resolves the auth setting; errors never contain the secret.
     public static func resolve(
         _ loaded: LoadedConfiguration, environment: [String: String]
@@ -20,16 +42,11 @@ public enum AuthResolver {
             }
             return SharedSecretAuth(secret: fromEnvironment)
         }
-        if let file = auth.secretFile {
-            let path = loaded.resolve(path: file)
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw .config(loaded.error(at: ["auth", "secret_file"], "cannot read the secret file \(path)"))
+        if let path = secretFile(loaded, environment: environment) {
+            switch readSecret(at: path) {
+            case .success(let secret): return SharedSecretAuth(secret: secret)
+            case .failure(let problem): throw .config(loaded.error(at: ["auth", "secret_file"], problem.message))
             }
-            let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !secret.isEmpty else {
-                throw .config(loaded.error(at: ["auth", "secret_file"], "the secret file \(path) is empty"))
-            }
-            return SharedSecretAuth(secret: secret)
         }
         if let secret = auth.secret { return SharedSecretAuth(secret: secret) }
         if auth.disabled { return .disabled }

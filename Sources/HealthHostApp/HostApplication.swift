@@ -13,7 +13,7 @@ import NIOPosix
 ///
 /// ```swift
 /// let app = try HostApplication.build(configFile: "healthhost.yaml", logger: logger)
-/// app.engine.startBackgroundRefresh()
+/// app.startBackgroundWork()
 /// let server = app.makeServer()
 /// try await server.run()
 /// await app.shutdown()
@@ -42,6 +42,8 @@ public final class HostApplication: Sendable {
     public let routes: RouteTable
     /// Runs the actuator dialect's remote dependency calls; `nil` without dependencies.
     let dependencyEngine: CheckEngine?
+    /// The task re-reading `auth.secret_file`, once started.
+    private let secretReloading = NIOLockedValueBox<Task<Void, Never>?>(nil)
     /// The HTTP threads when `http.event_loops` is set (created by ``makeServer()``).
     private let eventLoops = NIOLockedValueBox<MultiThreadedEventLoopGroup?>(nil)
 
@@ -166,6 +168,20 @@ public final class HostApplication: Sendable {
         return plugins
     }
 
+    /// Starts what runs in the background while serving: checks with an `interval`, and
+    /// re-reading `auth.secret_file` every `auth.reload_interval` seconds.
+    public func startBackgroundWork(environment: [String: String] = [:]) {
+        engine.startBackgroundRefresh()
+        let interval = loaded.configuration.auth.reloadInterval
+        guard let auth, auth.isEnabled, interval > 0,
+            let path = AuthResolver.secretFile(loaded, environment: environment)
+        else { return }
+        let reloader = SecretFileReloader(
+            path: path, interval: .milliseconds(Int64(interval * 1000)), auth: auth, engine: engine, logger: logger)
+        let task = Task { await reloader.run() }
+        secretReloading.withLockedValue { $0 = task }
+    }
+
     /// The HTTP server for this host.
     public func makeServer() -> HTTPServer {
         let config = loaded.configuration
@@ -212,6 +228,7 @@ public final class HostApplication: Sendable {
     /// check is still running past its timeout).
     public func shutdown() {
         lifecycle.beginShutdown()
+        secretReloading.withLockedValue { $0 }?.cancel()
         engine.shutdown()
         dependencyEngine?.shutdown()
         eventLoops.withLockedValue { $0 }?.shutdownGracefully { _ in }

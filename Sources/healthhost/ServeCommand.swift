@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw reportStartupFailure(error, code: 1)
         }
         app.logSummary()
-        app.engine.startBackgroundRefresh()
+        app.startBackgroundWork(environment: ProcessInfo.processInfo.environment)
         let server = app.makeServer()
         let group = ServiceGroup(
             configuration: .init(

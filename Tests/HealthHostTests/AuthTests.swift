@@ -76,3 +76,36 @@ import Testing
         }
     }
 }
+
+extension AuthTests {
+    @Test func aRotatedSecretFileTakesEffectWithoutARestart() async throws {
+        let file = TestPaths.temporaryDirectory("secret") + "/secret"
+        try "first-secret\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let capture = LogCapture()
+        let yaml = try yaml("{ secret_file: \"\(file)\", reload_interval: 0.1 }")
+        try await TestHost.with(yaml: yaml, logger: capture.logger()) { host throws in
+            #expect(try await host.get("/health/?auth=first-secret").status == 200)
+            try "second-secret\n".write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(try await eventually { try await host.get("/health/?auth=second-secret").status == 200 })
+            #expect(try await host.get("/health/?auth=first-secret").status == 401)
+            #expect(capture.all.contains { $0.contains("auth secret reloaded") })
+
+            // An emptied file keeps the secret in force and says so once.
+            try "".write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(await eventually { capture.all.contains { $0.contains("keeping the previous auth secret") } })
+            #expect(try await host.get("/health/?auth=second-secret").status == 200)
+            #expect(!capture.all.contains { $0.contains("first-secret") || $0.contains("second-secret") })
+        }
+    }
+
+    @Test func theEnvironmentSecretIsNotReplacedByTheFile() async throws {
+        let file = TestPaths.temporaryDirectory("secret") + "/secret"
+        try "file-secret\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let yaml = try yaml("{ secret_file: \"\(file)\", reload_interval: 0.1 }")
+        try await TestHost.with(yaml: yaml, environment: ["HEALTH_URL_SECRET": "env-secret"]) { host throws in
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await host.get("/health/?auth=env-secret").status == 200)
+            #expect(try await host.get("/health/?auth=file-secret").status == 401)
+        }
+    }
+}

@@ -32,7 +32,7 @@ struct TestHost {
         _ body: (TestHost) async throws -> Void
     ) async throws {
         let app = try build(yaml: yaml, environment: environment, logger: logger)
-        app.engine.startBackgroundRefresh()
+        app.startBackgroundWork(environment: environment)
         let server = app.makeServer()
         let port = try await server.start()
         let serving = Task { try await server.run() }
