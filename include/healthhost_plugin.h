@@ -419,11 +419,14 @@ typedef void (*hh_shutdown_fn)(const hh_host *host);
  *
  * - The section appears under `info_section` (the plugin's name when NULL),
  *   [a-z0-9_.-]{1,64}. It must not be the name of a built-in section (os,
- *   runtime, process, config, plugins, app, libraries, status) nor another
- *   plugin's section: the host refuses to start and names both.
+ *   runtime, process, config, plugins, app, libraries, status, swift,
+ *   trace.attributes) nor another plugin's section: the host refuses to
+ *   start and names both.
  * - `info` is called on a host worker thread, never concurrently with
- *   itself, possibly while checks run. It must return quickly (the host
- *   waits at most its check timeout, then shows an error for the section).
+ *   itself, possibly while checks run. It must return quickly: the host
+ *   waits at most its default check timeout (`engine.timeout`, 5 s unless
+ *   configured), then shows an error for the section; while a call has not
+ *   returned, later requests get an error at once instead of a second call.
  * - Keys: 1 to 128 bytes; values: UTF-8 text, at most 4096 bytes kept; at
  *   most 256 entries (more are dropped). A repeated key replaces the earlier
  *   value. Both are copied by the host during the call.
