@@ -104,9 +104,9 @@ extension Plugin {
     /// `/.well-known/heartbeat/environ`, `/z/info`): key/value text, read on a host worker
     /// thread each time one of them is requested. `section` defaults to the plugin's
     /// name and must not be a built-in section name (`os`, `runtime`, `process`,
-    /// `config`, `plugins`, `app`, `libraries`, `status`, `swift`, `trace.attributes`). Values of keys containing
-    /// `key`, `token`, `pass` or `secret` are shown as `********`; a thrown error shows
-    /// as the section's `error`.
+    /// `config`, `plugins`, `app`, `libraries`, `status`, `swift`, `trace.attributes`).
+    /// Values of keys containing `key`, `token`, `pass` or `secret` are shown as
+    /// `********`; a thrown error shows as the section's `error`.
     ///
     /// ```swift
     /// .info(section: "postgres") { ["server_version": try serverVersion()] }
