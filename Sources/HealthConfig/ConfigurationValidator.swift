@@ -114,8 +114,8 @@ struct ConfigurationValidator {
         try requireSeconds(config.engine.timeout, at: ["engine", "timeout"])
         try requireSeconds(config.engine.successTTL, at: ["engine", "success_ttl"], allowingZero: true)
         try requireSeconds(config.engine.failureTTL, at: ["engine", "failure_ttl"], allowingZero: true)
-        if !(1...1024).contains(config.engine.threads) {
-            throw loaded.error(at: ["engine", "threads"], "expected 1 to 1024, found \(config.engine.threads)")
+        if let threads = config.engine.threads, !(1...1024).contains(threads) {
+            throw loaded.error(at: ["engine", "threads"], "expected 1 to 1024, found \(threads)")
         }
     }
 

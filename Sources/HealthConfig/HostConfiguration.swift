@@ -195,8 +195,9 @@ public struct EngineConfiguration: Sendable, Decodable {
     /// `engine.timeout`: seconds a check may take when neither the config entry nor the
     /// plugin says otherwise.
     public var timeout = 5.0
-    /// `engine.threads`: worker threads for plugin calls.
-    public var threads = 16
+    /// `engine.threads`: worker threads for plugin calls; unset sizes the pool so that
+    /// every check can be stuck in a call at once without starving the others.
+    public var threads: Int?
     /// `engine.success_ttl`: seconds a passing (or warning) result is reused, for checks
     /// that do not set their own; 0 runs the check for every request.
     public var successTTL = 0.0
@@ -216,7 +217,7 @@ public struct EngineConfiguration: Sendable, Decodable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         timeout = try container.optional(.timeout) ?? timeout
-        threads = try container.optional(.threads) ?? threads
+        threads = try container.optional(.threads)
         successTTL = try container.optional(.successTTL) ?? successTTL
         failureTTL = try container.optional(.failureTTL) ?? failureTTL
     }

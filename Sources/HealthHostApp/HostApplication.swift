@@ -118,7 +118,8 @@ public final class HostApplication: Sendable {
         let plugins = try loadPlugins(loaded, skipBroken: options.forceSkipBrokenPlugins, logger: logger)
         try EnvironmentFacts.validateInfoSections(plugins)
         let registry = try CheckBinder(loaded: loaded, plugins: plugins).makeRegistry()
-        let engine = CheckEngine(registry: registry, threads: config.engine.threads, logger: logger)
+        let threads = EnginePoolSize.threads(for: loaded, registry: registry, plugins: plugins, logger: logger)
+        let engine = CheckEngine(registry: registry, threads: threads, logger: logger)
         let lifecycle = HostLifecycle()
         let environment = EnvironmentFacts.gather(
             loaded: loaded, plugins: plugins, engine: engine, environment: options.environment)

@@ -100,7 +100,8 @@ struct RouteAssembly {
                 throw .config(loaded.error(at: key, error.message))
             }
         }
-        let engine = CheckEngine(registry: registry, threads: min(8, registry.checks.count), logger: logger)
+        // One thread per dependency: each has at most one call in flight, so none waits.
+        let engine = CheckEngine(registry: registry, threads: min(64, registry.checks.count), logger: logger)
         return ActuatorDialect.Dependencies(checks: registry.checks, engine: engine)
     }
 

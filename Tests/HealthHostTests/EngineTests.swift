@@ -212,3 +212,26 @@ import Testing
         }
     }
 }
+
+extension EngineTests {
+    @Test func manyHungChecksCannotStarveTheOthersOfThreads() async throws {
+        // Twenty checks hang for good; with a pool sized per check, `quick` still runs
+        // (with a fixed pool of 16 it times out waiting for a thread).
+        let hung = (1...20).map { "  - { name: hung\($0), plugin: enginekit, check: hang, timeout: 0.2 }" }
+        let checks = (hung + ["  - { name: quick, plugin: enginekit, check: toggle, default: false }"]).joined(separator: "\n")
+        try await TestHost.with(yaml: try yaml("starve", checks: checks)) { host throws in
+            let response = try await host.get("/health/?\(auth)")
+            #expect(response.status == 503)
+            #expect(try await eventually { try await host.counters()["hang"] == 20 })
+            #expect(try await host.report("quick").result == .pass("call 1"))
+        }
+    }
+
+    @Test func aPoolSmallerThanTheChecksIsWarnedAbout() throws {
+        let capture = LogCapture()
+        let checks = "  - { name: a, plugin: enginekit, check: counted }\n  - { name: b, plugin: enginekit, check: counted }"
+        let app = try TestHost.build(yaml: try yaml("warnpool", checks: checks, extra: "engine: { threads: 1 }\n"), logger: capture.logger())
+        app.shutdown()
+        #expect(capture.all.contains { $0.contains("engine.threads: 1 worker threads for 3 checks") })
+    }
+}
