@@ -77,7 +77,12 @@ let package = Package(
         // The HTTP dialects (native /health API) and auth, over the core.
         .target(
             name: "HealthDialects",
-            dependencies: ["HealthCore", "HealthHTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HealthCore", "HealthHTTP", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings),
         // Wiring: config + loader + registry + dialects + server. Used by the CLI and tests.
         .target(

@@ -1,6 +1,7 @@
 import HealthCore
 import HealthHTTP
 import Logging
+import NIOConcurrencyHelpers
 
 /// What every dialect reads: one registry, one engine, one secret, one lifecycle, one
 /// environment. Dialects differ only in URLs and body shapes.
@@ -17,6 +18,7 @@ public struct DialectContext: Sendable {
     public let environment: EnvironmentReport
     /// The host's logger.
     public let logger: Logger
+    private let withheldLog = WithheldFailureLog()
 
     /// Creates a context.
     public init(
@@ -53,8 +55,10 @@ public struct DialectContext: Sendable {
         JSONValue.object(body).redactingSecrets(knownSecret: auth.secretText)
     }
 
-    /// Logs why a check failed, for endpoints that withhold the reason from the caller.
+    /// Logs why a check failed, for endpoints that withhold the reason from the caller:
+    /// once per check and reason per minute, however often probes ask.
     func logWithheld(_ report: CheckReport, endpoint: String) {
+        guard withheldLog.shouldLog(check: report.name, reason: report.result.message) else { return }
         logger.warning(
             "check \(report.name) failed: \(report.result.message)",
             metadata: ["http.endpoint": "\(endpoint)", "check.name": "\(report.name)"])
@@ -78,4 +82,20 @@ enum Visibility: Sendable {
 
     /// The text shown in place of a failure's message without the secret.
     static let withheld = "reason withheld"
+}
+
+/// Remembers which withheld failures were logged recently, so a check failing under a
+/// probe every few seconds logs its reason once a minute (and again when it changes).
+final class WithheldFailureLog: Sendable {
+    static let interval: Duration = .seconds(60)
+    private let lastLogged = NIOLockedValueBox<[String: (reason: String, at: ContinuousClock.Instant)]>([:])
+
+    func shouldLog(check: String, reason: String) -> Bool {
+        let now = ContinuousClock.now
+        return lastLogged.withLockedValue { entries in
+            if let last = entries[check], last.reason == reason, now - last.at < Self.interval { return false }
+            entries[check] = (reason, now)
+            return true
+        }
+    }
 }
