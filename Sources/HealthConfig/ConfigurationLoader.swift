@@ -28,6 +28,11 @@ public enum ConfigurationLoader {
         } catch {
             throw ConfigError(file: file, message: "not valid YAML: \(error)")
         }
+        if let root, Self.countsMoreNodes(than: Self.maximumNodes, in: root) {
+            throw ConfigError(
+                file: file, message: "the config expands to more than \(Self.maximumNodes) values; "
+                    + "YAML aliases (*name) that repeat large anchors are refused")
+        }
         let positions = NodePositions(root: root)
         let configuration: HostConfiguration
         if let root {
@@ -53,6 +58,33 @@ public enum ConfigurationLoader {
             configuration: configuration, file: file, directory: directory, values: values, positions: positions)
         try ConfigurationValidator(loaded: loaded).validate()
         return loaded
+    }
+
+    /// The most values a config may hold once aliases are expanded: far above any real
+    /// config, far below what an alias bomb ("billion laughs") expands to.
+    static let maximumNodes = 100_000
+
+    /// Counts nodes with aliases expanded, stopping as soon as `limit` is passed, so a
+    /// bomb costs at most `limit` steps.
+    private static func countsMoreNodes(than limit: Int, in root: Node) -> Bool {
+        var count = 0
+        var pending = [root]
+        while let node = pending.popLast() {
+            count += 1
+            if count > limit { return true }
+            switch node {
+            case .mapping(let mapping):
+                for pair in mapping {
+                    pending.append(pair.key)
+                    pending.append(pair.value)
+                }
+            case .sequence(let sequence):
+                pending.append(contentsOf: sequence)
+            default:
+                break
+            }
+        }
+        return false
     }
 
     private static func describe(_ error: DecodingError) -> ([ConfigPathElement], String) {

@@ -217,3 +217,27 @@ extension ConfigTests {
         #expect(error.message.contains(message), "\(error.message)")
     }
 }
+
+extension ConfigTests {
+    @Test func anAliasBombIsRefusedBeforeItExpands() throws {
+        var yaml = "auth: { disabled: true }\nplugins:\n  config:\n    x:\n      a: &a [x, x, x, x, x, x, x, x, x]\n"
+        for (level, previous) in zip("bcdefgh", "abcdefg") {
+            yaml += "      \(level): &\(level) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]\n"
+        }
+        let started = ContinuousClock.now
+        let error = try #require(configError(yaml))
+        #expect(error.message.contains("the config expands to more than 100000 values"))
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test func ordinaryAnchorsAndAliasesStillWork() throws {
+        let yaml = """
+            plugins:
+              config:
+                a: &shared { host: db.internal, port: 5432 }
+                b: *shared
+            """
+        let config = try ConfigurationLoader.parse(yaml: yaml, file: "h.yaml", directory: "/etc").configuration
+        #expect(config.plugins.config["b"] == config.plugins.config["a"])
+    }
+}
