@@ -33,7 +33,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     private func respond(to requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
-        let keepAlive = requestHead.isKeepAlive
+        let keepAlive = requestHead.isKeepAlive && !configuration.isDraining()
         let isHead = requestHead.method == .HEAD
         if let rejection = limitViolation(requestHead) {
             write(rejection, keepAlive: false, isHead: isHead, context: context)

@@ -12,6 +12,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxRequestLine: Int
     /// Largest total header size accepted; larger gets 431.
     public var maxHeaderBytes: Int
+    /// Whether the server is draining (shutdown has begun): every response then says
+    /// `Connection: close` and closes its connection, so keep-alive clients such as load
+    /// balancers reconnect (to another instance) instead of holding on.
+    public var isDraining: @Sendable () -> Bool = { false }
 
     /// Creates a configuration.
     public init(

@@ -186,10 +186,12 @@ public final class HostApplication: Sendable {
     /// The HTTP server for this host.
     public func makeServer() -> HTTPServer {
         let config = loaded.configuration
-        let serverConfiguration = HTTPServerConfiguration(
+        var serverConfiguration = HTTPServerConfiguration(
             host: config.listen.host, port: config.listen.port,
             idleTimeout: .milliseconds(Int64(config.http.idleTimeout * 1000)),
             maxRequestLine: config.http.maxRequestLine, maxHeaderBytes: config.http.maxHeaderBytes)
+        let lifecycle = self.lifecycle
+        serverConfiguration.isDraining = { lifecycle.isShuttingDown }
         guard let count = config.http.eventLoops else {
             return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger)
         }

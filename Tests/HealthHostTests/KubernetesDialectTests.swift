@@ -84,6 +84,10 @@ import Testing
             #expect(try await host.get("/readyz", headers: auth).body.contains("[-]shutdown failed: the host is shutting down\n"))
             #expect(try await host.get("/livez").body == "ok")
             #expect(try await host.get("/startupz").status == 200)
+            // Keep-alive clients are told to go: the connection closes after the response.
+            let exchange = try await RawHTTPClient.exchange(port: host.port, "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(exchange.closedByServer)
+            #expect(RawHTTPClient.parse(exchange.data).first?.header("Connection") == "close")
         }
     }
 
