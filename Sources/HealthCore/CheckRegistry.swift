@@ -9,6 +9,11 @@ public struct CheckRegistry: Sendable {
     /// Every registered check, in registration order.
     public private(set) var checks: [RegisteredCheck] = []
     private var indexByName: [String: Int] = [:]
+    /// The names of all checks, in registration order (kept with ``register(_:)``, as
+    /// requests read it on every call).
+    public private(set) var names: [String] = []
+    /// The checks in the default set, in registration order.
+    public private(set) var defaults: [RegisteredCheck] = []
 
     /// Creates an empty registry.
     public init() {}
@@ -25,18 +30,16 @@ public struct CheckRegistry: Sendable {
         }
         indexByName[check.name] = checks.count
         checks.append(check)
+        names.append(check.name)
+        if check.isDefault { defaults.append(check) }
     }
 
-    /// The names of all checks, in registration order.
-    public var names: [String] { checks.map(\.name) }
 
     /// The check registered under `name`.
     public func check(named name: String) -> RegisteredCheck? {
         indexByName[name].map { checks[$0] }
     }
 
-    /// The checks in the default set.
-    public var defaults: [RegisteredCheck] { checks.filter(\.isDefault) }
 
     /// The checks tagged with `group`.
     public func members(of group: String) -> [RegisteredCheck] {

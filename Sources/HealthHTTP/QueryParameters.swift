@@ -10,13 +10,27 @@ public struct QueryParameters: Sendable, Equatable {
 
     /// Parses `a=1&b=x%20y&flag`; `+` means a space. `nil` when a percent escape is invalid.
     public init?(parsing query: Substring) {
+        // Scans the UTF-8 bytes: '&' and '=' are ASCII, so every cut is at a character
+        // boundary. (Substring.split with a literal can end up in Foundation's
+        // locale-aware search, which showed in profiles of every request.)
         var pairs: [(name: String, value: String)] = []
-        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(pieces[0]) else { return nil }
-            let value = pieces.count > 1 ? Self.decode(pieces[1]) : ""
-            guard let value else { return nil }
-            pairs.append((name, value))
+        let bytes = query.utf8
+        var partStart = bytes.startIndex
+        while partStart < bytes.endIndex {
+            let partEnd = bytes[partStart...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.endIndex
+            if partStart < partEnd {
+                let part = bytes[partStart..<partEnd]
+                let equals = part.firstIndex(of: UInt8(ascii: "="))
+                let nameBytes = part[..<(equals ?? partEnd)]
+                guard let name = Self.decode(Substring(nameBytes)) else { return nil }
+                var value = ""
+                if let equals {
+                    guard let decoded = Self.decode(Substring(part[bytes.index(after: equals)...])) else { return nil }
+                    value = decoded
+                }
+                pairs.append((name, value))
+            }
+            partStart = partEnd < bytes.endIndex ? bytes.index(after: partEnd) : partEnd
         }
         self.pairs = pairs
     }

@@ -130,3 +130,25 @@ import Testing
         await #expect(throws: (any Error).self) { try await RawHTTPClient.request(port: port, "GET", "/") }
     }
 }
+
+extension HTTPServerTests {
+    @Test(arguments: [
+        ("a=1&b=2", [("a", "1"), ("b", "2")]),
+        ("a=1&&b=", [("a", "1"), ("b", "")]),
+        ("flag&x=%C3%A9t%C3%A9", [("flag", ""), ("x", "été")]),
+        ("q=a=b", [("q", "a=b")]),
+        ("&", []),
+        ("é=ü&checks=a,b", [("é", "ü"), ("checks", "a,b")]),
+        ("c+d=e+f", [("c d", "e f")]),
+    ])
+    func queryParsingKeepsOrderRepeatsAndUTF8(query: String, expected: [(String, String)]) throws {
+        let parsed = try #require(QueryParameters(parsing: Substring(query)))
+        #expect(parsed.pairs.map(\.name) == expected.map(\.0))
+        #expect(parsed.pairs.map(\.value) == expected.map(\.1))
+    }
+
+    @Test func anInvalidEscapeAnywhereFailsTheWholeQuery() {
+        #expect(QueryParameters(parsing: "a=1&b=%zz") == nil)
+        #expect(QueryParameters(parsing: "%G0=1") == nil)
+    }
+}
