@@ -24,50 +24,52 @@ import Testing
                     """))
     }
 
-    private func healthhost(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-        try run(TestPaths.executable, arguments, environment: environment)
+    private func healthhost(_ arguments: [String], environment: [String: String]? = nil) async throws
+        -> (status: Int32, output: String)
+    {
+        try await runOffThePool(TestPaths.executable, arguments, environment: environment)
     }
 
-    @Test func theBundledExampleConfigValidatesWithTheBundledPlugins() throws {
+    @Test func theBundledExampleConfigValidatesWithTheBundledPlugins() async throws {
         // The README's demo: Examples/healthhost.yaml loads ../.build/debug, where
         // SwiftPM put libhh-core.so and libhh-system.so for this test run.
         let example = TestPaths.packageRoot.appendingPathComponent("Examples/healthhost.yaml").path
-        let result = try healthhost(["validate", "--config", example])
+        let result = try await healthhost(["validate", "--config", example])
         #expect(result.status == 0, "\(result.output)")
-        let plugins = try healthhost(["plugins", "--config", example])
+        let plugins = try await healthhost(["plugins", "--config", example])
         #expect(plugins.output.contains("core 1.0.0"))
         #expect(plugins.output.contains("system 1.0.0"))
         #expect(!plugins.output.contains("sdktest"), "the SDK test plugin must stay out of plugin folders")
     }
 
-    @Test func checkExitsWithTheNagiosCodeOfTheWorstResult() throws {
+    @Test func checkExitsWithTheNagiosCodeOfTheWorstResult() async throws {
         let config = try standardConfig()
-        let passing = try healthhost(["check", "--config", config, "--checks", "foo"])
+        let passing = try await healthhost(["check", "--config", config, "--checks", "foo"])
         #expect(passing.status == 0)
         #expect(passing.output.contains("CHECK"))
         #expect(passing.output.contains("foo    PASS"))
-        let warning = try healthhost(["check", "--config", config, "--checks", "foo,warn"])
+        let warning = try await healthhost(["check", "--config", config, "--checks", "foo,warn"])
         #expect(warning.status == 1)
         #expect(warning.output.contains("disk getting full [91.5 percent]"))
-        let defaults = try healthhost(["check", "--config", config])  // foo, false and warn
+        let defaults = try await healthhost(["check", "--config", config])  // foo, false and warn
         #expect(defaults.status == 2)
         #expect(defaults.output.contains("false  FAIL"))
-        let unknown = try healthhost(["check", "--config", config, "--checks", "nope"])
+        let unknown = try await healthhost(["check", "--config", config, "--checks", "nope"])
         #expect(unknown.status == 3)
         #expect(unknown.output.contains("no check is registered as 'nope'"))
     }
 
-    @Test func checkExits3OnAConfigError() throws {
-        let result = try healthhost(["check", "--config", configFile("listen: { prot: 1 }\n")])
+    @Test func checkExits3OnAConfigError() async throws {
+        let result = try await healthhost(["check", "--config", configFile("listen: { prot: 1 }\n")])
         #expect(result.status == 3)
         #expect(result.output.contains("healthhost.yaml:1:11: listen.prot: unknown key 'prot'"))
     }
 
-    @Test func pluginsListsFilesDigestsVersionsChecksParametersAndBrokenPlugins() throws {
+    @Test func pluginsListsFilesDigestsVersionsChecksParametersAndBrokenPlugins() async throws {
         let core = try PluginCompiler.core()
         let broken = try PluginCompiler.broken(["ABI_MAJOR_2"])
         let config = configFile(hostYAML(plugins: [core, try PluginCompiler.testkit(), try PluginCompiler.dialectkit(), broken]))
-        let result = try healthhost(["plugins", "--config", config])
+        let result = try await healthhost(["plugins", "--config", config])
         #expect(result.status == 1)
         let sha = try run("/usr/bin/env", ["sha256sum", core]).output.prefix(64)
         #expect(result.output.contains("core 1.0.0\n"))
@@ -84,11 +86,11 @@ import Testing
         #expect(result.output.contains("broken:\n  \(broken) [abiMismatch]: plugin built for ABI 2.0"))
     }
 
-    @Test func validateReportsOKOrTheFirstError() throws {
-        let ok = try healthhost(["validate", "--config", try standardConfig()])
+    @Test func validateReportsOKOrTheFirstError() async throws {
+        let ok = try await healthhost(["validate", "--config", try standardConfig()])
         #expect(ok.status == 0)
         #expect(ok.output.contains("OK (2 plugin(s), 3 check(s))"))
-        let missingAuth = try healthhost(
+        let missingAuth = try await healthhost(
             ["validate", "--config", configFile(hostYAML(plugins: [try PluginCompiler.core()], auth: "{}"))], environment: [:])
         #expect(missingAuth.status == 1)
         #expect(missingAuth.output.contains("auth error: no secret is configured"))

@@ -8,7 +8,7 @@ import Testing
 @Suite struct ExamplePluginTests {
     @Test func theTemplatePackageBuildsAndItsPluginServesChecks() async throws {
         let package = TestPaths.packageRoot.appendingPathComponent("Examples/swift-plugin").path
-        let build = try run("/usr/bin/env", ["swift", "build", "--package-path", package])
+        let build = try await runOffThePool("/usr/bin/env", ["swift", "build", "--package-path", package])
         try #require(build.status == 0, "swift build of the template failed:\n\(build.output)")
         let library = package + "/.build/debug/libhh-example.so"
         #expect(FileManager.default.fileExists(atPath: library))

@@ -70,3 +70,17 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+/// ``run(_:_:environment:)`` on a thread of its own: waiting for a child process must not
+/// hold one of the few threads of Swift's cooperative pool, which every async test in
+/// the process shares (a blocked pool stalls timing-sensitive tests for seconds).
+func runOffThePool(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws
+    -> (status: Int32, output: String)
+{
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Result { try run(executable, arguments, environment: environment) })
+        }
+        thread.start()
+    }
+}
