@@ -48,7 +48,7 @@ extension Duration {
 
 extension Duration {
     /// Whole nanoseconds, saturating.
-    var nanoseconds: Int64 {
+    public var nanoseconds: Int64 {
         let (whole, attoseconds) = components
         let (product, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return whole < 0 ? .min : .max }

@@ -69,7 +69,7 @@ public struct ActuatorDialect: Sendable {
 
     /// Adds the dialect's routes.
     public func register(in routes: inout RouteTable) {
-        let base = options.prefix.hasSuffix("/") ? String(options.prefix.dropLast()) : options.prefix
+        let base = RouteTable.base(options.prefix)
         let registry = context.registry
         routes.get("\(base)/health") { request in
             self.health(request, checks: registry.defaults, withDependencies: true)
@@ -151,7 +151,7 @@ public struct ActuatorDialect: Sendable {
                 "app": .object(["name": .string(environment.serviceName), "version": .string(environment.serviceVersion)]),
                 "trace.attributes": .object(environment.resourceAttributes),
             ]
-            for (name, value) in await environment.readPluginSections() { body[name] = value }
+            for (name, value) in await environment.readPluginSections().sections { body[name] = value }
             return .json(context.redacted(body), headers: HealthHeaders.noCache)
         }
     }

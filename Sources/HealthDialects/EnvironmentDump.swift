@@ -35,7 +35,7 @@ public struct EnvironmentDump: Sendable {
         }
         return .later {
             var body = builtIn
-            for (name, value) in await environment.readPluginSections() { body[name] = value }
+            for (name, value) in await environment.readPluginSections().sections { body[name] = value }
             return .json(context.redacted(body), headers: HealthHeaders.noCache)
         }
     }

@@ -44,16 +44,25 @@ public struct EnvironmentReport: Sendable {
         self.pluginSections = pluginSections
     }
 
-    /// Reads every plugin section concurrently; a section that could not be read is
-    /// `{"error": "..."}`.
-    func readPluginSections() async -> [String: JSONValue] {
-        await withTaskGroup(of: (String, JSONValue).self) { group in
+    /// Reads every plugin section concurrently: each section's entries, or
+    /// `{"error": "..."}` for one that could not be read (then `anyFailed` is true).
+    func readPluginSections() async -> (sections: [String: JSONValue], anyFailed: Bool) {
+        await withTaskGroup(of: (String, Result<[String: String], PluginInfoSection.Failure>).self) { group in
             for section in pluginSections {
                 group.addTask { (section.name, await section.read()) }
             }
-            var result: [String: JSONValue] = [:]
-            for await (name, value) in group { result[name] = value }
-            return result
+            var sections: [String: JSONValue] = [:]
+            var anyFailed = false
+            for await (name, reading) in group {
+                switch reading {
+                case .success(let entries):
+                    sections[name] = .object(entries.mapValues(JSONValue.string))
+                case .failure(let failure):
+                    anyFailed = true
+                    sections[name] = .object(["error": .string(failure.reason)])
+                }
+            }
+            return (sections, anyFailed)
         }
     }
 }
@@ -65,11 +74,20 @@ public struct PluginInfoSection: Sendable {
     public let name: String
     /// The plugin that contributes it.
     public let plugin: String
-    /// Reads the entries; an error reads as `{"error": "..."}`.
-    public let read: @Sendable () async -> JSONValue
+    /// Reads the entries, or why they could not be read.
+    public let read: @Sendable () async -> Result<[String: String], Failure>
+
+    /// Why a section could not be read.
+    public struct Failure: Error {
+        /// Shown as the section's `error`.
+        public let reason: String
+
+        /// Creates a failure.
+        public init(reason: String) { self.reason = reason }
+    }
 
     /// Creates a section.
-    public init(name: String, plugin: String, read: @escaping @Sendable () async -> JSONValue) {
+    public init(name: String, plugin: String, read: @escaping @Sendable () async -> Result<[String: String], Failure>) {
         self.name = name
         self.plugin = plugin
         self.read = read

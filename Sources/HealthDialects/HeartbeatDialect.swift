@@ -37,7 +37,7 @@ public struct HeartbeatDialect: Sendable {
 
     /// Adds the dialect's routes.
     public func register(in routes: inout RouteTable) {
-        let base = options.prefix.hasSuffix("/") ? String(options.prefix.dropLast()) : options.prefix
+        let base = RouteTable.base(options.prefix)
         let readiness = context.registry.members(of: "readiness")
         let liveness = context.registry.members(of: "liveness")
         routes.get("\(base)/readiness") { request in self.probe(request, checks: readiness, isReadiness: true) }
@@ -89,11 +89,9 @@ public struct HeartbeatDialect: Sendable {
                     environment.libraries.mapValues { .object(["version": .string($0), "conflicts": .null]) }),
                 "swift": .array(environment.runtimeVersion.map(JSONValue.int)),
             ]
-            var healthy = true
-            for (name, value) in await environment.readPluginSections() {
-                if case .object(let entries) = value, entries["error"] != nil, entries.count == 1 { healthy = false }
-                body[name] = value
-            }
+            let plugins = await environment.readPluginSections()
+            body.merge(plugins.sections) { _, section in section }
+            let healthy = !plugins.anyFailed
             body["status"] = .bool(healthy)
             return .json(context.redacted(body), headers: HealthHeaders.noCache)
         }

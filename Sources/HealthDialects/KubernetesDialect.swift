@@ -49,7 +49,7 @@ public struct KubernetesDialect: Sendable {
 
     /// Adds the dialect's routes.
     public func register(in routes: inout RouteTable) {
-        let base = options.prefix.hasSuffix("/") ? String(options.prefix.dropLast()) : options.prefix
+        let base = RouteTable.base(options.prefix)
         for endpoint in Self.endpoints {
             let members = context.registry.members(of: endpoint.group)
             routes.get("\(base)/\(endpoint.name)") { request in
@@ -69,8 +69,7 @@ public struct KubernetesDialect: Sendable {
         }
         let verbose = request.query.contains("verbose")
         let excludedNames = request.query.all("exclude").flatMap { $0.split(separator: ",").map(String.init) }
-        let memberNames = Set(members.map(\.name))
-        let unmatched = excludedNames.filter { !memberNames.contains($0) }.uniqued()
+        let unmatched = excludedNames.filter { name in !members.contains { $0.name == name } }.uniqued()
         let excluded = Set(excludedNames)
         let toRun = members.filter { !excluded.contains($0.name) }
         let shuttingDown = endpoint == "readyz" && context.lifecycle.isShuttingDown

@@ -33,7 +33,6 @@ public struct NativeDialect: Sendable {
     private let options: Options
     private let context: DialectContext
     private var registry: CheckRegistry { context.registry }
-    private var engine: CheckEngine { context.engine }
 
     /// Creates the dialect.
     public init(options: Options, context: DialectContext) {
@@ -43,7 +42,7 @@ public struct NativeDialect: Sendable {
 
     /// Adds the dialect's routes.
     public func register(in routes: inout RouteTable) {
-        let base = options.prefix.hasSuffix("/") ? String(options.prefix.dropLast()) : options.prefix
+        let base = RouteTable.base(options.prefix)
         let pong = HTTPResponse.text("pong", headers: HealthHeaders.noCache).withContentLength()
         routes.get("\(base)/ping") { _ in .now(pong) }
         let health: RouteTable.Handler = { request in self.health(request) }
@@ -63,14 +62,7 @@ public struct NativeDialect: Sendable {
             return context.reply(for: checks) { HealthJSONFormat.response(for: $0, environment: environment) }
         }
         let available = registry.names
-        guard !checks.isEmpty else { return .now(Self.response(for: [], available: available)) }
-        if let ready = engine.reportsWithoutWaiting(for: checks) {
-            return .now(Self.response(for: ready, available: available))
-        }
-        let engine = self.engine
-        return .later {
-            Self.response(for: await engine.reports(for: checks), available: available)
-        }
+        return context.reply(for: checks) { Self.response(for: $0, available: available) }
     }
 
     /// `{"available_checks":[...],"checks":{name:bool},"health":"running"|"degraded"}`, keys

@@ -36,7 +36,7 @@ public struct RemoteDependencyCheck: CheckImplementation {
         let response: HTTPGetClient.Response
         do {
             response = try HTTPGetClient.get(
-                target, headers: [Self.markerHeader: "1"], timeout: .nanoseconds(Self.nanoseconds(invocation.timeout))
+                target, headers: [Self.markerHeader: "1"], timeout: .nanoseconds(invocation.timeout.nanoseconds)
             ).wait()
         } catch {
             return .fail("\(target): \(error)")
@@ -54,10 +54,5 @@ public struct RemoteDependencyCheck: CheckImplementation {
         guard let status else { return .fail("\(target) answered 200 without a JSON \"status\"") }
         guard status == "UP" else { return .fail("\(target) reports status \(status)") }
         return .pass("\(target) is UP")
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -21,6 +21,11 @@ public struct RouteTable: HTTPResponder {
         routes.merge(other.routes) { _, new in new }
     }
 
+    /// A configured prefix ready to have `/name` appended: `/z/` and `/z` both give `/z`.
+    public static func base(_ prefix: String) -> String {
+        prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+    }
+
     /// Every registered path.
     public var paths: [String] { routes.keys.sorted() }
 

@@ -32,16 +32,15 @@ enum EnvironmentFacts {
         let pluginSections = plugins.plugins.compactMap { plugin -> PluginInfoSection? in
             guard let name = plugin.description.infoSection else { return nil }
             return PluginInfoSection(name: name, plugin: plugin.name) {
-                guard let info = await engine.runBlocking(timeout: timeout, { plugin.readInfo() }) else {
-                    return .object(["error": .string("the plugin's info function did not return within \(timeout.humanReadable)")])
-                }
-                switch info {
-                case .entries(let entries)?:
-                    return .object(entries.reduce(into: [:]) { $0[$1.key] = .string($1.value) })
-                case .failed(let reason)?:
-                    return .object(["error": .string(reason)])
+                switch await engine.runBlocking(timeout: timeout, { plugin.readInfo() }) {
+                case .entries(let entries)??:
+                    return .success(entries.reduce(into: [:]) { $0[$1.key] = $1.value })
+                case .failed(let reason)??:
+                    return .failure(.init(reason: reason))
+                case .some(nil):
+                    return .success([:])
                 case nil:
-                    return .object([:])
+                    return .failure(.init(reason: "the plugin's info function did not return within \(timeout.humanReadable)"))
                 }
             }
         }
@@ -89,25 +88,15 @@ enum EnvironmentFacts {
     // MARK: - Sections
 
     static func osSection(hostname: String) -> JSONValue {
-        var names = utsname()
-        uname(&names)
-        func field<T>(_ value: T) -> String {
-            withUnsafeBytes(of: value) { bytes in
-                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            }
-        }
-        let system = field(names.sysname)
-        let release = field(names.release)
-        let version = field(names.version)
-        let machine = field(names.machine)
+        let names = SystemName.current()
         return .object([
-            "platform": .string(system.lowercased()),
+            "platform": .string(names.system.lowercased()),
             "name": .string("posix"),
             "hostname": .string(hostname),
-            "uname": .array([system, field(names.nodename), release, version, machine].map(JSONValue.string)),
-            "release": .string(release),
-            "version": .string(version),
-            "machine": .string(machine),
+            "uname": .array([names.system, names.node, names.release, names.version, names.machine].map(JSONValue.string)),
+            "release": .string(names.release),
+            "version": .string(names.version),
+            "machine": .string(names.machine),
             "processors": .int(ProcessInfo.processInfo.activeProcessorCount),
         ])
     }
@@ -116,7 +105,7 @@ enum EnvironmentFacts {
         let executable = ProcessInfo.processInfo.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         return .object([
             "name": .string("swift"),
-            "version": .string(SwiftVersion.components.map(String.init).joined(separator: ".")),
+            "version": .string(SwiftVersion.text),
             "version_info": .array(SwiftVersion.components.map(JSONValue.int)),
             "executable": .string(executable),
             "healthhost_version": .string(HostApplication.version),
@@ -194,6 +183,9 @@ enum EnvironmentFacts {
 
 /// The Swift language version the host was compiled with.
 enum SwiftVersion {
+    /// `6.3`.
+    static var text: String { components.map(String.init).joined(separator: ".") }
+
     static let components: [Int] = {
         #if swift(>=6.4)
             [6, 4]

@@ -1,10 +1,6 @@
 import Foundation
 import HealthHTTP
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// OpenTelemetry resource attributes of this process (semantic conventions): service,
 /// host, OS, process, container and Kubernetes pod, as far as they can be known.
 ///
@@ -17,16 +13,17 @@ enum ResourceAttributes {
         files: FileReader = .system
     ) -> [String: JSONValue] {
         let info = ProcessInfo.processInfo
+        let names = SystemName.current()
         var attributes: [String: JSONValue] = [
             "host.name": .string(hostname),
-            "host.arch": .string(architecture()),
+            "host.arch": .string(architecture(machine: names.machine)),
             "os.type": .string("linux"),
-            "os.description": .string(osDescription()),
+            "os.description": .string("\(names.system) \(names.release)"),
             "process.pid": .int(Int(info.processIdentifier)),
             "process.executable.name": .string(info.processName),
             "process.command_args": .array(info.arguments.map(JSONValue.string)),
             "process.runtime.name": .string("swift"),
-            "process.runtime.version": .string(SwiftVersion.components.map(String.init).joined(separator: ".")),
+            "process.runtime.version": .string(SwiftVersion.text),
             "telemetry.sdk.name": .string("healthhost"),
         ]
         if let path = info.arguments.first { attributes["process.executable.path"] = .string(path) }
@@ -79,23 +76,11 @@ enum ResourceAttributes {
         return nil
     }
 
-    private static func architecture() -> String {
-        switch unameField(\.machine) {
+    private static func architecture(machine: String) -> String {
+        switch machine {
         case "x86_64": "amd64"
         case "aarch64", "arm64": "arm64"
         case let other: other
-        }
-    }
-
-    private static func osDescription() -> String {
-        "\(unameField(\.sysname)) \(unameField(\.release))"
-    }
-
-    private static func unameField<T>(_ keyPath: KeyPath<utsname, T>) -> String {
-        var names = utsname()
-        uname(&names)
-        return withUnsafeBytes(of: names[keyPath: keyPath]) { bytes in
-            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
     }
 

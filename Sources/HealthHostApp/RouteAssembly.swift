@@ -79,7 +79,7 @@ struct RouteAssembly {
         let refresh = RefreshPolicy(
             successTTL: .milliseconds(Int64(actuator.dependencySuccessTTL * 1000)),
             failureTTL: .milliseconds(Int64(actuator.dependencyFailureTTL * 1000)))
-        let base = actuator.prefix.hasSuffix("/") ? String(actuator.prefix.dropLast()) : actuator.prefix
+        let base = RouteTable.base(actuator.prefix)
         var registry = CheckRegistry()
         for (name, value) in actuator.serviceDependencies.sorted(by: { $0.key < $1.key }) {
             let key: [ConfigPathElement] = ["http", "actuator", "service_dependencies", .key(name)]

@@ -4,19 +4,11 @@ import NIOConcurrencyHelpers
 
 /// What a plugin's `info` function (ABI 1.1) reported: its section's entries in the order
 /// given, or why there are none.
-public enum PluginInfo: Sendable, Equatable {
+public enum PluginInfo: Sendable {
     /// The entries, keys unique, in first-put order.
     case entries([(key: String, value: String)])
     /// The call failed, was refused or is still running.
     case failed(String)
-
-    public static func == (lhs: PluginInfo, rhs: PluginInfo) -> Bool {
-        switch (lhs, rhs) {
-        case (.entries(let a), .entries(let b)): a.map(\.key) == b.map(\.key) && a.map(\.value) == b.map(\.value)
-        case (.failed(let a), .failed(let b)): a == b
-        default: false
-        }
-    }
 }
 
 extension LoadedPlugin {
