@@ -36,6 +36,9 @@ let package = Package(
     targets: [
         // The C ABI (include/healthhost_plugin.h), importable from Swift.
         .systemLibrary(name: "HealthPluginABI", path: "include"),
+        // libffi, to call check functions with the C arguments their parameters declare.
+        .systemLibrary(
+            name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         // SHA-256 of plugin files from the system's libcrypto (OpenSSL).
         .systemLibrary(
             name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
@@ -59,7 +62,7 @@ let package = Package(
         .target(
             name: "HealthPluginLoader",
             dependencies: [
-                "HealthPluginABI", "HealthCore", "CLibCrypto",
+                "HealthPluginABI", "HealthCore", "CLibCrypto", "CFFI",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),

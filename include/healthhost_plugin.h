@@ -1,5 +1,5 @@
 /*
- * healthhost_plugin.h — the healthhost check-plugin C ABI, version 1.1.
+ * healthhost_plugin.h — the healthhost check-plugin C ABI, version 1.2.
  *
  * This header is the whole contract between the healthhost host and a check
  * plugin. A plugin is a shared library (ELF .so) that exports ONE symbol,
@@ -60,7 +60,9 @@
  * - History: 1.0 the first release. 1.1 appends `info_section` and `info` to
  *   hh_plugin (an info section for the host's environment endpoints). A 1.0
  *   plugin loads unchanged on a 1.1 host; rebuilding it against this header
- *   needs no source change.
+ *   needs no source change. 1.2 appends `args` and `arg_count` to hh_call
+ *   and adds hh_arg and HH_CHECK_ARGS_IN_CALL (see CHECKS WITH PARAMETERS);
+ *   hosts from 1.2 on call parameterised checks (1.0 already declared them).
  *
  * -------------------------------------------------------------------------
  * LIFECYCLE (in this order, each step at most once per process)
@@ -147,7 +149,7 @@ extern "C" {
 /** Major version: changes only with an incompatible ABI (and entry name). */
 #define HH_ABI_VERSION_MAJOR 1
 /** Minor version: grows when fields or constants are appended. */
-#define HH_ABI_VERSION_MINOR 1
+#define HH_ABI_VERSION_MINOR 2
 /** Both in one number: (major << 16) | minor. Stored in hh_plugin.abi_version. */
 #define HH_ABI_VERSION ((uint32_t)((HH_ABI_VERSION_MAJOR << 16) | HH_ABI_VERSION_MINOR))
 /** The major part of an encoded ABI version. */
@@ -231,6 +233,27 @@ struct hh_host {
 /* ------------------------------------------------------------------------ */
 
 /**
+ * One argument of a parameterised check (ABI 1.2): the configured value of
+ * one declared hh_param, already converted to its type. Read the field that
+ * matches `type`; the others are zero / NULL. OWNERSHIP: host; valid only
+ * until `run` returns (copy what you keep).
+ */
+typedef struct hh_arg {
+    /** The parameter's name, as declared in hh_param.name. */
+    const char *name;
+    /** The parameter's hh_param_type. */
+    uint32_t type;
+    /** HH_PARAM_STRING: the text (UTF-8, NUL-terminated, never NULL). */
+    const char *string_value;
+    /** HH_PARAM_INT: the number. */
+    int64_t int_value;
+    /** HH_PARAM_DOUBLE: the number (always finite). */
+    double double_value;
+    /** HH_PARAM_BOOL: the truth value. */
+    bool bool_value;
+} hh_arg;
+
+/**
  * Facts about the current call, passed to `run`. OWNERSHIP: host; valid only
  * until `run` returns. Later minor versions may append fields (check
  * `struct_size`).
@@ -250,6 +273,16 @@ typedef struct hh_call {
     /** The name this check is configured under in the host (one plugin
      *  check can back several configured checks), e.g. "db-primary". */
     const char *configured_name;
+    /* ---- ABI 1.2 ---- */
+    /** The check's arguments, one per declared parameter in declaration
+     *  order (so `args[i]` belongs to `params[i]`); NULL when the check
+     *  declares none. Filled for every parameterised check, whichever way
+     *  it receives them (see CHECKS WITH PARAMETERS). Present whenever the
+     *  plugin was built against ABI 1.2 or later: older hosts refuse such
+     *  plugins. */
+    const hh_arg *args;
+    /** Number of entries in `args` (= the check's param_count). */
+    uint32_t arg_count;
 } hh_call;
 
 /**
@@ -285,23 +318,67 @@ typedef struct hh_result {
  * HH_FAIL. It must return on its own (honour `call->timeout_ms`); it must not
  * call exit(), longjmp out, or throw a C++ exception.
  *
- * A check that declares parameters (hh_check.params) has MORE arguments:
- * after `out`, one per declared parameter, in declaration order, with the C
- * type given for its hh_param_type. Store it in hh_check.run with
- * HH_PARAMETERIZED (a cast that compilers do not warn about); the host calls
- * it with the declared signature, e.g.
+ * -------------------------------------------------------------------------
+ * CHECKS WITH PARAMETERS
+ * -------------------------------------------------------------------------
+ * One check function can serve many configured checks with different
+ * arguments (a disk check for "/" and one for "/var/lib/postgresql"). Declare
+ * the parameters in hh_check.params; the operator gives values in the host
+ * config, checked against the declared types before the host starts:
+ *
+ *     checks:
+ *       - name: data-disk
+ *         plugin: disk
+ *         check: free_space
+ *         args: { path: /var/lib/postgresql, min_free_mb: 2048 }
+ *
+ * The function receives the values in ONE of two ways, chosen per check:
+ *
+ * (a) As C arguments: after `out`, one per declared parameter, in
+ *     declaration order, with the C type given for its hh_param_type. Store
+ *     it with HH_PARAMETERIZED (a cast compilers do not warn about); the
+ *     host calls it with exactly the declared signature:
+ *
  *     static int check_disk(const hh_call *call, hh_result *out,
- *                           const char *path, int64_t min_free_mb);
- *     ... .run = HH_PARAMETERIZED(check_disk), .params = disk_params,
- *         .param_count = 2, ...
- * (Parameterised checks are declared by ABI 1.0; this host version refuses to
- * register them until support for calling them ships. Declare them now and
- * they will work unchanged.)
+ *                           const char *path, int64_t min_free_mb) {
+ *         ... hh_result_set_message(out, "%s: ...", path); return HH_PASS;
+ *     }
+ *     static const hh_param disk_params[] = {
+ *         { .name = "path", .type = HH_PARAM_STRING, .default_value = "/" },
+ *         { .name = "min_free_mb", .type = HH_PARAM_INT },   -- required
+ *     };
+ *     static const hh_check checks[] = {
+ *         { .name = "free_space", .run = HH_PARAMETERIZED(check_disk),
+ *           .params = disk_params, .param_count = 2,
+ *           .flags = HH_CHECK_THREAD_SAFE },
+ *     };
+ *
+ *     The declared types MUST match the function's C parameter types
+ *     exactly (HH_PARAM_INT is int64_t, not int): the host cannot see the
+ *     function's real signature, and a mismatch reads garbage.
+ *
+ * (b) In `call->args` (ABI 1.2; handy for bindings from other languages):
+ *     set HH_CHECK_ARGS_IN_CALL and keep the plain two-argument signature;
+ *     find values with hh_call_arg():
+ *
+ *     static int check_disk(const hh_call *call, hh_result *out) {
+ *         const hh_arg *path = hh_call_arg(call, "path");
+ *         ... path->string_value ...
+ *     }
+ *     ... .run = check_disk, .flags = HH_CHECK_ARGS_IN_CALL | ...
+ *
+ * Either way `call->args` holds the values too. A missing argument takes
+ * the parameter's `default_value`; one without a default must be configured
+ * (the host refuses to start otherwise and names the check and parameter).
+ * String arguments are borrowed: copy them to keep them past `run`.
+ * Without a `checks` list in the host config, the host serves each check
+ * whose parameters all have defaults, with those defaults.
  */
 typedef int (*hh_check_fn)(const hh_call *call, hh_result *out);
 
-/** Stores a check function that takes declared parameters in hh_check.run.
- *  (Casting through void (*)(void) keeps -Wcast-function-type quiet.) */
+/** Stores a check function that takes declared parameters as C arguments in
+ *  hh_check.run. (Casting through void (*)(void) keeps -Wcast-function-type
+ *  quiet.) */
 #define HH_PARAMETERIZED(fn) ((hh_check_fn)(void (*)(void))(fn))
 
 /** The type of one check parameter and the C type it is passed as. */
@@ -346,7 +423,10 @@ enum {
     HH_CHECK_DEFAULT = 1u << 0,
     /** `run` may be called on several threads at once. Without this flag the
      *  host never runs this check concurrently with itself. */
-    HH_CHECK_THREAD_SAFE = 1u << 1
+    HH_CHECK_THREAD_SAFE = 1u << 1,
+    /** (ABI 1.2) `run` has the plain two-argument signature and reads its
+     *  parameters from `call->args` (see CHECKS WITH PARAMETERS). */
+    HH_CHECK_ARGS_IN_CALL = 1u << 2
 };
 
 /**
@@ -368,7 +448,8 @@ typedef struct hh_check {
     /** Suggested timeout in milliseconds; 0 = the host's default. The host
      *  config may override it. */
     uint32_t timeout_ms;
-    /** Typed parameters (see hh_check_fn), or NULL when param_count is 0. */
+    /** Typed parameters (see CHECKS WITH PARAMETERS), or NULL when
+     *  param_count is 0. */
     const hh_param *params;
     /** Number of entries in `params` (at most 16). */
     uint32_t param_count;
@@ -593,6 +674,18 @@ static inline void hh_info_putf(hh_info *info, const char *key, const char *form
     hh_vformat(value, sizeof value, format, args);
     va_end(args);
     info->put(info, key, value);
+}
+
+/** The argument named `name` of the current call (ABI 1.2; see CHECKS WITH
+ *  PARAMETERS), or NULL when the check declares no such parameter. */
+static inline const hh_arg *hh_call_arg(const hh_call *call, const char *name) {
+    uint32_t i;
+    if (call == NULL || name == NULL || call->args == NULL) return NULL;
+    if (call->struct_size < offsetof(hh_call, arg_count) + sizeof call->arg_count) return NULL;
+    for (i = 0; i < call->arg_count; i++) {
+        if (call->args[i].name != NULL && strcmp(call->args[i].name, name) == 0) return &call->args[i];
+    }
+    return NULL;
 }
 
 /** Logs printf-style through the host table (see hh_host.log). */

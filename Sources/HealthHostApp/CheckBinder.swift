@@ -3,7 +3,8 @@ import HealthCore
 import HealthPluginLoader
 
 /// Builds the registry from the config's `checks` and the loaded plugins; without a
-/// `checks` list, every plugin check without parameters is served as `plugin.check`.
+/// `checks` list, every plugin check whose parameters all have defaults is served as
+/// `plugin.check`, with those defaults.
 struct CheckBinder {
     let loaded: LoadedConfiguration
     let plugins: PluginSet
@@ -35,8 +36,10 @@ struct CheckBinder {
             }
         } else {
             for plugin in plugins.plugins {
-                for check in plugin.description.checks where check.parameters.isEmpty {
-                    guard let implementation = plugin.implementation(of: check.name) else { continue }
+                for check in plugin.description.checks where check.parameters.allSatisfy({ $0.defaultValue != nil }) {
+                    guard let unbound = plugin.implementation(of: check.name) else { continue }
+                    let implementation = try bindArguments(
+                        of: unbound, configured: [:], at: ["checks"], pluginPath: plugin.path)
                     let registered = RegisteredCheck(
                         name: "\(plugin.name).\(check.name)", implementation: implementation,
                         defaultTimeout: defaultTimeout, refresh: defaultRefresh)
@@ -72,22 +75,38 @@ struct CheckBinder {
             }
             throw .config(loaded.error(at: path + ["plugin"], message))
         }
-        guard let implementation = plugin.implementation(of: entry.check) else {
+        guard let unbound = plugin.implementation(of: entry.check) else {
             let names = plugin.description.checks.map(\.name).joined(separator: ", ")
             throw .config(
                 loaded.error(at: path + ["check"], "plugin '\(plugin.name)' has no check '\(entry.check)' (its checks: \(names))"))
         }
-        try validateArguments(entry, against: implementation.check.parameters, at: path)
-        if !implementation.check.parameters.isEmpty {
-            throw .config(
-                loaded.error(
-                    at: path + ["check"],
-                    "check '\(implementation.source)' declares typed parameters; this healthhost version cannot call "
-                        + "parameterized checks yet"))
-        }
+        try validateArguments(entry, against: unbound.check.parameters, at: path)
+        let implementation = try bindArguments(
+            of: unbound, configured: entry.args.compactMapValues(\.scalarText), at: path, pluginPath: plugin.path)
         return RegisteredCheck(
             name: entry.name, implementation: implementation, isDefault: entry.isDefault, groups: entry.groups,
             timeout: entry.timeout.map(seconds), defaultTimeout: defaultTimeout, refresh: refresh(of: entry))
+    }
+
+    /// The check with its arguments: configured text (already validated) or the default.
+    private func bindArguments(
+        of check: PluginCheck, configured: [String: String], at path: [ConfigPathElement], pluginPath: String
+    ) throws(StartupError) -> PluginCheck {
+        guard !check.check.parameters.isEmpty else { return check }
+        var values: [ParameterValue] = []
+        for parameter in check.check.parameters {
+            guard let text = configured[parameter.name] ?? parameter.defaultValue,
+                let value = ParameterValue.parse(text, as: parameter.kind)
+            else {
+                throw .config(loaded.error(at: path + ["args"], "no valid value for parameter '\(parameter.name)' (\(parameter.kind))"))
+            }
+            values.append(value)
+        }
+        do {
+            return try check.binding(values)
+        } catch {
+            throw .plugin(error)
+        }
     }
 
     private func validateArguments(

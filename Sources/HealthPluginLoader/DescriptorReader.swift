@@ -9,7 +9,10 @@ struct DescriptorReader {
 
     static let maximumChecks = 1024
     static let maximumParameters = 16
+    /// Check flags a plugin built for ABI 1.0 or 1.1 may set.
     static let knownCheckFlags = UInt32(HH_CHECK_DEFAULT | HH_CHECK_THREAD_SAFE)
+    /// Check flags from ABI 1.2 on.
+    static let knownCheckFlags12 = knownCheckFlags | UInt32(HH_CHECK_ARGS_IN_CALL)
     static let knownParameterFlags = UInt32(HH_PARAM_SECRET)
     /// sizeof(hh_plugin) in ABI 1.0: everything before the 1.1 fields.
     static let abi10DescriptorSize = MemoryLayout<hh_plugin>.offset(of: \hh_plugin.info_section) ?? MemoryLayout<hh_plugin>.size
@@ -49,13 +52,17 @@ struct DescriptorReader {
         if plugin.info != nil {
             infoSection = plugin.info_section == nil ? name : try requiredName(plugin.info_section, field: "plugin '\(name)': info_section")
         }
-        let checks = try readChecks(plugin, pluginName: name)
+        let checks = try readChecks(plugin, pluginName: name, abi: abi)
         return PluginDescription(
             name: name, version: version, summary: string(plugin.summary) ?? "", abiVersion: abi, checks: checks,
             infoSection: infoSection, hooks: PluginHooks(initialize: plugin.`init`, shutdown: plugin.shutdown, info: plugin.info))
     }
 
-    private func readChecks(_ plugin: hh_plugin, pluginName: String) throws(PluginLoadError) -> [CheckDescription] {
+    private func readChecks(_ plugin: hh_plugin, pluginName: String, abi: ABIVersion) throws(PluginLoadError) -> [CheckDescription] {
+        let knownFlags = abi.minor >= 2 ? Self.knownCheckFlags12 : Self.knownCheckFlags
+        let knownNames = abi.minor >= 2
+            ? "HH_CHECK_DEFAULT, HH_CHECK_THREAD_SAFE and HH_CHECK_ARGS_IN_CALL"
+            : "HH_CHECK_DEFAULT and HH_CHECK_THREAD_SAFE (HH_CHECK_ARGS_IN_CALL needs ABI 1.2)"
         let count = Int(plugin.check_count)
         guard count > 0 else { return [] }
         guard count <= Self.maximumChecks else {
@@ -81,11 +88,11 @@ struct DescriptorReader {
                 throw invalid("\(label): check name '\(name)' is used twice; check names must be unique in a plugin")
             }
             guard let run = check.run else { throw invalid("\(label) ('\(name)'): run is NULL") }
-            let unknownFlags = check.flags & ~Self.knownCheckFlags
+            let unknownFlags = check.flags & ~knownFlags
             guard unknownFlags == 0 else {
                 throw invalid(
                     "\(label) ('\(name)'): unknown flag bits 0x\(String(unknownFlags, radix: 16)) "
-                        + "(this host knows HH_CHECK_DEFAULT and HH_CHECK_THREAD_SAFE)")
+                        + "(a plugin built for ABI \(abi) may set \(knownNames))")
             }
             let parameters = try readParameters(check, label: "\(label) ('\(name)')")
             checks.append(
@@ -94,7 +101,8 @@ struct DescriptorReader {
                     isDefault: check.flags & UInt32(HH_CHECK_DEFAULT) != 0,
                     isThreadSafe: check.flags & UInt32(HH_CHECK_THREAD_SAFE) != 0,
                     suggestedTimeout: check.timeout_ms > 0 ? .milliseconds(Int64(check.timeout_ms)) : nil,
-                    parameters: parameters, entryPoint: CheckEntryPoint(run: run, context: check.context)))
+                    parameters: parameters, argumentsInCall: check.flags & UInt32(HH_CHECK_ARGS_IN_CALL) != 0,
+                    entryPoint: CheckEntryPoint(run: run, context: check.context)))
         }
         return checks
     }

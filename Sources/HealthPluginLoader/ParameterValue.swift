@@ -5,6 +5,16 @@ public enum ParameterValue: Sendable, Equatable {
     case double(Double)
     case bool(Bool)
 
+    /// The parameter kind this value belongs to.
+    public var kind: ParameterDescription.Kind {
+        switch self {
+        case .string: .string
+        case .int: .int
+        case .double: .double
+        case .bool: .bool
+        }
+    }
+
     /// Parses text in the parameter's type ("5", "2.5", "true"); `nil` when it does not fit.
     public static func parse(_ text: String, as kind: ParameterDescription.Kind) -> ParameterValue? {
         switch kind {

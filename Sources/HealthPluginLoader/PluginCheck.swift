@@ -12,11 +12,34 @@ public struct PluginCheck: CheckImplementation {
     let plugin: LoadedPlugin
     /// What the plugin declares for this check.
     public let check: CheckDescription
+    /// The configured arguments; `nil` until ``binding(_:)`` for a check with parameters.
+    let arguments: BoundArguments?
 
-    init(plugin: LoadedPlugin, check: CheckDescription) {
+    init(plugin: LoadedPlugin, check: CheckDescription, arguments: BoundArguments? = nil) {
         self.plugin = plugin
         self.check = check
+        self.arguments = arguments
     }
+
+    /// This check with its arguments: `values[i]` is the value of `check.parameters[i]`,
+    /// of that parameter's kind (see ``ParameterValue/parse(_:as:)``). Prepares the C
+    /// call once; the returned check passes the values on every run.
+    public func binding(_ values: [ParameterValue]) throws(PluginLoadError) -> PluginCheck {
+        for (parameter, value) in zip(check.parameters, values) where value.kind != parameter.kind {
+            throw PluginLoadError(
+                .invalidDescriptor, path: plugin.path,
+                "check '\(source)': parameter '\(parameter.name)' is \(parameter.kind), given \(value.kind)")
+        }
+        do {
+            let bound = try BoundArguments(parameters: check.parameters, values: values, argumentsInCall: check.argumentsInCall)
+            return PluginCheck(plugin: plugin, check: check, arguments: bound)
+        } catch {
+            throw PluginLoadError(.invalidDescriptor, path: plugin.path, "check '\(source)': \(error.description)")
+        }
+    }
+
+    /// The bound values in declaration order (empty for a check without parameters).
+    public var argumentValues: [ParameterValue] { arguments?.values ?? [] }
 
     public var source: String { "\(plugin.name).\(check.name)" }
     public var suggestedTimeout: Duration? { check.suggestedTimeout }
@@ -26,8 +49,8 @@ public struct PluginCheck: CheckImplementation {
     public var serializationKey: String? { check.isThreadSafe ? nil : source }
 
     public func run(_ invocation: CheckInvocation) -> CheckResult {
-        guard check.parameters.isEmpty else {
-            return .fail("check \(source) declares parameters, which this host version cannot pass yet")
+        guard check.parameters.isEmpty || arguments != nil else {
+            return .fail("check \(source) declares parameters but was registered without arguments")
         }
         guard plugin.beginCall() else { return .fail("not run: the plugin has been shut down") }
         defer { plugin.endCall() }
@@ -55,13 +78,18 @@ public struct PluginCheck: CheckImplementation {
         let status = invocation.configuredName.withCString { name in
             var call = hh_call(
                 struct_size: UInt32(MemoryLayout<hh_call>.size), timeout_ms: timeoutMs,
-                host: UnsafePointer(plugin.host.table), context: check.entryPoint.context, configured_name: name)
+                host: UnsafePointer(plugin.host.table), context: check.entryPoint.context, configured_name: name,
+                args: arguments.map { UnsafePointer($0.args) }, arg_count: UInt32(arguments?.count ?? 0))
+            if let native = arguments?.nativeCall {
+                return native.invoke(check.entryPoint.run, call: &call, result: &result)
+            }
             return check.entryPoint.run(&call, &result)
         }
         // The plugin may have overwritten the terminators: the host's buffers end in NUL.
         messageBase[message.count - 1] = 0
         unitBase[unit.count - 1] = 0
-        let text = string(messageBase) ?? ""
+        var text = string(messageBase) ?? ""
+        if let arguments, !arguments.secrets.isEmpty { text = arguments.scrubbing(text) }
         let observed = result.has_observed_value && result.observed_value.isFinite ? result.observed_value : nil
         let unitText = observed == nil ? "" : string(unitBase) ?? ""
         guard let checkStatus = CheckStatus(rawValue: Int(status)) else {

@@ -53,6 +53,9 @@ public struct CheckDescription: Sendable {
     public let suggestedTimeout: Duration?
     /// Declared typed parameters.
     public let parameters: [ParameterDescription]
+    /// `HH_CHECK_ARGS_IN_CALL`: the function reads its arguments from `hh_call.args`
+    /// instead of taking them as C arguments.
+    public let argumentsInCall: Bool
     let entryPoint: CheckEntryPoint
 }
 

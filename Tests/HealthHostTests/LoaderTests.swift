@@ -38,7 +38,7 @@ import Testing
         let error = try #require(loadError([path]))
         #expect(error.code == .abiMismatch)
         #expect(error.description.contains(path))
-        #expect(error.message.contains("plugin built for ABI 2.0, this host supports ABI 1.0 to 1.1"))
+        #expect(error.message.contains("plugin built for ABI 2.0, this host supports ABI 1.0 to 1.2"))
     }
 
     @Test func rejectsANewerMinorVersion() throws {

