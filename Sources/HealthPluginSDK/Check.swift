@@ -9,6 +9,16 @@
 /// }
 /// ```
 ///
+/// A check with typed parameters receives each configured argument as a closure
+/// parameter of the declared type, so one check serves many configured checks:
+///
+/// ```swift
+/// Check("disk_free", parameters: .string("path", default: "/"), .int("min_free_mb", default: 500)) { path, minFree in
+///     let free = try freeMegabytes(at: path)
+///     return free >= minFree ? .pass("\(free) MB free at \(path)") : .fail("only \(free) MB free at \(path)")
+/// }
+/// ```
+///
 /// The closure is `@Sendable`, so the compiler has checked it for data races and the
 /// host may call it on several threads at once (`HH_CHECK_THREAD_SAFE`). Pass
 /// `isThreadSafe: false` when it wraps something that must not run concurrently
@@ -24,6 +34,8 @@ public struct Check: Sendable {
     public let isThreadSafe: Bool
     /// The timeout the plugin suggests (the host config can override it).
     public let timeout: Duration?
+    /// The declared parameters, in order.
+    let parameters: [ParameterDeclaration]
     let body: @Sendable (CheckContext) throws -> CheckResult
 
     /// A check whose closure uses the call's context (configured name, timeout, log).
@@ -36,7 +48,43 @@ public struct Check: Sendable {
         self.isDefault = isDefault
         self.isThreadSafe = isThreadSafe
         self.timeout = timeout
+        self.parameters = []
         self.body = body
+    }
+
+    /// A check with typed parameters whose closure also uses the call's context.
+    public init<each Value: CheckArgument>(
+        _ name: String, summary: String = "", isDefault: Bool = false, isThreadSafe: Bool = true,
+        timeout: Duration? = nil, parameters: repeat Parameter<each Value>,
+        run body: @escaping @Sendable (CheckContext, repeat each Value) throws -> CheckResult
+    ) {
+        self.name = name
+        self.summary = summary
+        self.isDefault = isDefault
+        self.isThreadSafe = isThreadSafe
+        self.timeout = timeout
+        var declarations: [ParameterDeclaration] = []
+        for parameter in repeat each parameters {
+            declarations.append(parameter.declaration)
+        }
+        self.parameters = declarations
+        self.body = { context in
+            try body(context, repeat try (each parameters).value(in: context.arguments))
+        }
+    }
+
+    /// A check with typed parameters: the closure receives one value per parameter.
+    public init<each Value: CheckArgument>(
+        _ name: String, summary: String = "", isDefault: Bool = false, isThreadSafe: Bool = true,
+        timeout: Duration? = nil, parameters: repeat Parameter<each Value>,
+        run body: @escaping @Sendable (repeat each Value) throws -> CheckResult
+    ) {
+        self.init(
+            name, summary: summary, isDefault: isDefault, isThreadSafe: isThreadSafe, timeout: timeout,
+            parameters: repeat each parameters
+        ) { (_: CheckContext, value: repeat each Value) in
+            try body(repeat each value)
+        }
     }
 
     /// A check whose closure needs nothing from the call.

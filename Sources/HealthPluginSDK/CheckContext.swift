@@ -8,4 +8,13 @@ public struct CheckContext: Sendable {
     public let timeout: Duration
     /// Writes to the host's log, attributed to this plugin.
     public let log: PluginLog
+    /// The configured arguments, for checks declared with parameters.
+    let arguments: CheckArguments
+
+    init(configuredName: String, timeout: Duration, log: PluginLog, arguments: CheckArguments = CheckArguments()) {
+        self.configuredName = configuredName
+        self.timeout = timeout
+        self.log = log
+        self.arguments = arguments
+    }
 }

@@ -39,6 +39,12 @@ final class ExportedPlugin: Sendable {
             entry.run = runTrampoline
             entry.context = Unmanaged.passRetained(CheckBox(check)).toOpaque()
             entry.flags = (check.isDefault ? UInt32(HH_CHECK_DEFAULT) : 0) | (check.isThreadSafe ? UInt32(HH_CHECK_THREAD_SAFE) : 0)
+            if !check.parameters.isEmpty {
+                // Arguments arrive in hh_call.args: one trampoline serves every signature.
+                entry.flags |= UInt32(HH_CHECK_ARGS_IN_CALL)
+                entry.params = makeParameters(check.parameters)
+                entry.param_count = UInt32(clamping: check.parameters.count)
+            }
             entry.timeout_ms = check.timeout.map(milliseconds) ?? 0
             (checks + index).initialize(to: entry)
         }
@@ -60,6 +66,20 @@ final class ExportedPlugin: Sendable {
         let storage = UnsafeMutablePointer<hh_plugin>.allocate(capacity: 1)
         storage.initialize(to: descriptor)
         return UnsafePointer(storage)
+    }
+
+    private static func makeParameters(_ declarations: [ParameterDeclaration]) -> UnsafePointer<hh_param> {
+        let params = UnsafeMutablePointer<hh_param>.allocate(capacity: declarations.count)
+        for (index, declaration) in declarations.enumerated() {
+            var param = hh_param()
+            param.name = immortal(declaration.name)
+            param.type = declaration.type.rawValue
+            param.flags = declaration.isSecret ? UInt32(HH_PARAM_SECRET) : 0
+            param.default_value = declaration.defaultText.map(immortal) ?? nil
+            param.summary = declaration.summary.isEmpty ? nil : immortal(declaration.summary)
+            (params + index).initialize(to: param)
+        }
+        return UnsafePointer(params)
     }
 
     private static func immortal(_ text: String) -> UnsafePointer<CChar>? {
@@ -91,7 +111,8 @@ private let runTrampoline: hh_check_fn = { call, out in
     let check = Unmanaged<CheckBox>.fromOpaque(context).takeUnretainedValue().check
     let name = call.pointee.configured_name.map { String(cString: $0) } ?? check.name
     let checkContext = CheckContext(
-        configuredName: name, timeout: .milliseconds(Int64(call.pointee.timeout_ms)), log: PluginLog(host: call.pointee.host))
+        configuredName: name, timeout: .milliseconds(Int64(call.pointee.timeout_ms)), log: PluginLog(host: call.pointee.host),
+        arguments: check.parameters.isEmpty ? CheckArguments() : CheckArguments(call: call))
     let result: CheckResult
     do {
         result = try check.body(checkContext)

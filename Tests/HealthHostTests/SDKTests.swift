@@ -140,3 +140,64 @@ extension SDKTests {
         }
     }
 }
+
+extension SDKTests {
+    /// The SDK's typed parameters, configured under `checks[].args`.
+    private func parameterYAML(_ checks: String) -> String {
+        hostYAML(
+            plugins: [pluginPath], pluginConfig: "{ sdktest: { greeting: hello, min_free_mb: 42 } }", checks: checks)
+            + "http:\n  runscope: { enabled: true }\n"
+    }
+
+    @Test func typedParametersAreDeclaredInTheDescriptor() async throws {
+        try await TestHost.with(yaml: yaml()) { host throws in
+            let plugin = try #require(host.app.plugins.plugin(named: "sdktest"))
+            let typed = try #require(plugin.description.checks.first { $0.name == "typed" })
+            #expect(typed.argumentsInCall)
+            #expect(typed.parameters.map(\.name) == ["text", "count", "ratio", "loud"])
+            #expect(typed.parameters.map(\.kind) == [.string, .int, .double, .bool])
+            #expect(typed.parameters.map(\.defaultValue) == [nil, "3", "0.25", "false"])
+            #expect(typed.parameters[0].summary == "Any text.")
+            let login = try #require(plugin.description.checks.first { $0.name == "login" })
+            #expect(login.parameters.map(\.isSecret) == [false, true])
+            // Without a checks list, checks whose parameters all have defaults are served.
+            #expect(host.app.registry.check(named: "sdktest.free_space") != nil)
+            #expect(host.app.registry.check(named: "sdktest.typed") == nil)
+        }
+    }
+
+    @Test func configuredArgumentsReachTheClosureWithTheirTypes() async throws {
+        let checks = """
+              - { name: plain, plugin: sdktest, check: typed, args: { text: "grüße" } }
+              - { name: loud, plugin: sdktest, check: typed, args: { text: "grüße", count: -9000000000, ratio: 2, loud: true } }
+              - { name: data-disk, plugin: sdktest, check: free_space, args: { path: /var/lib/data } }
+            """
+        try await TestHost.with(yaml: parameterYAML(checks)) { host throws in
+            #expect(
+                try await host.report("plain").result
+                    == HealthCore.CheckResult(status: .pass, message: "plain: grüße x3 ratio 0.25", observedValue: 0.25, observedUnit: "ratio"))
+            #expect(try await host.report("loud").result.message == "loud: GRÜSSE x-9000000000 ratio 2.0")
+            #expect(try await host.report("data-disk").result == .pass("/var/lib/data needs 1 MB"))
+            // The same through the HTTP API.
+            let response = try await host.get("/healthcheck?checks=loud,data-disk", headers: ["Authorization": "Bearer s3cret"])
+            let outputs = (response.json["results"] as? [[String: Any]])?.map { $0["output"] as? String }
+            #expect(outputs == ["loud: GRÜSSE x-9000000000 ratio 2.0", "/var/lib/data needs 1 MB"], "\(response.body)")
+        }
+    }
+
+    @Test func aSecretArgumentInAThrownErrorIsScrubbed() async throws {
+        let checks = "  - { name: login, plugin: sdktest, check: login, args: { token: tok-123456 } }"
+        try await TestHost.with(yaml: parameterYAML(checks)) { host throws in
+            #expect(try await host.report("login").result == .fail("login refused for app with token ********"))
+        }
+    }
+
+    @Test func argumentsOfTheWrongTypeStopStartUp() throws {
+        let checks = "  - { name: t, plugin: sdktest, check: typed, args: { text: a, ratio: high } }"
+        #expect {
+            _ = try TestHost.build(yaml: parameterYAML(checks))
+        } throws: { error in
+            "\(error)".contains("checks[0].args.ratio: expected double for parameter 'ratio'")
+        }
+    }
+}

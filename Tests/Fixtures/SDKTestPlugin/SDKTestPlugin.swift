@@ -17,6 +17,13 @@ struct DiskFull: LocalizedError {
 
 enum PlainError: Error { case brokenPipe }
 
+/// Carries the secret into its text, as careless code does: the host must scrub it.
+struct LoginRefused: Error, CustomStringConvertible {
+    let user: String
+    let token: String
+    var description: String { "login refused for \(user) with token \(token)" }
+}
+
 let settings = Mutex<Settings?>(nil)
 let calls = Atomic<Int>(0)
 
@@ -38,6 +45,20 @@ let plugin = Plugin(name: "sdktest", version: "0.9.0", summary: "Exercises the S
     }
     Check("serial", isThreadSafe: false) {
         .pass("call \(calls.add(1, ordering: .relaxed).newValue)")
+    }
+    Check("free_space", parameters: .string("path", default: "/"), .int("min_free_mb", default: 1)) { path, minFree in
+        .pass("\(path) needs \(minFree) MB")
+    }
+    Check(
+        "typed", summary: "Echoes its typed arguments.",
+        parameters: .string("text", summary: "Any text."), .int("count", default: 3), .double("ratio", default: 0.25),
+        .bool("loud", default: false)
+    ) { context, text, count, ratio, loud in
+        .pass("\(context.configuredName): \(loud ? text.uppercased() : text) x\(count) ratio \(ratio)")
+            .observed(ratio, unit: "ratio")
+    }
+    Check("login", parameters: .string("user", default: "app"), .string("token", secret: true)) { user, token in
+        throw LoginRefused(user: user, token: token)
     }
 }
 .onStart(decoding: Settings.self) { decoded, host in
