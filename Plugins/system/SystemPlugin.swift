@@ -1,6 +1,7 @@
 // The bundled `system` plugin, written with the Swift SDK: disk space, memory, load and
-// heartbeat-file checks, each useful in production as is. Settings come from
-// `plugins.config.system` (see SystemSettings.swift and README.md).
+// heartbeat-file checks, each useful in production as is. `disk` and `heartbeat` take
+// per-check arguments (one configured check per path); the machine-wide memory and load
+// thresholds come from `plugins.config.system` (see SystemSettings.swift and README.md).
 import Foundation
 import HealthPluginSDK
 import Synchronization
@@ -8,11 +9,18 @@ import Synchronization
 let settings = Mutex(SystemSettings())
 
 let plugin = Plugin(name: "system", version: "1.0.0", summary: "Disk space, memory, load and heartbeat files.") {
-    Check("disk", summary: "The file system is (nearly) full.", isDefault: true) {
-        let disk = settings.withLock { $0.disk }
-        let space = try SystemProbes.diskSpace(at: disk.path)
-        let text = "\(Human.bytes(space.availableBytes)) free of \(Human.bytes(space.totalBytes)) (\(Human.percent(space.freePercent))) at \(disk.path)"
-        return grade(space.freePercent, warnBelow: disk.warnFreePercent, failBelow: disk.failFreePercent, text)
+    Check(
+        "disk", summary: "The file system is (nearly) full.", isDefault: true,
+        parameters: .string("path", default: "/", summary: "Any path on the file system to watch."),
+        .double("warn_free_percent", default: 10, summary: "Warn below this much free space."),
+        .double("fail_free_percent", default: 5, summary: "Fail below this much free space.")
+    ) { path, warnBelow, failBelow in
+        guard failBelow <= warnBelow else {
+            return .fail("misconfigured: fail_free_percent (\(failBelow)) must be at most warn_free_percent (\(warnBelow))")
+        }
+        let space = try SystemProbes.diskSpace(at: path)
+        let text = "\(Human.bytes(space.availableBytes)) free of \(Human.bytes(space.totalBytes)) (\(Human.percent(space.freePercent))) at \(path)"
+        return grade(space.freePercent, warnBelow: warnBelow, failBelow: failBelow, text)
             .observed((space.freePercent * 10).rounded() / 10, unit: "percent")
     }
     Check("memory", summary: "The machine is (nearly) out of memory.", isDefault: true) {
@@ -32,15 +40,15 @@ let plugin = Plugin(name: "system", version: "1.0.0", summary: "Disk space, memo
             : perCore >= limits.warnPerCore ? .warn(text + String(format: ", warning at %.2f", limits.warnPerCore)) : .pass(text)
         return result.observed((perCore * 100).rounded() / 100, unit: "per core")
     }
-    Check("heartbeat", summary: "A periodic job (cron, backup) stopped touching its file.") {
-        let heartbeat = settings.withLock { $0.heartbeat }
-        guard let path = heartbeat.path else {
-            return .fail("no heartbeat file configured: set plugins.config.system.heartbeat.path")
-        }
+    Check(
+        "heartbeat", summary: "A periodic job (cron, backup) stopped touching its file.",
+        parameters: .string("path", summary: "The file the job touches when it succeeds."),
+        .double("max_age", default: 300, summary: "Seconds after which the file counts as stale.")
+    ) { path, maxAge in
+        guard maxAge > 0 else { return .fail("misconfigured: max_age must be above 0 seconds, found \(maxAge)") }
         guard let age = try SystemProbes.age(of: path) else { return .fail("no heartbeat file at \(path)") }
         let text = "\(path) last touched \(Human.seconds(max(0, age))) ago"
-        let result: CheckResult =
-            age > heartbeat.maxAge ? .fail("\(text), limit \(Human.seconds(heartbeat.maxAge))") : .pass(text)
+        let result: CheckResult = age > maxAge ? .fail("\(text), limit \(Human.seconds(maxAge))") : .pass(text)
         return result.observed(max(0, age.rounded()), unit: "s")
     }
 }

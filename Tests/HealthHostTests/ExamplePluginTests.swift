@@ -22,5 +22,20 @@ import Testing
             #expect(try await host.report("example.marker").result == .pass("found \(marker)"))
             #expect(try await host.get("/health/?checks=example.marker&auth=s3cret").status == 200)
         }
+
+        // Its parameterized check, one configured check per variable.
+        let checks = """
+              - { name: path-set, plugin: example, check: env, args: { name: PATH } }
+              - { name: needed, plugin: example, check: env, args: { name: HH_NO_SUCH_VARIABLE } }
+              - { name: optional, plugin: example, check: env, args: { name: HH_NO_SUCH_VARIABLE, required: false } }
+            """
+        let configured = hostYAML(plugins: [library], pluginConfig: "{ example: { marker: \"\(marker)\" } }", checks: checks)
+        try await TestHost.with(yaml: configured) { host throws in
+            #expect(try await host.report("path-set").result == .pass("PATH is set"))
+            #expect(try await host.report("needed").result == .fail("HH_NO_SUCH_VARIABLE is not set"))
+            #expect(try await host.report("optional").result == .warn("HH_NO_SUCH_VARIABLE is not set (optional)"))
+            #expect(try await host.get("/health/?checks=path-set,optional&auth=s3cret").status == 200)
+            #expect(try await host.get("/health/?checks=needed&auth=s3cret").status == 503)
+        }
     }
 }

@@ -22,6 +22,12 @@ let plugin = Plugin(name: "example", version: "1.0.0", summary: "The template pl
         guard FileManager.default.fileExists(atPath: path) else { throw MissingMarker(path: path) }
         return .pass("found \(path)")
     }
+    // Typed parameters: configure one check per variable under `checks[].args`.
+    Check("env", summary: "An environment variable is set.", parameters: .string("name"), .bool("required", default: true)) {
+        name, required in
+        if ProcessInfo.processInfo.environment[name] != nil { return .pass("\(name) is set") }
+        return required ? .fail("\(name) is not set") : .warn("\(name) is not set (optional)")
+    }
 }
 .onStart(decoding: Settings.self) { settings, host in
     markerPath.withLock { $0 = settings.marker }
