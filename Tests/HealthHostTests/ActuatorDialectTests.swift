@@ -75,7 +75,7 @@ import Testing
             "KUBERNETES_SERVICE_HOST": "10.0.0.1", "POD_NAMESPACE": "shop",
             "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=prod,team=payments%20core",
         ]
-        let yaml = try DialectFixture.yaml(http: enabled, extra: "service: { name: orders, version: 1.4.2 }\n")
+        let yaml = try await DialectFixture.yaml(http: enabled, extra: "service: { name: orders, version: 1.4.2 }\n")
         try await TestHost.with(yaml: yaml, environment: environment) { host throws in
             #expect(try await host.get("/z/info").status == 401)
             let body = try await host.get("/z/info", headers: auth).json
@@ -155,12 +155,12 @@ import Testing
         // checks only, so the loop ends there.
         let portA = try freePort()
         let portB = try freePort()
-        func yaml(port: Int, dependsOn other: Int) throws -> String {
-            try DialectFixture.yaml(
+        func yaml(port: Int, dependsOn other: Int) async throws -> String {
+            try await DialectFixture.yaml(
                 http: "  actuator: { enabled: true, service_dependencies: { peer: \"127.0.0.1:\(other)\" }, dependency_success_ttl: 0 }"
             )
         }
-        let b = try TestHost.build(yaml: try yaml(port: portB, dependsOn: portA), port: portB)
+        let b = try await TestHost.build(yaml: try yaml(port: portB, dependsOn: portA), port: portB)
         let serverB = b.makeServer()
         _ = try await serverB.start()
         let serving = Task { try await serverB.serve() }
@@ -169,7 +169,7 @@ import Testing
             serving.cancel()
             b.shutdown()
         }
-        let a = try TestHost.build(yaml: try yaml(port: portA, dependsOn: portB), port: portA)
+        let a = try await TestHost.build(yaml: try yaml(port: portA, dependsOn: portB), port: portA)
         let serverA = a.makeServer()
         _ = try await serverA.start()
         let servingA = Task { try await serverA.serve() }
@@ -186,12 +186,12 @@ import Testing
         #expect((cascade.json["components"] as? [String: Any])?["peer"] == nil)
     }
 
-    @Test func httpsAndBrokenDependencyURLsStopStartUpNamingTheKey() throws {
+    @Test func httpsAndBrokenDependencyURLsStopStartUpNamingTheKey() async throws {
         for (value, expected) in [
             ("https://users:9922/admin", "only http:// is supported"), ("http://:80/x", "is not a valid host name"),
             ("users:99999", "the port must be a number"),
         ] {
-            let yaml = try DialectFixture.yaml(
+            let yaml = try await DialectFixture.yaml(
                 http: "  actuator: { enabled: true, service_dependencies: { users: \"\(value)\" } }")
             #expect(throws: (any Error).self) { try TestHost.build(yaml: yaml) }
             do {
@@ -203,8 +203,8 @@ import Testing
         }
     }
 
-    @Test func twoDialectsCannotServeOnePath() throws {
-        let yaml = try DialectFixture.yaml(http: "  heartbeat: { enabled: true, prefix: /z/health }\n  actuator: { enabled: true }")
+    @Test func twoDialectsCannotServeOnePath() async throws {
+        let yaml = try await DialectFixture.yaml(http: "  heartbeat: { enabled: true, prefix: /z/health }\n  actuator: { enabled: true }")
         #expect(throws: (any Error).self) { try TestHost.build(yaml: yaml) }
         do {
             _ = try TestHost.build(yaml: yaml)

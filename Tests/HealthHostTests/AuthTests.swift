@@ -3,8 +3,8 @@ import HealthHostApp
 import Testing
 
 @Suite struct AuthTests {
-    private func yaml(_ auth: String) throws -> String {
-        hostYAML(plugins: [try PluginCompiler.core()], auth: auth)
+    private func yaml(_ auth: String) async throws -> String {
+        hostYAML(plugins: [try await PluginCompiler.core()], auth: auth)
     }
 
     @Test func missingOrWrongSecretIs401WithAJSONBody() async throws {
@@ -52,9 +52,10 @@ import Testing
         }
     }
 
-    @Test func withoutAnySecretTheHostRefusesToStartAndSaysHowToFixIt() throws {
+    @Test func withoutAnySecretTheHostRefusesToStartAndSaysHowToFixIt() async throws {
+        let yaml = try await yaml("{}")
         #expect {
-            _ = try TestHost.build(yaml: try yaml("{}"))
+            _ = try TestHost.build(yaml: yaml)
         } throws: { error in
             let text = "\(error)"
             return text.contains("auth error") && text.contains("auth.secret_file") && text.contains("HEALTH_URL_SECRET")
@@ -62,17 +63,19 @@ import Testing
         }
     }
 
-    @Test func anUnreadableSecretFileIsAnErrorThatNamesTheKey() throws {
+    @Test func anUnreadableSecretFileIsAnErrorThatNamesTheKey() async throws {
+        let yaml = try await yaml("{ secret_file: /nonexistent/secret }")
         #expect {
-            _ = try TestHost.build(yaml: try yaml("{ secret_file: /nonexistent/secret }"))
+            _ = try TestHost.build(yaml: yaml)
         } throws: { error in
             "\(error)".contains("auth.secret_file: cannot read the secret file /nonexistent/secret")
         }
     }
 
-    @Test func anEmptyEnvironmentSecretIsRejected() throws {
+    @Test func anEmptyEnvironmentSecretIsRejected() async throws {
+        let yaml = try await yaml("{ secret: x }")
         #expect(throws: StartupError.self) {
-            _ = try TestHost.build(yaml: try yaml("{ secret: x }"), environment: ["HEALTH_URL_SECRET": ""])
+            _ = try TestHost.build(yaml: yaml, environment: ["HEALTH_URL_SECRET": ""])
         }
     }
 }
@@ -82,7 +85,7 @@ extension AuthTests {
         let file = TestPaths.temporaryDirectory("secret") + "/secret"
         try "first-secret\n".write(toFile: file, atomically: true, encoding: .utf8)
         let capture = LogCapture()
-        let yaml = try yaml("{ secret_file: \"\(file)\", reload_interval: 0.1 }")
+        let yaml = try await yaml("{ secret_file: \"\(file)\", reload_interval: 0.1 }")
         try await TestHost.with(yaml: yaml, logger: capture.logger()) { host throws in
             #expect(try await host.get("/health/?auth=first-secret").status == 200)
             try "second-secret\n".write(toFile: file, atomically: true, encoding: .utf8)
@@ -101,7 +104,7 @@ extension AuthTests {
     @Test func theEnvironmentSecretIsNotReplacedByTheFile() async throws {
         let file = TestPaths.temporaryDirectory("secret") + "/secret"
         try "file-secret\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let yaml = try yaml("{ secret_file: \"\(file)\", reload_interval: 0.1 }")
+        let yaml = try await yaml("{ secret_file: \"\(file)\", reload_interval: 0.1 }")
         try await TestHost.with(yaml: yaml, environment: ["HEALTH_URL_SECRET": "env-secret"]) { host throws in
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await host.get("/health/?auth=env-secret").status == 200)

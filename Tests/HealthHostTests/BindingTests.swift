@@ -3,8 +3,8 @@ import Testing
 
 /// Config entries bound to plugins: errors name the entry's key and line.
 @Suite struct BindingTests {
-    private func startupError(_ checks: String, extra: String = "") throws -> String {
-        let yaml = hostYAML(plugins: [try PluginCompiler.core(), try PluginCompiler.testkit()], checks: checks, extra: extra)
+    private func startupError(_ checks: String, extra: String = "") async throws -> String {
+        let yaml = hostYAML(plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()], checks: checks, extra: extra)
         do {
             _ = try TestHost.build(yaml: yaml)
             return ""
@@ -13,35 +13,35 @@ import Testing
         }
     }
 
-    @Test func unknownPluginNamesTheEntryAndTheLoadedPlugins() throws {
-        let error = try startupError("  - { name: db, plugin: postgres, check: ping }")
+    @Test func unknownPluginNamesTheEntryAndTheLoadedPlugins() async throws {
+        let error = try await startupError("  - { name: db, plugin: postgres, check: ping }")
         #expect(error.contains("test.yaml:6:"))
         #expect(error.contains("checks[0].plugin: no loaded plugin is named 'postgres' (loaded: core, testkit)"))
     }
 
-    @Test func unknownCheckListsThePluginsChecks() throws {
-        let error = try startupError("  - { plugin: core, check: ture }")
+    @Test func unknownCheckListsThePluginsChecks() async throws {
+        let error = try await startupError("  - { plugin: core, check: ture }")
         #expect(error.contains("checks[0].check: plugin 'core' has no check 'ture' (its checks: true, false)"))
     }
 
-    @Test func argumentsForACheckWithoutParametersAreRejected() throws {
-        let error = try startupError("  - { plugin: core, check: \"true\", args: { x: 1 } }")
+    @Test func argumentsForACheckWithoutParametersAreRejected() async throws {
+        let error = try await startupError("  - { plugin: core, check: \"true\", args: { x: 1 } }")
         #expect(error.contains("checks[0].args.x: check 'core.true' has no parameter 'x' (it takes no arguments)"))
     }
 
-    @Test func argumentsAreCheckedAgainstDeclaredParameters() throws {
-        #expect(try startupError("  - { plugin: testkit, check: disk, args: { path: /, min_free_mb: lots } }")
+    @Test func argumentsAreCheckedAgainstDeclaredParameters() async throws {
+        #expect(try await startupError("  - { plugin: testkit, check: disk, args: { path: /, min_free_mb: lots } }")
             .contains("checks[0].args.min_free_mb: expected int"))
-        #expect(try startupError("  - { plugin: testkit, check: disk, args: { min_free_mb: 5 } }")
+        #expect(try await startupError("  - { plugin: testkit, check: disk, args: { min_free_mb: 5 } }")
             .contains("missing required argument 'path' (string)"))
-        #expect(try startupError("  - { plugin: testkit, check: disk, args: { path: /, size: 5 } }")
+        #expect(try await startupError("  - { plugin: testkit, check: disk, args: { path: /, size: 5 } }")
             .contains("its parameters: path, min_free_mb, password"))
     }
 
-    @Test func pluginConfigForAnUnknownPluginIsAnError() throws {
-        let error = try startupError("  - { plugin: core, check: \"true\" }", extra: "")
+    @Test func pluginConfigForAnUnknownPluginIsAnError() async throws {
+        let error = try await startupError("  - { plugin: core, check: \"true\" }", extra: "")
         #expect(error.isEmpty)
-        let yaml = hostYAML(plugins: [try PluginCompiler.core()]).replacingOccurrences(
+        let yaml = hostYAML(plugins: [try await PluginCompiler.core()]).replacingOccurrences(
             of: "plugins:\n", with: "plugins:\n  config: { postgress: { dsn: x } }\n")
         #expect {
             _ = try TestHost.build(yaml: yaml)
@@ -50,8 +50,8 @@ import Testing
         }
     }
 
-    @Test func aBrokenPluginStopsStartUpByDefault() throws {
-        let yaml = hostYAML(plugins: [try PluginCompiler.core(), try PluginCompiler.broken(["INIT_FAILS"])])
+    @Test func aBrokenPluginStopsStartUpByDefault() async throws {
+        let yaml = hostYAML(plugins: [try await PluginCompiler.core(), try await PluginCompiler.broken(["INIT_FAILS"])])
         #expect {
             _ = try TestHost.build(yaml: yaml)
         } throws: { error in
@@ -60,9 +60,9 @@ import Testing
     }
 
     @Test func skipPolicyStartsWithoutTheBrokenPluginAndItsChecksFail() async throws {
-        let broken = try PluginCompiler.broken(["INIT_FAILS"])
+        let broken = try await PluginCompiler.broken(["INIT_FAILS"])
         let yaml = hostYAML(
-            plugins: [try PluginCompiler.core(), broken],
+            plugins: [try await PluginCompiler.core(), broken],
             checks: "  - { name: ok, plugin: core, check: \"true\" }\n  - { name: db, plugin: broken, check: ok }",
             extra: "").replacingOccurrences(of: "plugins:\n", with: "plugins:\n  on_error: skip\n")
         try await TestHost.with(yaml: yaml) { host throws in

@@ -13,10 +13,10 @@ import Testing
         return path
     }
 
-    private func standardConfig() throws -> String {
+    private func standardConfig() async throws -> String {
         configFile(
             hostYAML(
-                plugins: [try PluginCompiler.core(), try PluginCompiler.testkit()],
+                plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()],
                 checks: """
                       - { name: foo, plugin: core, check: "true" }
                       - { name: "false", plugin: core, check: "false", default: true }
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func checkExitsWithTheNagiosCodeOfTheWorstResult() async throws {
-        let config = try standardConfig()
+        let config = try await standardConfig()
         let passing = try await healthhost(["check", "--config", config, "--checks", "foo"])
         #expect(passing.status == 0)
         #expect(passing.output.contains("CHECK"))
@@ -66,12 +66,12 @@ import Testing
     }
 
     @Test func pluginsListsFilesDigestsVersionsChecksParametersAndBrokenPlugins() async throws {
-        let core = try PluginCompiler.core()
-        let broken = try PluginCompiler.broken(["ABI_MAJOR_2"])
-        let config = configFile(hostYAML(plugins: [core, try PluginCompiler.testkit(), try PluginCompiler.dialectkit(), broken]))
+        let core = try await PluginCompiler.core()
+        let broken = try await PluginCompiler.broken(["ABI_MAJOR_2"])
+        let config = configFile(hostYAML(plugins: [core, try await PluginCompiler.testkit(), try await PluginCompiler.dialectkit(), broken]))
         let result = try await healthhost(["plugins", "--config", config])
         #expect(result.status == 1)
-        let sha = try run("/usr/bin/env", ["sha256sum", core]).output.prefix(64)
+        let sha = try await runOffThePool("/usr/bin/env", ["sha256sum", core]).output.prefix(64)
         #expect(result.output.contains("core 1.0.0\n"))
         #expect(result.output.contains("  file:    \(core)\n"))
         #expect(result.output.contains("  sha256:  \(sha)\n"))
@@ -91,7 +91,7 @@ import Testing
         #expect(ok.status == 0)
         #expect(ok.output.contains("OK (2 plugin(s), 3 check(s))"))
         let missingAuth = try await healthhost(
-            ["validate", "--config", configFile(hostYAML(plugins: [try PluginCompiler.core()], auth: "{}"))], environment: [:])
+            ["validate", "--config", configFile(hostYAML(plugins: [try await PluginCompiler.core()], auth: "{}"))], environment: [:])
         #expect(missingAuth.status == 1)
         #expect(missingAuth.output.contains("auth error: no secret is configured"))
     }
@@ -99,7 +99,7 @@ import Testing
     @Test func serveListensStopsCleanlyOnSIGTERMAndNeverLogsTheSecret() async throws {
         let port = try freePort()
         let config = configFile(
-            hostYAML(plugins: [try PluginCompiler.core()], auth: "{ secret: very-secret-value }")
+            hostYAML(plugins: [try await PluginCompiler.core()], auth: "{ secret: very-secret-value }")
                 .replacingOccurrences(of: "port: 0", with: "port: \(port)"))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.executable)
@@ -118,8 +118,12 @@ import Testing
         #expect(try await RawHTTPClient.request(port: port, "GET", "/health/?auth=very-secret-value").status == 200)
         #expect(try await RawHTTPClient.request(port: port, "GET", "/health/?auth=guess").status == 401)
         kill(process.processIdentifier, SIGTERM)
-        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = errors.fileHandleForReading
+        let log = try await offThePool {
+            let log = String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return log
+        }
         #expect(process.terminationStatus == 0)
         #expect(log.contains("loaded plugin core 1.0.0"))
         #expect(log.contains("serving check core.true"))
@@ -135,7 +139,7 @@ extension CLITests {
         let port = try freePort()
         let config = configFile(
             hostYAML(
-                plugins: [try PluginCompiler.core()],
+                plugins: [try await PluginCompiler.core()],
                 checks: "  - { name: ok, plugin: core, check: \"true\", groups: [liveness, readiness] }",
                 extra: "http: { shutdown_delay: 2 }\n"
             ).replacingOccurrences(of: "port: 0", with: "port: \(port)"))

@@ -9,9 +9,9 @@ import Testing
     private let auth = "auth=s3cret"
 
     /// A host serving enginekit (copy `copy`) with `checks` plus a `stats` check.
-    private func yaml(_ copy: String, sleepMs: Int = 300, checks: String, extra: String = "") throws -> String {
+    private func yaml(_ copy: String, sleepMs: Int = 300, checks: String, extra: String = "") async throws -> String {
         hostYAML(
-            plugins: [try PluginCompiler.enginekit(fileName: "hh-enginekit-\(copy).so")],
+            plugins: [try await PluginCompiler.enginekit(fileName: "hh-enginekit-\(copy).so")],
             pluginConfig: "{ enginekit: { sleep_ms: \(sleepMs) } }",
             checks: checks + "\n  - { name: stats, plugin: enginekit, check: stats, default: false }", extra: extra)
     }
@@ -227,10 +227,10 @@ extension EngineTests {
         }
     }
 
-    @Test func aPoolSmallerThanTheChecksIsWarnedAbout() throws {
+    @Test func aPoolSmallerThanTheChecksIsWarnedAbout() async throws {
         let capture = LogCapture()
         let checks = "  - { name: a, plugin: enginekit, check: counted }\n  - { name: b, plugin: enginekit, check: counted }"
-        let app = try TestHost.build(yaml: try yaml("warnpool", checks: checks, extra: "engine: { threads: 1 }\n"), logger: capture.logger())
+        let app = try await TestHost.build(yaml: try yaml("warnpool", checks: checks, extra: "engine: { threads: 1 }\n"), logger: capture.logger())
         app.shutdown()
         #expect(capture.all.contains { $0.contains("engine.threads: 1 worker threads for 3 checks") })
     }

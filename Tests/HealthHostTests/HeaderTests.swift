@@ -6,18 +6,18 @@ import Testing
 
 /// The header is judged by a plugin author who reads only `include/`.
 @Suite struct HeaderTests {
-    @Test func headerCompilesCleanlyAsC99AndCxx() throws {
+    @Test func headerCompilesCleanlyAsC99AndCxx() async throws {
         let header = "\(TestPaths.include)/healthhost_plugin.h"
-        let c = try run("/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "-x", "c", header])
+        let c = try await runOffThePool("/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "-x", "c", header])
         #expect(c.status == 0, "\(c.output)")
         #expect(c.output.isEmpty)
-        let cxx = try run("/usr/bin/env", ["c++", "-std=c++11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "-x", "c++", header])
+        let cxx = try await runOffThePool("/usr/bin/env", ["c++", "-std=c++11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "-x", "c++", header])
         #expect(cxx.status == 0, "\(cxx.output)")
     }
 
     /// The complete plugin in the header's opening comment builds with the documented
     /// command, loads, and its check runs.
-    @Test func exampleInTheHeaderCommentIsAWorkingPlugin() throws {
+    @Test func exampleInTheHeaderCommentIsAWorkingPlugin() async throws {
         let header = try String(contentsOfFile: "\(TestPaths.include)/healthhost_plugin.h", encoding: .utf8)
         let lines = header.components(separatedBy: "\n")
         guard let start = lines.firstIndex(where: { $0.contains("#include \"healthhost_plugin.h\"") }),
@@ -34,7 +34,7 @@ import Testing
         let folder = TestPaths.temporaryDirectory("header-example")
         let file = "\(folder)/hello.c"
         try source.write(toFile: file, atomically: true, encoding: .utf8)
-        let plugin = try PluginCompiler.build(source: file, fileName: "hh-hello.so")
+        let plugin = try await PluginCompiler.build(source: file, fileName: "hh-hello.so")
 
         let set = try PluginLoader(policy: .failFast, logger: TestHost.logger).load(paths: [plugin]) { _ in PluginSettings() }
         let hello = try #require(set.plugin(named: "hello"))

@@ -6,7 +6,7 @@ import Testing
     private let headers = ["Accept": "application/health+json", "Authorization": "Bearer \(DialectFixture.secret)"]
 
     @Test func theDraftsFormatWithPerCheckDetails() async throws {
-        let yaml = try DialectFixture.yaml(extra: "service: { name: orders, version: 1.4.2 }\n")
+        let yaml = try await DialectFixture.yaml(extra: "service: { name: orders, version: 1.4.2 }\n")
         try await TestHost.with(yaml: yaml) { host throws in
             let response = try await host.get("/health/", headers: headers)
             #expect(response.status == 200)
@@ -54,7 +54,7 @@ import Testing
                 #expect(response.json["health"] as? String == "running", "\(accept)")
             }
         }
-        let off = try DialectFixture.yaml(http: "  native: { health_json: false }")
+        let off = try await DialectFixture.yaml(http: "  native: { health_json: false }")
         try await TestHost.with(yaml: off) { host throws in
             #expect(try await host.get("/health/", headers: headers).header("Content-Type") == "application/json")
         }

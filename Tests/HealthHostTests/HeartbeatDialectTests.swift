@@ -37,7 +37,7 @@ import Testing
 
     @Test func noContributorsMeans200() async throws {
         let yaml = hostYAML(
-            plugins: [try PluginCompiler.dialectkit()], checks: "  - { name: ok, plugin: dialectkit, check: ok }",
+            plugins: [try await PluginCompiler.dialectkit()], checks: "  - { name: ok, plugin: dialectkit, check: ok }",
             extra: "http:\n\(enabled)\n")
         try await TestHost.with(yaml: yaml) { host throws in
             let response = try await host.get("\(base)/readiness")

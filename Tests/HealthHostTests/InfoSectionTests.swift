@@ -5,7 +5,7 @@ import Testing
 /// ABI 1.1 info sections: names are checked at start-up, and 1.0 plugins still load.
 @Suite struct InfoSectionTests {
     @Test func anABI10PluginLoadsWithoutAnInfoSection() async throws {
-        let path = try PluginCompiler.dialectkit(["ABI_1_0"], fileName: "hh-dialectkit-10.so")
+        let path = try await PluginCompiler.dialectkit(["ABI_1_0"], fileName: "hh-dialectkit-10.so")
         let yaml = hostYAML(
             plugins: [path], checks: "  - { name: ok, plugin: dialectkit, check: ok }",
             extra: "http:\n  runscope: { enabled: true }\n")
@@ -20,8 +20,8 @@ import Testing
         }
     }
 
-    @Test func aBuiltInSectionNameStopsStartUpNamingThePlugin() throws {
-        let path = try PluginCompiler.dialectkit(["INFO_SECTION=\"os\""], fileName: "hh-dialectkit-os.so")
+    @Test func aBuiltInSectionNameStopsStartUpNamingThePlugin() async throws {
+        let path = try await PluginCompiler.dialectkit(["INFO_SECTION=\"os\""], fileName: "hh-dialectkit-os.so")
         do {
             _ = try TestHost.build(yaml: hostYAML(plugins: [path]))
             Issue.record("expected a start-up error")
@@ -32,9 +32,9 @@ import Testing
         }
     }
 
-    @Test func twoPluginsCannotShareASectionName() throws {
-        let first = try PluginCompiler.dialectkit()
-        let second = try PluginCompiler.dialectkit(
+    @Test func twoPluginsCannotShareASectionName() async throws {
+        let first = try await PluginCompiler.dialectkit()
+        let second = try await PluginCompiler.dialectkit(
             ["PLUGIN_NAME=\"otherkit\"", "INFO_SECTION=\"dialectkit\""], fileName: "hh-otherkit.so")
         do {
             _ = try TestHost.build(yaml: hostYAML(plugins: [first, second]))

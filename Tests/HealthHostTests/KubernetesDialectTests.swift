@@ -104,7 +104,7 @@ import Testing
 
     @Test func aGroupWithoutChecksPasses() async throws {
         let yaml = hostYAML(
-            plugins: [try PluginCompiler.dialectkit()], checks: "  - { name: ok, plugin: dialectkit, check: ok }")
+            plugins: [try await PluginCompiler.dialectkit()], checks: "  - { name: ok, plugin: dialectkit, check: ok }")
         try await TestHost.with(yaml: yaml) { host throws in
             #expect(try await host.get("/readyz").body == "ok")
             #expect(try await host.get("/livez?verbose").body == "livez check passed\n")

@@ -17,45 +17,48 @@ import Testing
         }
     }
 
-    @Test func loadsTheCorePluginWithItsDescriptor() throws {
-        let path = try PluginCompiler.core()
+    @Test func loadsTheCorePluginWithItsDescriptor() async throws {
+        let path = try await PluginCompiler.core()
         let set = try loader.load(paths: [path]) { _ in PluginSettings() }
         let core = try #require(set.plugin(named: "core"))
         #expect(core.description.version == "1.0.0")
-        #expect(core.description.abiVersion == ABIVersion(major: 1, minor: 1))
+        #expect(core.description.abiVersion == ABIVersion(major: 1, minor: 2))
         #expect(core.description.checks.map(\.name) == ["true", "false"])
         #expect(core.description.checks[0].isDefault && core.description.checks[0].isThreadSafe)
         #expect(!core.description.checks[1].isDefault)
-        let sha = try run("/usr/bin/env", ["sha256sum", path]).output.split(separator: " ").first.map(String.init)
+        let sha = try await runOffThePool("/usr/bin/env", ["sha256sum", path]).output.split(separator: " ").first.map(String.init)
         #expect(core.sha256 == sha)
         let invocation = CheckInvocation(configuredName: "x", timeout: .seconds(1))
         #expect(core.implementation(of: "true")?.run(invocation).status == .pass)
         #expect(core.implementation(of: "false")?.run(invocation) == .fail("always fails"))
     }
 
-    @Test func rejectsAnotherMajorABIVersionNamingBothVersions() throws {
-        let path = try PluginCompiler.broken(["ABI_MAJOR_2"])
+    @Test func rejectsAnotherMajorABIVersionNamingBothVersions() async throws {
+        let path = try await PluginCompiler.broken(["ABI_MAJOR_2"])
         let error = try #require(loadError([path]))
         #expect(error.code == .abiMismatch)
         #expect(error.description.contains(path))
         #expect(error.message.contains("plugin built for ABI 2.0, this host supports ABI 1.0 to 1.2"))
     }
 
-    @Test func rejectsANewerMinorVersion() throws {
-        let error = try #require(loadError([try PluginCompiler.broken(["ABI_NEWER_MINOR"])]))
+    @Test func rejectsANewerMinorVersion() async throws {
+        let plugin = try await PluginCompiler.broken(["ABI_NEWER_MINOR"])
+        let error = try #require(loadError([plugin]))
         #expect(error.code == .abiMismatch)
         #expect(error.message.contains("ABI 1.5"))
         #expect(error.message.contains("upgrade healthhost"))
     }
 
-    @Test func reportsAMissingEntrySymbol() throws {
-        let error = try #require(loadError([try PluginCompiler.broken(["NO_ENTRY"])]))
+    @Test func reportsAMissingEntrySymbol() async throws {
+        let plugin = try await PluginCompiler.broken(["NO_ENTRY"])
+        let error = try #require(loadError([plugin]))
         #expect(error.code == .entrySymbolMissing)
         #expect(error.message.contains("does not export hh_plugin_entry_v1"))
     }
 
-    @Test func reportsAnEntryThatReturnsNull() throws {
-        let error = try #require(loadError([try PluginCompiler.broken(["NULL_ENTRY"])]))
+    @Test func reportsAnEntryThatReturnsNull() async throws {
+        let plugin = try await PluginCompiler.broken(["NULL_ENTRY"])
+        let error = try #require(loadError([plugin]))
         #expect(error.code == .entryReturnedNull)
     }
 
@@ -75,17 +78,18 @@ import Testing
         #expect(error.path == "/nonexistent/hh-x.so")
     }
 
-    @Test func rejectsDuplicatePluginNamesNamingBothFiles() throws {
-        let first = try PluginCompiler.core(fileName: "hh-core-a.so")
-        let second = try PluginCompiler.core(fileName: "hh-core-b.so")
+    @Test func rejectsDuplicatePluginNamesNamingBothFiles() async throws {
+        let first = try await PluginCompiler.core(fileName: "hh-core-a.so")
+        let second = try await PluginCompiler.core(fileName: "hh-core-b.so")
         let error = try #require(loadError([first, second]))
         #expect(error.code == .duplicatePluginName)
         #expect(error.path == second)
         #expect(error.message.contains(first))
     }
 
-    @Test func reportsAFailingInitWithThePluginsOwnMessage() throws {
-        let error = try #require(loadError([try PluginCompiler.broken(["INIT_FAILS"])]))
+    @Test func reportsAFailingInitWithThePluginsOwnMessage() async throws {
+        let plugin = try await PluginCompiler.broken(["INIT_FAILS"])
+        let error = try #require(loadError([plugin]))
         #expect(error.code == .initFailed)
         #expect(error.message == "init failed: cannot reach db.internal:5432")
     }
@@ -98,44 +102,46 @@ import Testing
         (["UNKNOWN_FLAG"], "unknown flag bits 0x80"),
         (["SMALL_STRUCT"], "struct_size is 8, expected at least"),
     ])
-    func rejectsInvalidDescriptors(defines: [String], expected: String) throws {
+    func rejectsInvalidDescriptors(defines: [String], expected: String) async throws {
         let fileName = "hh-broken-\(abs(defines.joined().hashValue)).so"
-        let error = try #require(loadError([try PluginCompiler.broken(defines, fileName: fileName)]))
+        let plugin = try await PluginCompiler.broken(defines, fileName: fileName)
+        let error = try #require(loadError([plugin]))
         #expect(error.code == .invalidDescriptor)
         #expect(error.message.contains(expected), "\(error.message)")
     }
 
-    @Test func rejectsNamesLongerThan64Bytes() throws {
+    @Test func rejectsNamesLongerThan64Bytes() async throws {
         let long = String(repeating: "a", count: 65)
-        let error = try #require(loadError([try PluginCompiler.broken(["PLUGIN_NAME=\"\(long)\""], fileName: "hh-long.so")]))
+        let plugin = try await PluginCompiler.broken(["PLUGIN_NAME=\"\(long)\""], fileName: "hh-long.so")
+        let error = try #require(loadError([plugin]))
         #expect(error.message.contains("is 65 bytes long (at most 64 allowed)"))
     }
 
-    @Test func folderLoadsOnlyHhPrefixedSharedLibraries() throws {
+    @Test func folderLoadsOnlyHhPrefixedSharedLibraries() async throws {
         let folder = TestPaths.temporaryDirectory("folder")
-        try FileManager.default.copyItem(atPath: try PluginCompiler.core(), toPath: "\(folder)/libhh-core.so")
-        try FileManager.default.copyItem(atPath: try PluginCompiler.testkit(), toPath: "\(folder)/hh-testkit.so")
+        try FileManager.default.copyItem(atPath: try await PluginCompiler.core(), toPath: "\(folder)/libhh-core.so")
+        try FileManager.default.copyItem(atPath: try await PluginCompiler.testkit(), toPath: "\(folder)/hh-testkit.so")
         // Not plugins by name: a helper library and a README, both left alone.
-        try FileManager.default.copyItem(atPath: try PluginCompiler.broken(["NO_ENTRY"]), toPath: "\(folder)/libhelper.so")
+        try FileManager.default.copyItem(atPath: try await PluginCompiler.broken(["NO_ENTRY"]), toPath: "\(folder)/libhelper.so")
         try "docs".write(toFile: "\(folder)/README", atomically: true, encoding: .utf8)
         #expect(try PluginDiscovery.files(at: folder) == ["\(folder)/hh-testkit.so", "\(folder)/libhh-core.so"])
         let set = try loader.load(paths: [folder]) { _ in PluginSettings() }
         #expect(set.plugins.map(\.name) == ["testkit", "core"])
     }
 
-    @Test func skipPolicyLoadsTheGoodAndListsTheBroken() throws {
+    @Test func skipPolicyLoadsTheGoodAndListsTheBroken() async throws {
         let skipping = PluginLoader(policy: .skipBroken, logger: TestHost.logger)
-        let bad = try PluginCompiler.broken(["ABI_MAJOR_2"])
-        let set = try skipping.load(paths: [try PluginCompiler.core(), bad, "/nonexistent"]) { _ in PluginSettings() }
+        let bad = try await PluginCompiler.broken(["ABI_MAJOR_2"])
+        let set = try skipping.load(paths: [try await PluginCompiler.core(), bad, "/nonexistent"]) { _ in PluginSettings() }
         #expect(set.plugins.map(\.name) == ["core"])
         #expect(set.broken.map(\.path) == ["/nonexistent", bad])
         #expect(set.broken.map(\.error.code) == [.fileNotFound, .abiMismatch])
     }
 
-    @Test func initReceivesItsConfigAndTheHostTableWorks() throws {
+    @Test func initReceivesItsConfigAndTheHostTableWorks() async throws {
         let recorder = LogRecorder()
         let logger = Logger(label: "test") { _ in recorder }
-        let set = try PluginLoader(policy: .failFast, logger: logger).load(paths: [try PluginCompiler.testkit(fileName: "hh-testkit-config.so")]) { name in
+        let set = try PluginLoader(policy: .failFast, logger: logger).load(paths: [try await PluginCompiler.testkit(fileName: "hh-testkit-config.so")]) { name in
             #expect(name == "testkit")
             return PluginSettings(json: #"{"greeting":"hi"}"#, scalars: ["greeting": "hi", "nested.level": "3"])
         }

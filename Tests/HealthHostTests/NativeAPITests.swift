@@ -3,9 +3,9 @@ import Testing
 
 /// The native dialect end to end: real plugins, the real loader, the real server.
 @Suite struct NativeAPITests {
-    private func yaml(extra: String = "", auth: String = "{ secret: s3cret }") throws -> String {
+    private func yaml(extra: String = "", auth: String = "{ secret: s3cret }") async throws -> String {
         hostYAML(
-            plugins: [try PluginCompiler.core(), try PluginCompiler.testkit()], auth: auth,
+            plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()], auth: auth,
             checks: """
                   - { name: foo, plugin: core, check: "true" }
                   - { name: "true", plugin: core, check: "true", default: false }
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test func withoutAChecksListEveryPluginCheckIsServedAsPluginDotCheck() async throws {
-        let yaml = hostYAML(plugins: [try PluginCompiler.core()])
+        let yaml = hostYAML(plugins: [try await PluginCompiler.core()])
         try await TestHost.with(yaml: yaml) { host throws in
             let response = try await host.get("/health/?\(auth)")
             #expect(response.json["available_checks"] as? [String] == ["core.true", "core.false"])

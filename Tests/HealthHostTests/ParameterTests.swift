@@ -8,8 +8,9 @@ import Testing
 @Suite struct ParameterTests {
     private let auth = ["Authorization": "Bearer s3cret"]
 
-    private func yaml(_ checks: String, plugins: [String]? = nil, http: String = "  runscope: { enabled: true }") throws -> String {
-        hostYAML(plugins: try plugins ?? [try PluginCompiler.paramkit()], checks: checks) + "http:\n\(http)\n"
+    private func yaml(_ checks: String, plugins: [String]? = nil, http: String = "  runscope: { enabled: true }") async throws -> String {
+        let files = if let plugins { plugins } else { [try await PluginCompiler.paramkit()] }
+        return hostYAML(plugins: files, checks: checks) + "http:\n\(http)\n"
     }
 
     /// `/healthcheck` outputs by check name.
@@ -87,15 +88,15 @@ import Testing
     }
 
     @Test func withoutAChecksListChecksWhoseParametersAllHaveDefaultsAreServed() async throws {
-        let yaml = hostYAML(plugins: [try PluginCompiler.paramkit()]) + "http:\n  runscope: { enabled: true }\n"
+        let yaml = hostYAML(plugins: [try await PluginCompiler.paramkit()]) + "http:\n  runscope: { enabled: true }\n"
         try await TestHost.with(yaml: yaml) { host throws in
             #expect(host.app.registry.names.sorted() == ["paramkit.in_call", "paramkit.wide"])
             #expect(try await outputs(host, "paramkit.in_call") == ["paramkit.in_call": "path=/ limit=10 strict=false types=124 args=3"])
         }
     }
 
-    @Test func aPluginBuiltForABI11CannotAskForArgumentsInCall() throws {
-        let path = try PluginCompiler.paramkit(["ABI_1_1"], fileName: "hh-paramkit-11.so")
+    @Test func aPluginBuiltForABI11CannotAskForArgumentsInCall() async throws {
+        let path = try await PluginCompiler.paramkit(["ABI_1_1"], fileName: "hh-paramkit-11.so")
         #expect {
             _ = try TestHost.build(yaml: hostYAML(plugins: [path]))
         } throws: { error in
@@ -105,7 +106,7 @@ import Testing
         }
     }
 
-    @Test func badArgumentsStopStartUpNamingTheKeyAndLine() throws {
+    @Test func badArgumentsStopStartUpNamingTheKeyAndLine() async throws {
         let cases = [
             ("  - { plugin: paramkit, check: echo, args: { text: a, count: 2.5 } }", "checks[0].args.count: expected int for parameter 'count'"),
             ("  - { plugin: paramkit, check: echo, args: { text: a, ratio: fast } }", "checks[0].args.ratio: expected double"),
@@ -116,8 +117,9 @@ import Testing
              "checks[0].args.pasword: check 'paramkit.login' has no parameter 'pasword' (its parameters: user, dsn_part)"),
         ]
         for (checks, expected) in cases {
+            let yaml = try await yaml(checks)
             #expect {
-                _ = try TestHost.build(yaml: try yaml(checks))
+                _ = try TestHost.build(yaml: yaml)
             } throws: { error in
                 "\(error)".contains("test.yaml:6:") && "\(error)".contains(expected)
             }

@@ -4,8 +4,8 @@ import Testing
 
 /// Results cross the boundary through host-owned buffers, bounded and valid UTF-8.
 @Suite struct PluginCallTests {
-    private func testkit() throws -> LoadedPlugin {
-        let set = try PluginLoader(policy: .failFast, logger: TestHost.logger).load(paths: [try PluginCompiler.testkit()]) {
+    private func testkit() async throws -> LoadedPlugin {
+        let set = try PluginLoader(policy: .failFast, logger: TestHost.logger).load(paths: [try await PluginCompiler.testkit()]) {
             _ in PluginSettings()
         }
         return try #require(set.plugin(named: "testkit"))
@@ -15,8 +15,8 @@ import Testing
         try #require(plugin.implementation(of: check)).run(CheckInvocation(configuredName: name, timeout: .seconds(1)))
     }
 
-    @Test func statusMessageAndObservedValueArrive() throws {
-        let plugin = try testkit()
+    @Test func statusMessageAndObservedValueArrive() async throws {
+        let plugin = try await testkit()
         #expect(try run("pass", in: plugin, as: "my-pass") == .pass("fine (configured as my-pass)"))
         #expect(
             try run("warn", in: plugin)
@@ -24,32 +24,33 @@ import Testing
         #expect(try run("fail", in: plugin) == .fail("database unreachable"))
     }
 
-    @Test func unterminatedOverlongUTF8IsCutToTheBufferOnACharacterBoundary() throws {
-        let message = try run("long", in: try testkit()).message
+    @Test func unterminatedOverlongUTF8IsCutToTheBufferOnACharacterBoundary() async throws {
+        let message = try await run("long", in: try testkit()).message
         #expect(message.utf8.count <= PluginCheck.messageCapacity - 1)
         #expect(message.utf8.count >= PluginCheck.messageCapacity - 4)
         #expect(message.allSatisfy { $0 == "€" || $0 == "x" })
         #expect(!message.contains("\u{FFFD}"))
     }
 
-    @Test func anInvalidStatusIsAFailureThatSaysSo() throws {
-        let result = try run("bad_status", in: try testkit())
+    @Test func anInvalidStatusIsAFailureThatSaysSo() async throws {
+        let result = try await run("bad_status", in: try testkit())
         #expect(result.status == .fail)
         #expect(result.message == "plugin returned invalid status 7, expected HH_PASS, HH_WARN or HH_FAIL (message: oops)")
     }
 
-    @Test func declaredParametersAreRead() throws {
-        let disk = try #require(try testkit().description.checks.first { $0.name == "disk" })
+    @Test func declaredParametersAreRead() async throws {
+        let plugin = try await testkit()
+        let disk = try #require(plugin.description.checks.first { $0.name == "disk" })
         #expect(disk.parameters.map(\.name) == ["path", "min_free_mb", "password"])
         #expect(disk.parameters.map(\.kind) == [.string, .int, .string])
         #expect(disk.parameters[0].defaultValue == nil && disk.parameters[1].defaultValue == "100")
         #expect(disk.parameters[2].isSecret)
     }
 
-    @Test func shutdownIsCalledOnceAndNoCheckRunsAfterIt() throws {
+    @Test func shutdownIsCalledOnceAndNoCheckRunsAfterIt() async throws {
         let marker = TestPaths.temporaryDirectory("shutdown") + "/marker"
         let set = try PluginLoader(policy: .failFast, logger: TestHost.logger).load(paths: [
-            try PluginCompiler.testkit(fileName: "hh-testkit-shutdown.so")
+            try await PluginCompiler.testkit(fileName: "hh-testkit-shutdown.so")
         ]) { _ in PluginSettings(scalars: ["shutdown_marker": marker]) }
         let plugin = try #require(set.plugin(named: "testkit"))
         set.shutdownAll()
@@ -58,7 +59,7 @@ import Testing
     }
 
     @Test func aSlowCallPastItsTimeoutFailsWithTheLimit() async throws {
-        let plugin = try testkit()
+        let plugin = try await testkit()
         let slow = try #require(plugin.implementation(of: "slow"))
         #expect(slow.suggestedTimeout == .milliseconds(300))
         var registry = CheckRegistry()

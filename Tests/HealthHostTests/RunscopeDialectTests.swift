@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func expiresSaysHowLongTheEngineReusesAResult() async throws {
-        let yaml = try DialectFixture.yaml(http: enabled, extra: "engine: { success_ttl: 27, failure_ttl: 9 }\n")
+        let yaml = try await DialectFixture.yaml(http: enabled, extra: "engine: { success_ttl: 27, failure_ttl: 9 }\n")
         try await TestHost.with(yaml: yaml) { host throws in
             let results = try #require(
                 (try await host.get("/healthcheck?checks=ok,down", headers: auth)).json["results"] as? [[String: Any]])
@@ -145,7 +145,7 @@ import Testing
 
     @Test func aFailingInfoFunctionShowsItsReason() async throws {
         let yaml = hostYAML(
-            plugins: [try PluginCompiler.dialectkit(["INFO_FAILS"], fileName: "hh-dialectkit-fails.so")],
+            plugins: [try await PluginCompiler.dialectkit(["INFO_FAILS"], fileName: "hh-dialectkit-fails.so")],
             checks: "  - { name: ok, plugin: dialectkit, check: ok }", extra: "http:\n\(enabled)\n")
         try await TestHost.with(yaml: yaml) { host throws in
             let body = try await host.get("/environment?auth=s3cret").json

@@ -10,10 +10,10 @@ import Foundation
 enum DialectFixture {
     static let secret = "s3cret"
 
-    static func yaml(failingReadiness: Bool = false, http: String = "", extra: String = "") throws -> String {
+    static func yaml(failingReadiness: Bool = false, http: String = "", extra: String = "") async throws -> String {
         let downGroups = failingReadiness ? "[storage, readiness]" : "[storage]"
         var yaml = hostYAML(
-            plugins: [try PluginCompiler.dialectkit()], auth: "{ secret: \(secret) }",
+            plugins: [try await PluginCompiler.dialectkit()], auth: "{ secret: \(secret) }",
             pluginConfig: "{ dialectkit: { db: { host: db.internal, password: hunter2 } } }",
             checks: """
                   - { name: ok, plugin: dialectkit, check: ok, groups: [liveness, readiness, startup] }

@@ -7,13 +7,15 @@ enum PluginCompiler {
     private static let cache = NIOLockedValueBox([String: String]())
 
     /// Compiles `source` with `defines` into a file called `fileName` in a folder of its
-    /// own, once per test process; returns the file's path.
-    static func build(source: String, fileName: String, defines: [String] = []) throws -> String {
+    /// own, once per test process; returns the file's path. The compiler runs on a thread
+    /// of its own (see ``runOffThePool(_:_:environment:)``): a test waiting for `cc` must
+    /// not hold a thread of the cooperative pool that the timing tests share.
+    static func build(source: String, fileName: String, defines: [String] = []) async throws -> String {
         let key = ([source, fileName] + defines).joined(separator: "|")
         if let path = cache.withLockedValue({ $0[key] }) { return path }
         let folder = TestPaths.temporaryDirectory("plugin")
         let output = (folder as NSString).appendingPathComponent(fileName)
-        let result = try run(
+        let result = try await runOffThePool(
             "/usr/bin/env",
             ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden",
              "-I", TestPaths.include] + defines.map { "-D\($0)" } + ["-o", output, source])
@@ -23,34 +25,34 @@ enum PluginCompiler {
     }
 
     /// The bundled core plugin, compiled from Plugins/core/core.c.
-    static func core(fileName: String = "hh-core.so") throws -> String {
-        try build(source: TestPaths.corePluginSource, fileName: fileName)
+    static func core(fileName: String = "hh-core.so") async throws -> String {
+        try await build(source: TestPaths.corePluginSource, fileName: fileName)
     }
 
     /// The testkit fixture plugin.
-    static func testkit(fileName: String = "hh-testkit.so") throws -> String {
-        try build(source: "\(TestPaths.fixtures)/testkit.c", fileName: fileName)
+    static func testkit(fileName: String = "hh-testkit.so") async throws -> String {
+        try await build(source: "\(TestPaths.fixtures)/testkit.c", fileName: fileName)
     }
 
     /// The enginekit fixture plugin (sleeps and counters). Give each test its own
     /// `fileName`: each file is its own image, so its counters start at zero.
-    static func enginekit(fileName: String) throws -> String {
-        try build(source: "\(TestPaths.fixtures)/enginekit.c", fileName: fileName)
+    static func enginekit(fileName: String) async throws -> String {
+        try await build(source: "\(TestPaths.fixtures)/enginekit.c", fileName: fileName)
     }
 
     /// The dialect fixture plugin (ok / warn / down and an info section), or a variant.
-    static func dialectkit(_ defines: [String] = [], fileName: String = "hh-dialectkit.so") throws -> String {
-        try build(source: "\(TestPaths.fixtures)/dialectkit.c", fileName: fileName, defines: defines)
+    static func dialectkit(_ defines: [String] = [], fileName: String = "hh-dialectkit.so") async throws -> String {
+        try await build(source: "\(TestPaths.fixtures)/dialectkit.c", fileName: fileName, defines: defines)
     }
 
     /// The paramkit fixture plugin (typed parameters, both ways), or a variant.
-    static func paramkit(_ defines: [String] = [], fileName: String = "hh-paramkit.so") throws -> String {
-        try build(source: "\(TestPaths.fixtures)/paramkit.c", fileName: fileName, defines: defines)
+    static func paramkit(_ defines: [String] = [], fileName: String = "hh-paramkit.so") async throws -> String {
+        try await build(source: "\(TestPaths.fixtures)/paramkit.c", fileName: fileName, defines: defines)
     }
 
     /// A variant of the broken fixture plugin.
-    static func broken(_ defines: [String], fileName: String = "hh-broken.so") throws -> String {
-        try build(source: "\(TestPaths.fixtures)/broken.c", fileName: fileName, defines: defines)
+    static func broken(_ defines: [String], fileName: String = "hh-broken.so") async throws -> String {
+        try await build(source: "\(TestPaths.fixtures)/broken.c", fileName: fileName, defines: defines)
     }
 
     struct CompileError: Error, CustomStringConvertible {
@@ -82,10 +84,14 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
 func runOffThePool(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws
     -> (status: Int32, output: String)
 {
+    try await offThePool { try run(executable, arguments, environment: environment) }
+}
+
+/// Runs blocking `work` (waiting for a process, reading a pipe to its end) on a thread of
+/// its own, so that it holds no thread of Swift's cooperative pool.
+func offThePool<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
     try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            continuation.resume(with: Result { try run(executable, arguments, environment: environment) })
-        }
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
         thread.start()
     }
 }
