@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Engine benchmarks (release build, loopback only, every server stopped by its PID):
-#   1. the in-process cost of one plugin check call (healthhost-bench)
+#   1. the in-process cost of one plugin check call, plain and with typed arguments (healthhost-bench)
 #   2. /health/ latency with 1,000 registered checks, uncached and cached (wrk -c1)
 #   3. start-up time to the first 200 with 100 plugins (median of 5)
 #   4. /health/ping p99 alone and while a 5 s check keeps running

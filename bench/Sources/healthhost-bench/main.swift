@@ -2,6 +2,8 @@
 //   direct   PluginCheck.run on the calling thread (the C call with host buffers)
 //   engine   CheckEngine.report for an uncached check (a hop to a worker thread and back)
 //   cached   CheckEngine.report for a cached check (a lock and a copy)
+//   ffi      PluginCheck.run of `ok_args` (three typed parameters as C arguments, libffi),
+//            when the plugin has it
 // Usage: healthhost-bench PLUGIN.so [CHECK]   (bench/engine.sh builds and runs it)
 import Foundation
 import HealthCore
@@ -44,6 +46,11 @@ func nanosecondsPerCall(_ iterations: Int, _ body: () -> Void) -> Double {
 let invocation = CheckInvocation(configuredName: "ok", timeout: .seconds(5))
 _ = nanosecondsPerCall(10_000) { _ = check.run(invocation) }
 let direct = nanosecondsPerCall(1_000_000) { _ = check.run(invocation) }
+var viaFFI: Double?
+if let parameterized = try plugin.implementation(of: "ok_args")?.binding([.string("/var/lib"), .int(10), .double(0.5)]) {
+    _ = nanosecondsPerCall(10_000) { _ = parameterized.run(invocation) }
+    viaFFI = nanosecondsPerCall(1_000_000) { _ = parameterized.run(invocation) }
+}
 
 var registry = CheckRegistry()
 let fresh = RegisteredCheck(name: "fresh", implementation: check)
@@ -58,5 +65,6 @@ engine.shutdown()
 
 func format(_ value: Double) -> String { String(Int(value.rounded())) }
 print("call_direct_ns \(format(direct))")
+if let viaFFI { print("call_direct_ffi_3_args_ns \(format(viaFFI))") }
 print("call_engine_uncached_ns \(format(viaEngine))")
 print("call_engine_cached_ns \(format(viaCache))")
