@@ -19,40 +19,44 @@ final class NativeCall: @unchecked Sendable {
 
     init(arguments: UnsafeBufferPointer<hh_arg>) throws(ArgumentBindingError) {
         let count = arguments.count
-        let totalArguments = count + 2
-        cif = .allocate(capacity: 1)
-        argumentTypes = .allocate(capacity: totalArguments)
-        valueSlots = .allocate(byteCount: max(1, count) * Self.slotSize, alignment: Self.slotSize)
-        parameterCount = count
-        valueSlots.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, count) * Self.slotSize)
-        argumentTypes[0] = hh_ffi_type_pointer()
-        argumentTypes[1] = hh_ffi_type_pointer()
+        // Everything is prepared in locals and only stored once it worked, so a throw
+        // frees exactly what was allocated (no deinit runs for a half-built object).
+        let cif = UnsafeMutablePointer<ffi_cif>.allocate(capacity: 1)
+        let types = UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>.allocate(capacity: count + 2)
+        let slots = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * Self.slotSize, alignment: Self.slotSize)
+        slots.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, count) * Self.slotSize)
+        types[0] = hh_ffi_type_pointer()
+        types[1] = hh_ffi_type_pointer()
         for (index, argument) in arguments.enumerated() {
-            let slot = valueSlots + index * Self.slotSize
+            let slot = slots + index * Self.slotSize
             switch argument.type {
             case HH_PARAM_STRING.rawValue:
-                argumentTypes[index + 2] = hh_ffi_type_pointer()
+                types[index + 2] = hh_ffi_type_pointer()
                 slot.storeBytes(of: argument.string_value, as: UnsafePointer<CChar>?.self)
             case HH_PARAM_INT.rawValue:
-                argumentTypes[index + 2] = hh_ffi_type_sint64()
+                types[index + 2] = hh_ffi_type_sint64()
                 slot.storeBytes(of: argument.int_value, as: Int64.self)
             case HH_PARAM_DOUBLE.rawValue:
-                argumentTypes[index + 2] = hh_ffi_type_double()
+                types[index + 2] = hh_ffi_type_double()
                 slot.storeBytes(of: argument.double_value, as: Double.self)
             case HH_PARAM_BOOL.rawValue:
                 // C99 `bool` is one byte holding 0 or 1 on every ABI libffi targets here.
-                argumentTypes[index + 2] = hh_ffi_type_uint8()
+                types[index + 2] = hh_ffi_type_uint8()
                 slot.storeBytes(of: argument.bool_value ? 1 : 0, as: UInt8.self)
             default:
-                Self.release(cif, argumentTypes, valueSlots)
+                Self.release(cif, types, slots)
                 throw ArgumentBindingError("argument \(index) has unknown type \(argument.type)")
             }
         }
-        let status = ffi_prep_cif(cif, FFI_DEFAULT_ABI, UInt32(totalArguments), hh_ffi_type_sint32(), argumentTypes)
+        let status = ffi_prep_cif(cif, FFI_DEFAULT_ABI, UInt32(count + 2), hh_ffi_type_sint32(), types)
         guard status == FFI_OK else {
-            Self.release(cif, argumentTypes, valueSlots)
+            Self.release(cif, types, slots)
             throw ArgumentBindingError("libffi could not prepare the call (ffi_prep_cif returned \(status.rawValue))")
         }
+        self.cif = cif
+        self.argumentTypes = types
+        self.valueSlots = slots
+        self.parameterCount = count
     }
 
     deinit { Self.release(cif, argumentTypes, valueSlots) }
