@@ -63,6 +63,7 @@
  *   needs no source change. 1.2 appends `args` and `arg_count` to hh_call
  *   and adds hh_arg and HH_CHECK_ARGS_IN_CALL (see CHECKS WITH PARAMETERS);
  *   hosts from 1.2 on call parameterised checks (1.0 already declared them).
+ *   1.2 also appends `swift_version` to hh_plugin (for Swift plugins).
  *
  * -------------------------------------------------------------------------
  * LIFECYCLE (in this order, each step at most once per process)
@@ -568,6 +569,13 @@ typedef struct hh_plugin {
     const char *info_section;
     /** Optional; NULL when the plugin has no info section. */
     hh_info_fn info;
+    /* ---- ABI 1.2 ---- */
+    /** Plugins that link the Swift runtime only (the Swift SDK sets it): the
+     *  Swift version they were compiled with, "MAJOR.MINOR" (e.g. "6.3").
+     *  Swift has no stable runtime ABI on Linux, and a plugin shares the
+     *  host's runtime, so the host refuses a plugin whose Swift version
+     *  differs from its own, naming both. NULL for C and other plugins. */
+    const char *swift_version;
 } hh_plugin;
 
 /** The first two fields of every hh_plugin initialiser. */

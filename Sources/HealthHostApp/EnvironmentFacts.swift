@@ -155,6 +155,7 @@ enum EnvironmentFacts {
                 "path": .string(plugin.path),
                 "sha256": .string(plugin.sha256),
                 "abi_version": .string(description.abiVersion.description),
+                "swift_version": .string(description.swiftVersion),
                 "version": .string(description.version),
                 "summary": .string(description.summary),
                 "checks": .array(description.checks.map { .string($0.name) }),
@@ -181,22 +182,10 @@ enum EnvironmentFacts {
     }
 }
 
-/// The Swift language version the host was compiled with.
+/// The Swift version the host was compiled with (the runtime its Swift plugins share).
 enum SwiftVersion {
     /// `6.3`.
     static var text: String { components.map(String.init).joined(separator: ".") }
 
-    static let components: [Int] = {
-        #if swift(>=6.4)
-            [6, 4]
-        #elseif swift(>=6.3)
-            [6, 3]
-        #elseif swift(>=6.2)
-            [6, 2]
-        #elseif swift(>=6.1)
-            [6, 1]
-        #else
-            [6, 0]
-        #endif
-    }()
+    static let components: [Int] = SwiftRuntimeVersion.host.split(separator: ".").compactMap { Int($0) }
 }

@@ -52,9 +52,18 @@ struct DescriptorReader {
         if plugin.info != nil {
             infoSection = plugin.info_section == nil ? name : try requiredName(plugin.info_section, field: "plugin '\(name)': info_section")
         }
+        let swiftVersion = string(plugin.swift_version)
+        if let swiftVersion, swiftVersion != SwiftRuntimeVersion.host {
+            throw PluginLoadError(
+                .swiftVersionMismatch, path: path,
+                "plugin '\(name)' was built with Swift \(swiftVersion), this host runs Swift \(SwiftRuntimeVersion.host); "
+                    + "a Swift plugin shares the host's Swift runtime, which has no stable ABI on Linux: "
+                    + "rebuild the plugin with Swift \(SwiftRuntimeVersion.host)")
+        }
         let checks = try readChecks(plugin, pluginName: name, abi: abi)
         return PluginDescription(
-            name: name, version: version, summary: string(plugin.summary) ?? "", abiVersion: abi, checks: checks,
+            name: name, version: version, summary: string(plugin.summary) ?? "", abiVersion: abi,
+            swiftVersion: swiftVersion, checks: checks,
             infoSection: infoSection, hooks: PluginHooks(initialize: plugin.`init`, shutdown: plugin.shutdown, info: plugin.info))
     }
 

@@ -32,6 +32,8 @@ public struct PluginDescription: Sendable {
     public let summary: String
     /// The ABI version of the header it was built with.
     public let abiVersion: ABIVersion
+    /// The Swift version a Swift plugin was built with (ABI 1.2); `nil` for C plugins.
+    public let swiftVersion: String?
     /// Its checks, in descriptor order.
     public let checks: [CheckDescription]
     /// The name of its info section (ABI 1.1), or `nil` when it has none.

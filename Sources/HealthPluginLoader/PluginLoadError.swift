@@ -4,7 +4,7 @@ public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String { case fileNotFound, notASharedLibrary, entrySymbolMissing, entryReturnedNull,
-            abiMismatch, invalidDescriptor, duplicatePluginName, initFailed, infoSectionConflict }
+            abiMismatch, invalidDescriptor, duplicatePluginName, initFailed, infoSectionConflict, swiftVersionMismatch }
         private let value: Value
 
         /// The path does not exist or cannot be read.
@@ -25,6 +25,8 @@ public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
         public static let initFailed = Code(value: .initFailed)
         /// Its info section's name is built in or taken by another plugin.
         public static let infoSectionConflict = Code(value: .infoSectionConflict)
+        /// A Swift plugin built by another Swift version than the host's.
+        public static let swiftVersionMismatch = Code(value: .swiftVersionMismatch)
 
         public var description: String { value.rawValue }
     }

@@ -41,6 +41,20 @@ import Testing
         #expect(error.message.contains("plugin built for ABI 2.0, this host supports ABI 1.0 to 1.2"))
     }
 
+    @Test func rejectsASwiftPluginBuiltByAnotherSwiftVersion() async throws {
+        let plugin = try await PluginCompiler.broken(["SWIFT_VERSION=\"5.9\""], fileName: "hh-swift59.so")
+        let error = try #require(loadError([plugin]))
+        #expect(error.code == .swiftVersionMismatch)
+        #expect(
+            error.message
+                == "plugin 'broken' was built with Swift 5.9, this host runs Swift \(SwiftRuntimeVersion.host); a Swift plugin "
+                + "shares the host's Swift runtime, which has no stable ABI on Linux: rebuild the plugin with Swift "
+                + "\(SwiftRuntimeVersion.host)")
+        // The same version loads.
+        let same = try await PluginCompiler.broken(["SWIFT_VERSION=\"\(SwiftRuntimeVersion.host)\""], fileName: "hh-swift-same.so")
+        #expect(loadError([same]) == nil)
+    }
+
     @Test func rejectsANewerMinorVersion() async throws {
         let plugin = try await PluginCompiler.broken(["ABI_NEWER_MINOR"])
         let error = try #require(loadError([plugin]))

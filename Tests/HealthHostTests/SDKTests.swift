@@ -2,6 +2,7 @@ import Foundation
 import HealthConfig
 import HealthCore
 import HealthHostApp
+import HealthPluginLoader
 import Testing
 
 /// The Swift plugin SDK end to end: Tests/Fixtures/SDKTestPlugin, built by SwiftPM as a
@@ -21,6 +22,8 @@ import Testing
             #expect(plugin.description.version == "0.9.0")
             #expect(plugin.description.summary == "Exercises the Swift SDK.")
             #expect(plugin.description.abiVersion.description == "1.2")
+            // Swift plugins say which Swift runtime they need; the host checks it is its own.
+            #expect(plugin.description.swiftVersion == SwiftRuntimeVersion.host)
             let checks = Dictionary(uniqueKeysWithValues: plugin.description.checks.map { ($0.name, $0) })
             #expect(checks["ok"]?.summary == "Always passes.")
             #expect(checks["ok"]?.isDefault == true && checks["fail"]?.isDefault == false)

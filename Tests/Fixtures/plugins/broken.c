@@ -50,6 +50,9 @@ static const hh_plugin plugin = {
 #ifdef INIT_FAILS
     .init = failing_init,
 #endif
+#ifdef SWIFT_VERSION
+    .swift_version = SWIFT_VERSION,
+#endif
 };
 
 #if defined(NO_ENTRY)
