@@ -215,8 +215,9 @@ struct hh_host {
     /**
      * Writes one line to the host's log, attributed to this plugin.
      * `level` is an HH_LOG_* value; `message` is copied (at most 4096 bytes
-     * are kept). Thread-safe. Never log secrets: the host cannot tell them
-     * from other text.
+     * are kept). Thread-safe. Never log secrets: the host replaces the values
+     * of HH_PARAM_SECRET arguments with "********", but cannot tell any other
+     * secret from text.
      */
     void (*log)(const hh_host *host, int level, const char *message);
     /**
@@ -346,7 +347,7 @@ typedef struct hh_result {
  *     }
  *     static const hh_param disk_params[] = {
  *         { .name = "path", .type = HH_PARAM_STRING, .default_value = "/" },
- *         { .name = "min_free_mb", .type = HH_PARAM_INT },   -- required
+ *         { .name = "min_free_mb", .type = HH_PARAM_INT },  // no default: required
  *     };
  *     static const hh_check checks[] = {
  *         { .name = "free_space", .run = HH_PARAMETERIZED(check_disk),
@@ -371,7 +372,10 @@ typedef struct hh_result {
  * Either way `call->args` holds the values too. A missing argument takes
  * the parameter's `default_value`; one without a default must be configured
  * (the host refuses to start otherwise and names the check and parameter).
- * String arguments are borrowed: copy them to keep them past `run`.
+ * String arguments are borrowed: copy them to keep them past `run`. The
+ * value of an HH_PARAM_SECRET parameter is never shown by the host, and the
+ * host replaces it with "********" wherever it appears in the message or in
+ * a line the plugin logs.
  * Without a `checks` list in the host config, the host serves each check
  * whose parameters all have defaults, with those defaults.
  */

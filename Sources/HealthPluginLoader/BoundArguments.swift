@@ -82,7 +82,12 @@ final class BoundArguments: @unchecked Sendable {
     }
 
     /// `text` with every secret argument value replaced by `********`.
-    func scrubbing(_ text: String) -> String {
+    func scrubbing(_ text: String) -> String { SecretScrubbing.scrub(text, secrets) }
+}
+
+/// Replaces known secret values in text a plugin wrote (messages, log lines).
+enum SecretScrubbing {
+    static func scrub(_ text: String, _ secrets: [String]) -> String {
         var scrubbed = text
         for secret in secrets where scrubbed.contains(secret) {
             scrubbed = scrubbed.replacing(secret, with: "********")

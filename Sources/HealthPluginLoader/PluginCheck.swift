@@ -32,6 +32,7 @@ public struct PluginCheck: CheckImplementation {
         }
         do {
             let bound = try BoundArguments(parameters: check.parameters, values: values, argumentsInCall: check.argumentsInCall)
+            plugin.host.addSecrets(bound.secrets)
             return PluginCheck(plugin: plugin, check: check, arguments: bound)
         } catch {
             throw PluginLoadError(.invalidDescriptor, path: plugin.path, "check '\(source)': \(error.description)")

@@ -1,6 +1,7 @@
 import Foundation
 import HealthCore
 import HealthPluginABI
+import NIOConcurrencyHelpers
 import Logging
 
 /// What a plugin is told about its configuration: the JSON for `init` and the scalars
@@ -26,6 +27,8 @@ final class PluginHostTable: Sendable {
 
     let logger: Logger
     private let configValues: ImmortalCStrings
+    /// Values of this plugin's secret check arguments, scrubbed from what it logs.
+    private let secrets = NIOLockedValueBox<[String]>([])
     /// The table handed to the plugin (never freed).
     nonisolated(unsafe) let table: UnsafeMutablePointer<hh_host>
 
@@ -46,8 +49,16 @@ final class PluginHostTable: Sendable {
                 config_get: pluginConfigCallback))
     }
 
+    /// Adds values of secret arguments bound to this plugin's checks.
+    func addSecrets(_ values: [String]) {
+        guard !values.isEmpty else { return }
+        secrets.withLockedValue { $0.append(contentsOf: values) }
+    }
+
     func log(level: Int32, message: String) {
-        let text = message.truncatedToUTF8(maxBytes: Self.maximumLogBytes)
+        var text = message.truncatedToUTF8(maxBytes: Self.maximumLogBytes)
+        let secrets = secrets.withLockedValue { $0 }
+        if !secrets.isEmpty { text = SecretScrubbing.scrub(text, secrets) }
         switch Int(level) {
         case Int(HH_LOG_DEBUG): logger.debug("\(text)")
         case Int(HH_LOG_INFO): logger.info("\(text)")

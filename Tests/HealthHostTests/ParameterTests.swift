@@ -73,11 +73,14 @@ import Testing
         }
     }
 
-    @Test func aSecretArgumentIsScrubbedFromMessagesAndTheEnvironment() async throws {
+    @Test func aSecretArgumentIsScrubbedFromMessagesLogsAndTheEnvironment() async throws {
         let checks = "  - { name: login, plugin: paramkit, check: login, args: { dsn_part: hunter2-xyz } }"
         let http = "  runscope: { enabled: true }"
-        try await TestHost.with(yaml: try yaml(checks, http: http)) { host throws in
+        let capture = LogCapture()
+        try await TestHost.with(yaml: try yaml(checks, http: http), logger: capture.logger()) { host throws in
             #expect(try await outputs(host, "login") == ["login": "could not log in as app with password ********"])
+            #expect(capture.all.contains("warning plugin=paramkit login as app with ******** refused"), "\(capture.all)")
+            #expect(!capture.all.joined().contains("hunter2-xyz"))
             let environment = try await host.get("/environment", headers: auth)
             #expect(environment.status == 200)
             #expect(!environment.body.contains("hunter2-xyz"))

@@ -46,9 +46,9 @@ static const hh_param wide_params[] = {
     P("d15", HH_PARAM_DOUBLE, "7.75"),
 };
 
-/* Echoes its secret: the host must scrub it from the message. */
+/* Echoes its secret into the message and the log: the host must scrub both. */
 static int check_login(const hh_call *call, hh_result *out, const char *user, const char *password) {
-    (void)call;
+    hh_log(call->host, HH_LOG_WARNING, "login as %s with %s refused", user, password);
     hh_result_set_message(out, "could not log in as %s with password %s", user, password);
     return HH_FAIL;
 }
