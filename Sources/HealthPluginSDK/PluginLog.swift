@@ -1,7 +1,8 @@
 import HealthPluginABI
 
 /// Writes lines to the host's log, attributed to the plugin. Thread-safe. Never log
-/// secrets: the host cannot tell them from other text.
+/// secrets: the host replaces the values of `secret: true` parameters with `********`,
+/// but cannot tell any other secret from text.
 public struct PluginLog: @unchecked Sendable {
     // The host table is immutable, valid for the life of the process, and its `log`
     // is thread-safe (ABI contract), so sharing the pointer across threads is safe.
