@@ -38,8 +38,7 @@ struct CheckBinder {
             for plugin in plugins.plugins {
                 for check in plugin.description.checks where check.parameters.allSatisfy({ $0.defaultValue != nil }) {
                     guard let unbound = plugin.implementation(of: check.name) else { continue }
-                    let implementation = try bindArguments(
-                        of: unbound, configured: [:], at: ["checks"], pluginPath: plugin.path)
+                    let implementation = try bindArguments(of: unbound, configured: [:], at: ["checks"])
                     let registered = RegisteredCheck(
                         name: "\(plugin.name).\(check.name)", implementation: implementation,
                         defaultTimeout: defaultTimeout, refresh: defaultRefresh)
@@ -81,8 +80,7 @@ struct CheckBinder {
                 loaded.error(at: path + ["check"], "plugin '\(plugin.name)' has no check '\(entry.check)' (its checks: \(names))"))
         }
         try validateArguments(entry, against: unbound.check.parameters, at: path)
-        let implementation = try bindArguments(
-            of: unbound, configured: entry.args.compactMapValues(\.scalarText), at: path, pluginPath: plugin.path)
+        let implementation = try bindArguments(of: unbound, configured: entry.args.compactMapValues(\.scalarText), at: path)
         return RegisteredCheck(
             name: entry.name, implementation: implementation, isDefault: entry.isDefault, groups: entry.groups,
             timeout: entry.timeout.map(seconds), defaultTimeout: defaultTimeout, refresh: refresh(of: entry))
@@ -90,7 +88,7 @@ struct CheckBinder {
 
     /// The check with its arguments: configured text (already validated) or the default.
     private func bindArguments(
-        of check: PluginCheck, configured: [String: String], at path: [ConfigPathElement], pluginPath: String
+        of check: PluginCheck, configured: [String: String], at path: [ConfigPathElement]
     ) throws(StartupError) -> PluginCheck {
         guard !check.check.parameters.isEmpty else { return check }
         var values: [ParameterValue] = []

@@ -9,8 +9,6 @@ import HealthPluginABI
 /// a prepared ``NativeCall``. Built once when the check is registered; read-only after, so
 /// concurrent calls share it. Everything it allocates is freed with it.
 final class BoundArguments: @unchecked Sendable {
-    /// The values in declaration order.
-    let values: [ParameterValue]
     /// Text of the values declared `HH_PARAM_SECRET`, to scrub from what the check writes.
     let secrets: [String]
     /// `values` as `hh_arg`s (names and strings are copies owned here).
@@ -52,7 +50,6 @@ final class BoundArguments: @unchecked Sendable {
             }
             (args + index).initialize(to: arg)
         }
-        self.values = values
         self.args = args
         self.count = values.count
         self.ownedStrings = owned

@@ -39,9 +39,6 @@ public struct PluginCheck: CheckImplementation {
         }
     }
 
-    /// The bound values in declaration order (empty for a check without parameters).
-    public var argumentValues: [ParameterValue] { arguments?.values ?? [] }
-
     public var source: String { "\(plugin.name).\(check.name)" }
     public var suggestedTimeout: Duration? { check.suggestedTimeout }
     public var isDefaultByDefault: Bool { check.isDefault }
