@@ -337,38 +337,80 @@ typedef struct hh_result {
  * The function receives the values in ONE of two ways, chosen per check:
  *
  * (a) As C arguments: after `out`, one per declared parameter, in
- *     declaration order, with the C type given for its hh_param_type. Store
- *     it with HH_PARAMETERIZED (a cast compilers do not warn about); the
- *     host calls it with exactly the declared signature:
+ *     declaration order, with the C type given for its hh_param_type
+ *     (HH_PARAM_INT is int64_t, not int). Store the function with
+ *     HH_PARAMETERIZED (a cast compilers do not warn about); the host calls it
+ *     with exactly the declared signature. The declared types MUST match the
+ *     function's parameters: the host cannot see its real signature, and a
+ *     mismatch reads garbage.
+ * (b) In `call->args` (ABI 1.2; handy for bindings from other languages):
+ *     set HH_CHECK_ARGS_IN_CALL, keep the plain two-argument signature and
+ *     find values with hh_call_arg().
  *
- *     static int check_disk(const hh_call *call, hh_result *out,
- *                           const char *path, int64_t min_free_mb) {
- *         ... hh_result_set_message(out, "%s: ...", path); return HH_PASS;
+ * A COMPLETE PLUGIN WITH PARAMETERS, one check each way (build it like the
+ * first example; the host config above then serves "data-disk"):
+ *
+ *     #define _POSIX_C_SOURCE 200809L
+ *     #include <inttypes.h>
+ *     #include <stdlib.h>
+ *     #include <sys/statvfs.h>
+ *     #include "healthhost_plugin.h"
+ *
+ *     // (a) Parameters as C arguments.
+ *     static int check_free_space(const hh_call *call, hh_result *out,
+ *                                 const char *path, int64_t min_free_mb) {
+ *         struct statvfs fs;
+ *         int64_t free_mb;
+ *         (void)call;
+ *         if (statvfs(path, &fs) != 0) {
+ *             hh_result_set_message(out, "cannot read the file system at %s", path);
+ *             return HH_FAIL;
+ *         }
+ *         free_mb = (int64_t)((double)fs.f_bavail * (double)fs.f_frsize / 1048576.0);
+ *         hh_result_set_message(out, "%" PRId64 " MB free at %s", free_mb, path);
+ *         hh_result_set_observed(out, (double)free_mb, "MB");
+ *         return free_mb >= min_free_mb ? HH_PASS : HH_FAIL;
  *     }
- *     static const hh_param disk_params[] = {
- *         { .name = "path", .type = HH_PARAM_STRING, .default_value = "/" },
+ *     static const hh_param free_space_params[] = {
+ *         { .name = "path", .type = HH_PARAM_STRING, .default_value = "/",
+ *           .summary = "Any path on the file system." },
  *         { .name = "min_free_mb", .type = HH_PARAM_INT },  // no default: required
  *     };
- *     static const hh_check checks[] = {
- *         { .name = "free_space", .run = HH_PARAMETERIZED(check_disk),
- *           .params = disk_params, .param_count = 2,
- *           .flags = HH_CHECK_THREAD_SAFE },
+ *
+ *     // (b) Parameters from call->args.
+ *     static int check_env(const hh_call *call, hh_result *out) {
+ *         const char *name = hh_call_arg(call, "name")->string_value;
+ *         bool required = hh_call_arg(call, "required")->bool_value;
+ *         if (getenv(name) != NULL) {
+ *             hh_result_set_message(out, "%s is set", name);
+ *             return HH_PASS;
+ *         }
+ *         hh_result_set_message(out, "%s is not set", name);
+ *         return required ? HH_FAIL : HH_WARN;
+ *     }
+ *     static const hh_param env_params[] = {
+ *         { .name = "name", .type = HH_PARAM_STRING },
+ *         { .name = "required", .type = HH_PARAM_BOOL, .default_value = "true" },
  *     };
  *
- *     The declared types MUST match the function's C parameter types
- *     exactly (HH_PARAM_INT is int64_t, not int): the host cannot see the
- *     function's real signature, and a mismatch reads garbage.
+ *     static const hh_check checks[] = {
+ *         { .name = "free_space", .run = HH_PARAMETERIZED(check_free_space),
+ *           .params = free_space_params, .param_count = 2,
+ *           .flags = HH_CHECK_THREAD_SAFE },
+ *         { .name = "env", .run = check_env,
+ *           .params = env_params, .param_count = 2,
+ *           .flags = HH_CHECK_THREAD_SAFE | HH_CHECK_ARGS_IN_CALL },
+ *     };
  *
- * (b) In `call->args` (ABI 1.2; handy for bindings from other languages):
- *     set HH_CHECK_ARGS_IN_CALL and keep the plain two-argument signature;
- *     find values with hh_call_arg():
+ *     static const hh_plugin plugin = {
+ *         HH_PLUGIN_HEADER,
+ *         .name = "disk", .version = "1.0.0", HH_PLUGIN_CHECKS(checks),
+ *     };
  *
- *     static int check_disk(const hh_call *call, hh_result *out) {
- *         const hh_arg *path = hh_call_arg(call, "path");
- *         ... path->string_value ...
- *     }
- *     ... .run = check_disk, .flags = HH_CHECK_ARGS_IN_CALL | ...
+ *     HH_EXPORT const hh_plugin *hh_plugin_entry_v1(void) { return &plugin; }
  *
+ * hh_call_arg() returns NULL only for a name the check does not declare, so
+ * the lookups above cannot fail; every declared parameter has a value.
  * Either way `call->args` holds the values too. A missing argument takes
  * the parameter's `default_value`; one without a default must be configured
  * (the host refuses to start otherwise and names the check and parameter).
