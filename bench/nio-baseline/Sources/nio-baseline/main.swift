@@ -1,6 +1,9 @@
 // A bare NIOHTTP1 server: every request gets 200 "pong" with the headers healthhost's
 // /health/ping sends. No routing, no auth, no engine: the floor of the pipeline's cost.
-// Usage: nio-baseline PORT [EVENT_LOOPS]
+// Usage: nio-baseline PORT [EVENT_LOOPS] [full|minimal]
+//   full     configureHTTPServerPipeline (pipelining assistant, error handler, header
+//            validation), as healthhost uses it (the default)
+//   minimal  NIOHTTP1's decoder and encoder only
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -39,6 +42,7 @@ final class PongHandler: ChannelInboundHandler, @unchecked Sendable {
 let arguments = CommandLine.arguments
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 18190 : 18190
 let loops = arguments.count > 2 ? Int(arguments[2]) ?? 2 : 2
+let minimal = arguments.count > 3 && arguments[3] == "minimal"
 let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
 let channel = try await ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 256)
@@ -46,11 +50,16 @@ let channel = try await ServerBootstrap(group: group)
     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
     .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+            if minimal {
+                try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
+            } else {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+            }
             try channel.pipeline.syncOperations.addHandler(PongHandler())
         }
     }
     .bind(host: "127.0.0.1", port: port)
     .get()
-print("nio-baseline on 127.0.0.1:\(port), \(loops) event loops")
+print("nio-baseline on 127.0.0.1:\(port), \(loops) event loops, \(minimal ? "minimal" : "full") pipeline")
 try await channel.closeFuture.get()
