@@ -2,56 +2,62 @@ import HealthPluginABI
 
 /// A Swift type a check parameter can have: `String`, `Int`, `Double` or `Bool`,
 /// passed by the host as the ABI's `HH_PARAM_STRING`, `_INT`, `_DOUBLE` or `_BOOL`.
+/// (Its requirements are static, so conforming adds no instance members to these types.)
 public protocol CheckArgument: Sendable {
     /// The ABI type the host converts the configured value to.
     static var parameterType: hh_param_type { get }
-    /// The value as default text in the ABI's format ("5", "2.5", "true").
-    var defaultText: String { get }
+    /// `value` as default text in the ABI's format ("5", "2.5", "true").
+    static func defaultText(of value: Self) -> String
     /// The value from what the host passed; `nil` when it holds another type.
-    init?(_ argument: ArgumentValue)
+    static func value(from argument: ArgumentValue) -> Self?
 }
 
 extension String: CheckArgument {
     public static var parameterType: hh_param_type { HH_PARAM_STRING }
-    public var defaultText: String { self }
-    public init?(_ argument: ArgumentValue) {
+    public static func defaultText(of value: String) -> String { value }
+    public static func value(from argument: ArgumentValue) -> String? {
         guard case .string(let text) = argument else { return nil }
-        self = text
+        return text
     }
 }
 
 extension Int: CheckArgument {
     public static var parameterType: hh_param_type { HH_PARAM_INT }
-    public var defaultText: String { String(self) }
-    public init?(_ argument: ArgumentValue) {
-        guard case .int(let number) = argument, let value = Int(exactly: number) else { return nil }
-        self = value
+    public static func defaultText(of value: Int) -> String { String(value) }
+    public static func value(from argument: ArgumentValue) -> Int? {
+        guard case .int(let number) = argument else { return nil }
+        return Int(exactly: number)
     }
 }
 
 extension Double: CheckArgument {
     public static var parameterType: hh_param_type { HH_PARAM_DOUBLE }
-    public var defaultText: String { String(self) }
-    public init?(_ argument: ArgumentValue) {
+    public static func defaultText(of value: Double) -> String { String(value) }
+    public static func value(from argument: ArgumentValue) -> Double? {
         guard case .double(let number) = argument else { return nil }
-        self = number
+        return number
     }
 }
 
 extension Bool: CheckArgument {
     public static var parameterType: hh_param_type { HH_PARAM_BOOL }
-    public var defaultText: String { self ? "true" : "false" }
-    public init?(_ argument: ArgumentValue) {
+    public static func defaultText(of value: Bool) -> String { value ? "true" : "false" }
+    public static func value(from argument: ArgumentValue) -> Bool? {
         guard case .bool(let flag) = argument else { return nil }
-        self = flag
+        return flag
     }
 }
 
-/// One argument as the host passed it.
+/// One argument as the host passed it (an `hh_arg`), before it becomes the closure's
+/// typed value.
 public enum ArgumentValue: Sendable, Equatable {
+    /// `HH_PARAM_STRING`.
     case string(String)
+    /// `HH_PARAM_INT`.
     case int(Int64)
+    /// `HH_PARAM_DOUBLE` (always finite).
     case double(Double)
+    /// `HH_PARAM_BOOL`.
     case bool(Bool)
 }
 
@@ -85,7 +91,8 @@ public struct Parameter<Value: CheckArgument>: Sendable {
 
     var declaration: ParameterDeclaration {
         ParameterDeclaration(
-            name: name, type: Value.parameterType, defaultText: defaultValue?.defaultText, isSecret: isSecret, summary: summary)
+            name: name, type: Value.parameterType, defaultText: defaultValue.map(Value.defaultText(of:)), isSecret: isSecret,
+            summary: summary)
     }
 
     /// This parameter's value among the call's arguments.
@@ -93,7 +100,7 @@ public struct Parameter<Value: CheckArgument>: Sendable {
         guard let argument = arguments.values[name] else {
             throw ArgumentError("the host passed no argument '\(name)'")
         }
-        guard let value = Value(argument) else {
+        guard let value = Value.value(from: argument) else {
             throw ArgumentError("argument '\(name)' is \(argument), expected \(Value.self)")
         }
         return value
