@@ -38,7 +38,7 @@ struct CheckBinder {
             for plugin in plugins.plugins {
                 for check in plugin.description.checks where check.parameters.allSatisfy({ $0.defaultValue != nil }) {
                     guard let unbound = plugin.implementation(of: check.name) else { continue }
-                    let implementation = try bindArguments(of: unbound, configured: [:], at: ["checks"])
+                    let implementation = try bindArguments(of: unbound, args: [:], at: ["checks"])
                     let registered = RegisteredCheck(
                         name: "\(plugin.name).\(check.name)", implementation: implementation,
                         defaultTimeout: defaultTimeout, refresh: defaultRefresh)
@@ -79,54 +79,44 @@ struct CheckBinder {
             throw .config(
                 loaded.error(at: path + ["check"], "plugin '\(plugin.name)' has no check '\(entry.check)' (its checks: \(names))"))
         }
-        try validateArguments(entry, against: unbound.check.parameters, at: path)
-        let implementation = try bindArguments(of: unbound, configured: entry.args.compactMapValues(\.scalarText), at: path)
+        let implementation = try bindArguments(of: unbound, args: entry.args, at: path)
         return RegisteredCheck(
             name: entry.name, implementation: implementation, isDefault: entry.isDefault, groups: entry.groups,
             timeout: entry.timeout.map(seconds), defaultTimeout: defaultTimeout, refresh: refresh(of: entry))
     }
 
-    /// The check with its arguments: configured text (already validated) or the default.
+    /// The check with its arguments bound: each parameter's configured value (checked
+    /// against its kind) or its default. `args` keys no parameter declares, missing
+    /// required arguments and values of the wrong kind are errors at `path`.
     private func bindArguments(
-        of check: PluginCheck, configured: [String: String], at path: [ConfigPathElement]
+        of check: PluginCheck, args: [String: ConfigValue], at path: [ConfigPathElement]
     ) throws(StartupError) -> PluginCheck {
-        guard !check.check.parameters.isEmpty else { return check }
+        let parameters = check.check.parameters
+        let declared = parameters.map(\.name)
+        for name in args.keys.sorted() where !declared.contains(name) {
+            let known = declared.isEmpty ? "it takes no arguments" : "its parameters: \(declared.joined(separator: ", "))"
+            throw .config(
+                loaded.error(at: path + ["args", .key(name)], "check '\(check.source)' has no parameter '\(name)' (\(known))"))
+        }
+        guard !parameters.isEmpty else { return check }
         var values: [ParameterValue] = []
-        for parameter in check.check.parameters {
-            guard let text = configured[parameter.name] ?? parameter.defaultValue,
-                let value = ParameterValue.parse(text, as: parameter.kind)
-            else {
-                throw .config(loaded.error(at: path + ["args"], "no valid value for parameter '\(parameter.name)' (\(parameter.kind))"))
+        for parameter in parameters {
+            if let configured = args[parameter.name] {
+                guard let text = configured.scalarText, let value = ParameterValue.parse(text, as: parameter.kind) else {
+                    throw .config(
+                        loaded.error(at: path + ["args", .key(parameter.name)], "expected \(parameter.kind) for parameter '\(parameter.name)'"))
+                }
+                values.append(value)
+            } else if let text = parameter.defaultValue, let value = ParameterValue.parse(text, as: parameter.kind) {
+                values.append(value)  // defaults were checked against the kind when the plugin loaded
+            } else {
+                throw .config(loaded.error(at: path + ["args"], "missing required argument '\(parameter.name)' (\(parameter.kind))"))
             }
-            values.append(value)
         }
         do {
             return try check.binding(values)
         } catch {
             throw .plugin(error)
-        }
-    }
-
-    private func validateArguments(
-        _ entry: CheckConfiguration, against parameters: [ParameterDescription], at path: [ConfigPathElement]
-    ) throws(StartupError) {
-        let declared = parameters.map(\.name)
-        for name in entry.args.keys.sorted() where !declared.contains(name) {
-            let known = declared.isEmpty ? "it takes no arguments" : "its parameters: \(declared.joined(separator: ", "))"
-            throw .config(
-                loaded.error(at: path + ["args", .key(name)], "check '\(entry.plugin).\(entry.check)' has no parameter '\(name)' (\(known))"))
-        }
-        for parameter in parameters {
-            guard let value = entry.args[parameter.name] else {
-                if parameter.defaultValue == nil {
-                    throw .config(loaded.error(at: path + ["args"], "missing required argument '\(parameter.name)' (\(parameter.kind))"))
-                }
-                continue
-            }
-            guard let text = value.scalarText, ParameterValue.parse(text, as: parameter.kind) != nil else {
-                throw .config(
-                    loaded.error(at: path + ["args", .key(parameter.name)], "expected \(parameter.kind) for parameter '\(parameter.name)'"))
-            }
         }
     }
 }
