@@ -44,6 +44,8 @@ let package = Package(
             name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
 
+        // The Swift version a Swift plugin and the host must share (loader and SDK agree).
+        .target(name: "HealthSwiftVersion", swiftSettings: strictSettings),
         // Check model, registry, check selection and the runner. No HTTP, no dlopen.
         .target(
             name: "HealthCore",
@@ -62,7 +64,7 @@ let package = Package(
         .target(
             name: "HealthPluginLoader",
             dependencies: [
-                "HealthPluginABI", "HealthCore", "CLibCrypto", "CFFI",
+                "HealthPluginABI", "HealthCore", "HealthSwiftVersion", "CLibCrypto", "CFFI",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -91,7 +93,7 @@ let package = Package(
         .target(
             name: "HealthHostApp",
             dependencies: [
-                "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
+                "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects", "HealthSwiftVersion",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,8 +101,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings),
-        // The Swift plugin SDK. Depends on the C ABI only: plugins link nothing of the host.
-        .target(name: "HealthPluginSDK", dependencies: ["HealthPluginABI"], swiftSettings: strictSettings),
+        // The Swift plugin SDK. Depends on the C ABI and the shared Swift version only: plugins link nothing of the host.
+        .target(name: "HealthPluginSDK", dependencies: ["HealthPluginABI", "HealthSwiftVersion"], swiftSettings: strictSettings),
         // The `healthhost` command.
         .executableTarget(
             name: "healthhost",
@@ -133,7 +135,7 @@ let package = Package(
             name: "HealthHostTests",
             dependencies: [
                 "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
-                "HealthHostApp",
+                "HealthHostApp", "HealthSwiftVersion",
                 // Built so the CLI tests can run the real binary.
                 "healthhost",
                 .product(name: "Logging", package: "swift-log"),

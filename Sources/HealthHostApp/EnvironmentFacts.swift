@@ -4,6 +4,7 @@ import HealthCore
 import HealthDialects
 import HealthHTTP
 import HealthPluginLoader
+import HealthSwiftVersion
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,6 @@
 import HealthCore
 import HealthPluginABI
+import HealthSwiftVersion
 
 /// Validates a plugin descriptor against the header's rules and copies it into Swift
 /// values. Every rule broken is an error naming the field, what was expected and what

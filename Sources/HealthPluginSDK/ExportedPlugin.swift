@@ -1,5 +1,6 @@
 import Foundation
 import HealthPluginABI
+import HealthSwiftVersion
 import Synchronization
 
 /// The plugin of this library, turned into C once: an immortal `hh_plugin` with
@@ -63,7 +64,7 @@ final class ExportedPlugin: Sendable {
             descriptor.info_section = plugin.infoSection.map(immortal) ?? nil
             descriptor.info = infoTrampoline
         }
-        descriptor.swift_version = immortal(swiftVersion)
+        descriptor.swift_version = immortal(SwiftRuntimeVersion.host)
         let storage = UnsafeMutablePointer<hh_plugin>.allocate(capacity: 1)
         storage.initialize(to: descriptor)
         return UnsafePointer(storage)
@@ -155,21 +156,3 @@ private let infoTrampoline: hh_info_fn = { _, info in
         return 1
     }
 }
-
-/// The Swift version this plugin is compiled with, "MAJOR.MINOR", for
-/// `hh_plugin.swift_version`. Must be computed exactly as the host's
-/// `SwiftRuntimeVersion.host` (HealthPluginLoader): the host refuses a plugin whose
-/// value differs from its own.
-let swiftVersion: String = {
-    #if compiler(>=6.4)
-        "6.4"
-    #elseif compiler(>=6.3)
-        "6.3"
-    #elseif compiler(>=6.2)
-        "6.2"
-    #elseif compiler(>=6.1)
-        "6.1"
-    #else
-        "6.0"
-    #endif
-}()

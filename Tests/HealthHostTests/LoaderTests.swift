@@ -1,6 +1,7 @@
 import Foundation
 import HealthCore
 import HealthPluginLoader
+import HealthSwiftVersion
 import Logging
 import NIOConcurrencyHelpers
 import Testing

@@ -3,6 +3,7 @@ import HealthConfig
 import HealthCore
 import HealthHostApp
 import HealthPluginLoader
+import HealthSwiftVersion
 import Testing
 
 /// The Swift plugin SDK end to end: Tests/Fixtures/SDKTestPlugin, built by SwiftPM as a
