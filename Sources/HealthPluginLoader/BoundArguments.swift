@@ -98,15 +98,3 @@ struct ArgumentBindingError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
-extension ParameterValue {
-    /// The value as config text ("5", "2.5", "true", or the string itself).
-    public var text: String {
-        switch self {
-        case .string(let text): text
-        case .int(let number): String(number)
-        case .double(let number): String(number)
-        case .bool(let flag): flag ? "true" : "false"
-        }
-    }
-}

@@ -29,4 +29,14 @@ public enum ParameterValue: Sendable, Equatable {
             }
         }
     }
+
+    /// The value as config text ("5", "2.5", "true", or the string itself).
+    public var text: String {
+        switch self {
+        case .string(let text): text
+        case .int(let number): String(number)
+        case .double(let number): String(number)
+        case .bool(let flag): flag ? "true" : "false"
+        }
+    }
 }
