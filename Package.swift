@@ -39,10 +39,11 @@ let package = Package(
         // libffi, to call check functions with the C arguments their parameters declare.
         .systemLibrary(
             name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
-        // SHA-256 of plugin files from the system's libcrypto (OpenSSL).
+        // SHA-256 of plugin files from the system's Nettle (smaller at run time than
+        // OpenSSL's libcrypto: see bench/README.md, idle RSS).
         .systemLibrary(
-            name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
-            providers: [.apt(["libssl-dev"])]),
+            name: "CNettle", path: "Sources/CNettle", pkgConfig: "nettle",
+            providers: [.apt(["nettle-dev"])]),
 
         // The Swift version a Swift plugin and the host must share (loader and SDK agree).
         .target(name: "HealthSwiftVersion", swiftSettings: strictSettings),
@@ -64,7 +65,7 @@ let package = Package(
         .target(
             name: "HealthPluginLoader",
             dependencies: [
-                "HealthPluginABI", "HealthCore", "HealthSwiftVersion", "CLibCrypto", "CFFI",
+                "HealthPluginABI", "HealthCore", "HealthSwiftVersion", "CNettle", "CFFI",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
