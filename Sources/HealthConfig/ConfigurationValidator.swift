@@ -100,6 +100,14 @@ struct ConfigurationValidator {
             throw loaded.error(
                 at: path + ["interval"], "expected at least \(Self.minimumInterval) seconds, found \(interval)")
         }
+        let latestNextRun = (interval * (1 + RefreshPolicy.jitterFraction) * 1000).rounded() / 1000
+        if let staleAfter = entry.staleAfter, staleAfter <= latestNextRun {
+            throw loaded.error(
+                at: path + ["stale_after"],
+                "expected more than the interval plus its jitter (\(latestNextRun) seconds), found \(staleAfter): "
+                    + "every result would turn stale before the next run replaces it; leave it unset for "
+                    + "two intervals plus the timeout")
+        }
         for (key, value) in [("success_ttl", entry.successTTL), ("failure_ttl", entry.failureTTL)] where value != nil {
             throw loaded.error(
                 at: path + [.key(key)],

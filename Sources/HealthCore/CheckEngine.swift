@@ -64,7 +64,7 @@ public final class CheckEngine: Sendable {
     public func startBackgroundRefresh() {
         for slot in slots.values {
             guard let interval = slot.check.refresh.interval else { continue }
-            let firstDelay = Self.jitter(upTo: min(interval * 0.1, .seconds(1)))
+            let firstDelay = Self.jitter(upTo: min(interval * RefreshPolicy.jitterFraction, .seconds(1)))
             scheduleTick(of: slot, in: firstDelay)
         }
     }
@@ -222,7 +222,7 @@ public final class CheckEngine: Sendable {
     private func tick(_ slot: CheckSlot) {
         if let id = slot.trigger(now: clock.now) { launch(slot, call: id) }
         guard let interval = slot.check.refresh.interval else { return }
-        let spread = interval * 0.1
+        let spread = interval * RefreshPolicy.jitterFraction
         scheduleTick(of: slot, in: interval - spread + Self.jitter(upTo: spread * 2))
     }
 

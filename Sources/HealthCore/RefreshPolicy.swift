@@ -36,6 +36,10 @@ public struct RefreshPolicy: Sendable, Equatable {
         status.isPassing ? successTTL : failureTTL
     }
 
+    /// Background runs start within this fraction of the interval before or after their
+    /// due time, so that checks sharing an interval do not all run at once.
+    public static let jitterFraction = 0.1
+
     /// The staleness bound of a background check: two intervals plus the timeout, so
     /// one missed or slow run is tolerated and a second is not.
     public static func defaultStaleAfter(interval: Duration, timeout: Duration) -> Duration {

@@ -104,7 +104,10 @@ struct CheckBinder {
             if let configured = args[parameter.name] {
                 guard let text = configured.scalarText, let value = ParameterValue.parse(text, as: parameter.kind) else {
                     throw .config(
-                        loaded.error(at: path + ["args", .key(parameter.name)], "expected \(parameter.kind) for parameter '\(parameter.name)'"))
+                        loaded.error(
+                            at: path + ["args", .key(parameter.name)],
+                            "parameter '\(parameter.name)' of '\(check.source)' expects \(Self.describe(parameter.kind)), "
+                                + "found \(Self.describe(configured, secret: parameter.isSecret))"))
                 }
                 values.append(value)
             } else if let text = parameter.defaultValue, let value = ParameterValue.parse(text, as: parameter.kind) {
@@ -117,6 +120,26 @@ struct CheckBinder {
             return try check.binding(values)
         } catch {
             throw .plugin(error)
+        }
+    }
+
+    private static func describe(_ kind: ParameterDescription.Kind) -> String {
+        switch kind {
+        case .string: "text"
+        case .int: "a whole number (64-bit)"
+        case .double: "a number"
+        case .bool: "true or false"
+        }
+    }
+
+    /// What was configured, in words; a secret parameter's value is never repeated.
+    private static func describe(_ value: ConfigValue, secret: Bool) -> String {
+        switch value {
+        case .null: "nothing"
+        case .list: "a list"
+        case .map: "a mapping"
+        case .bool, .int, .double, .string:
+            secret ? "a value of another type (not shown: the parameter is secret)" : "'\(value.scalarText ?? "")'"
         }
     }
 }

@@ -31,7 +31,7 @@ import Testing
 
     @Test func argumentsAreCheckedAgainstDeclaredParameters() async throws {
         #expect(try await startupError("  - { plugin: testkit, check: disk, args: { path: /, min_free_mb: lots } }")
-            .contains("checks[0].args.min_free_mb: expected int"))
+            .contains("checks[0].args.min_free_mb: parameter 'min_free_mb' of 'testkit.disk' expects a whole number (64-bit), found 'lots'"))
         #expect(try await startupError("  - { plugin: testkit, check: disk, args: { min_free_mb: 5 } }")
             .contains("missing required argument 'path' (string)"))
         #expect(try await startupError("  - { plugin: testkit, check: disk, args: { path: /, size: 5 } }")

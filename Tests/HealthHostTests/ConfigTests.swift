@@ -163,6 +163,8 @@ import Testing
          "has no effect on a check with an 'interval'"),
         ("checks:\n  - { name: a, plugin: p, check: c, interval: 0.01 }", 2, "checks[0].interval",
          "expected at least 0.1 seconds, found 0.01"),
+        ("checks:\n  - { name: a, plugin: p, check: c, interval: 10, stale_after: 11 }", 2, "checks[0].stale_after",
+         "expected more than the interval plus its jitter (11.0 seconds), found 11.0: every result would turn stale"),
         ("checks:\n  - { name: a, plugin: p, check: c, interval: 0 }", 2, "checks[0].interval",
          "expected seconds above 0 and at most 86400, found 0.0"),
     ])

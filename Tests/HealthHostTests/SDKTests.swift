@@ -201,7 +201,7 @@ extension SDKTests {
         #expect {
             _ = try TestHost.build(yaml: parameterYAML(checks))
         } throws: { error in
-            "\(error)".contains("checks[0].args.ratio: expected double for parameter 'ratio'")
+            "\(error)".contains("checks[0].args.ratio: parameter 'ratio' of 'sdktest.typed' expects a number, found 'high'")
         }
     }
 }

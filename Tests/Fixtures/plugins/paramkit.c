@@ -58,6 +58,17 @@ static const hh_param login_params[] = {
     {.name = "dsn_part", .type = HH_PARAM_STRING, .flags = HH_PARAM_SECRET},
 };
 
+/* A secret number: a wrong value must not be repeated in the config error. */
+static int check_vault(const hh_call *call, hh_result *out, int64_t pin) {
+    (void)call;
+    hh_result_set_message(out, "pin has %d digits", pin > 999 ? 4 : 3);
+    return HH_PASS;
+}
+
+static const hh_param vault_params[] = {
+    {.name = "pin", .type = HH_PARAM_INT, .flags = HH_PARAM_SECRET},
+};
+
 /* --- (b) hh_call.args ---------------------------------------------------- */
 
 #ifndef ABI_1_1
@@ -96,6 +107,8 @@ static const hh_check checks[] = {
     {.name = "wide", .run = HH_PARAMETERIZED(check_wide), .params = wide_params, .param_count = 16,
      .flags = HH_CHECK_THREAD_SAFE | HH_CHECK_DEFAULT},
     {.name = "login", .run = HH_PARAMETERIZED(check_login), .params = login_params, .param_count = 2,
+     .flags = HH_CHECK_THREAD_SAFE},
+    {.name = "vault", .run = HH_PARAMETERIZED(check_vault), .params = vault_params, .param_count = 1,
      .flags = HH_CHECK_THREAD_SAFE},
     {.name = "in_call", .run = check_in_call, .params = in_call_params, .param_count = 3,
      .flags = HH_CHECK_THREAD_SAFE | IN_CALL_FLAG},
