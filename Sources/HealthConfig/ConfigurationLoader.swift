@@ -44,7 +44,7 @@ public enum ConfigurationLoader {
             do {
                 configuration = try YAMLDecoder().decode(HostConfiguration.self, from: root)
             } catch let error as DecodingError {
-                let (path, message) = describe(error)
+                let (path, message) = describe(error, positions: positions)
                 let mark = positions.mark(of: path)
                 throw ConfigError(file: file, line: mark?.line, column: mark?.column, keyPath: path.dotted, message: message)
             } catch {
@@ -87,10 +87,11 @@ public enum ConfigurationLoader {
         return false
     }
 
-    private static func describe(_ error: DecodingError) -> ([ConfigPathElement], String) {
+    private static func describe(_ error: DecodingError, positions: NodePositions) -> ([ConfigPathElement], String) {
         switch error {
         case .typeMismatch(let type, let context):
-            return (context.codingPath.map(ConfigPathElement.init), "expected \(typeName(type)); \(context.debugDescription)")
+            let path = context.codingPath.map(ConfigPathElement.init)
+            return (path, "expected \(typeName(type)), found \(positions.node(at: path).map(describe) ?? "something else")")
         case .valueNotFound(let type, let context):
             return (context.codingPath.map(ConfigPathElement.init), "expected \(typeName(type)), found nothing")
         case .keyNotFound(let key, let context):
@@ -102,12 +103,25 @@ public enum ConfigurationLoader {
         }
     }
 
+    /// A found value in words: `'abc'` for a scalar, "a list", "a mapping".
+    private static func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): "'\(scalar.string)'"
+        case .sequence: "a list"
+        case .mapping: "a mapping"
+        case .alias: "an alias"
+        }
+    }
+
     private static func typeName(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: "a string"
         case is Int.Type: "an integer"
         case is Double.Type: "a number"
         case is Bool.Type: "true or false"
+        case is Node.Scalar.Type: "a single value"
+        case is Node.Sequence.Type: "a list"
+        case is Node.Mapping.Type: "a mapping"
         default:
             String(describing: type).hasPrefix("Array") ? "a list" : "a mapping"
         }

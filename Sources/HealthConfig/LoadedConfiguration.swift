@@ -40,6 +40,22 @@ struct NodePositions: @unchecked Sendable {
     // Node is an immutable value tree; it is never mutated after parsing.
     let root: Node?
 
+    /// The node at `path`, if the path exists.
+    func node(at path: [ConfigPathElement]) -> Node? {
+        guard var node = root else { return nil }
+        for element in path {
+            switch element {
+            case .key(let key):
+                guard let pair = node.mapping?.first(where: { $0.key.string == key }) else { return nil }
+                node = pair.value
+            case .index(let index):
+                guard let items = node.sequence, index < items.count else { return nil }
+                node = items[index]
+            }
+        }
+        return node
+    }
+
     func mark(of path: [ConfigPathElement]) -> Mark? {
         guard var node = root else { return nil }
         var mark = node.mark

@@ -69,7 +69,21 @@ import Testing
         let error = try #require(configError("listen:\n  host: 0.0.0.0\n  port: eighty\n"))
         #expect(error.keyPath == "listen.port")
         #expect(error.line == 3)
-        #expect(error.message.contains("expected an integer"))
+        #expect(error.message == "expected an integer, found 'eighty'")
+    }
+
+    @Test(arguments: [
+        ("checks: { a: 1 }", "checks", "expected a list, found a mapping"),
+        ("listen: [1, 2]", "listen", "expected a mapping, found a list"),
+        ("auth: { secret: [a] }", "auth.secret", "expected a single value, found a list"),
+        ("checks:\n  - { name: a, plugin: p, check: c, groups: readiness }", "checks[0].groups", "expected a list, found 'readiness'"),
+        ("engine: { threads: 1.5 }", "engine.threads", "expected an integer, found '1.5'"),
+        ("engine: { timeout: soon }", "engine.timeout", "expected a number, found 'soon'"),
+    ])
+    func wrongShapesSayWhatWasFound(yaml: String, keyPath: String, message: String) throws {
+        let error = try #require(configError(yaml))
+        #expect(error.keyPath == keyPath)
+        #expect(error.message == message)
     }
 
     @Test func missingRequiredKey() throws {
