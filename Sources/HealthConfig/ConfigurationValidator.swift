@@ -68,6 +68,12 @@ struct ConfigurationValidator {
             try requireName(entry.check, at: at + ["check"], what: "check name")
             for (groupIndex, group) in entry.groups.enumerated() {
                 try requireName(group, at: at + ["groups", .index(groupIndex)], what: "group name")
+                if let meant = ProbeGroup.misspelled(group) {
+                    throw loaded.error(
+                        at: at + ["groups", .index(groupIndex)],
+                        "'\(group)' looks like a misspelling of '\(meant)', the group the \(meant) probes read; "
+                            + "write '\(meant)', or choose a name further from it for a group of your own")
+                }
             }
             for key in entry.args.keys.sorted() {
                 try requireName(key, at: at + ["args", .key(key)], what: "argument name")

@@ -86,6 +86,19 @@ import Testing
         #expect(error.message == message)
     }
 
+    @Test(arguments: [("readyness", "readiness"), ("liveliness", "liveness"), ("startupz", "startup"), ("livnes", "liveness")])
+    func aMisspelledProbeGroupIsRefused(group: String, meant: String) throws {
+        let error = try #require(configError("checks:\n  - { name: a, plugin: p, check: c, groups: [storage, \(group)] }\n"))
+        #expect(error.keyPath == "checks[0].groups[1]")
+        #expect(error.line == 2)
+        #expect(error.message.hasPrefix("'\(group)' looks like a misspelling of '\(meant)'"), "\(error.message)")
+    }
+
+    @Test func customGroupsFarFromTheProbeGroupsAreAccepted() throws {
+        let yaml = "checks:\n  - { name: a, plugin: p, check: c, groups: [storage, ready, live, db-readiness, readiness] }\n"
+        #expect(configError(yaml) == nil)
+    }
+
     @Test func missingRequiredKey() throws {
         let error = try #require(configError("checks:\n  - { name: a, check: x }\n"))
         #expect(error.keyPath == "checks[0]")
