@@ -48,10 +48,15 @@ public struct RefreshPolicy: Sendable, Equatable {
 }
 
 extension RefreshPolicy {
-    /// A short human form for logs: "every 10 s", "ttl 27 s/9 s", "always fresh".
+    /// A short human form for logs: "every 10 s", "cached 27 s on success, 9 s on
+    /// failure", "cached 10 s on success only", "always fresh".
     public var summary: String {
         if let interval { return "every \(interval.humanReadable)" + (staleAfter.map { ", stale after \($0.humanReadable)" } ?? "") }
-        if successTTL == .zero && failureTTL == .zero { return "always fresh" }
-        return "cached \(successTTL.humanReadable) on success, \(failureTTL.humanReadable) on failure"
+        switch (successTTL == .zero, failureTTL == .zero) {
+        case (true, true): return "always fresh"
+        case (false, true): return "cached \(successTTL.humanReadable) on success only"
+        case (true, false): return "cached \(failureTTL.humanReadable) on failure only"
+        case (false, false): return "cached \(successTTL.humanReadable) on success, \(failureTTL.humanReadable) on failure"
+        }
     }
 }

@@ -234,4 +234,12 @@ extension EngineTests {
         app.shutdown()
         #expect(capture.all.contains { $0.contains("engine.threads: 1 worker threads for 3 checks") })
     }
+
+    @Test func refreshPoliciesReadPlainlyInTheStartUpLog() {
+        #expect(RefreshPolicy.alwaysFresh.summary == "always fresh")
+        #expect(RefreshPolicy(successTTL: .seconds(10)).summary == "cached 10 s on success only")
+        #expect(RefreshPolicy(successTTL: .seconds(27), failureTTL: .seconds(9)).summary == "cached 27 s on success, 9 s on failure")
+        #expect(RefreshPolicy(failureTTL: .seconds(3)).summary == "cached 3 s on failure only")
+        #expect(RefreshPolicy(interval: .seconds(5)).summary == "every 5 s")
+    }
 }
