@@ -227,15 +227,19 @@ public struct EngineConfiguration: Sendable, Decodable {
 public struct LoggingConfiguration: Sendable, Decodable {
     /// `logging.level`: trace, debug, info, notice, warning, error or critical.
     public var level = "info"
+    /// `logging.access`: one `info` line per HTTP request (method, path, status, client,
+    /// query with the secret hidden, time taken).
+    public var access = false
 
     /// The defaults.
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case level }
+    enum CodingKeys: String, CodingKey, CaseIterable { case level, access }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         level = try container.optional(.level) ?? level
+        access = try container.optional(.access) ?? access
     }
 }

@@ -35,10 +35,14 @@ public struct SharedSecretAuth: Sendable {
     /// The secret as text, for scrubbing it out of environment dumps; never log it.
     var secretText: String? { secret.map { String(decoding: $0, as: UTF8.self) } }
 
+    /// The query parameter that carries the secret (`?auth=SECRET`); the request log
+    /// never shows its value.
+    public static let queryParameterName = "auth"
+
     /// Whether the request presents the secret (always true when auth is disabled).
     public func allows(_ request: HTTPRequest) -> Bool {
         guard let secret else { return true }
-        var presented: [[UInt8]] = request.query.all("auth").map { Array($0.utf8) }
+        var presented: [[UInt8]] = request.query.all(Self.queryParameterName).map { Array($0.utf8) }
         for value in request.headers["Authorization"] {
             let parts = value.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {

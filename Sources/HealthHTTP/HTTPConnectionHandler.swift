@@ -11,12 +11,14 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private let responder: any HTTPResponder
     private let configuration: HTTPServerConfiguration
+    private let accessLog: AccessLog?
     private var head: HTTPRequestHead?
     private var responding = false
 
-    init(responder: any HTTPResponder, configuration: HTTPServerConfiguration) {
+    init(responder: any HTTPResponder, configuration: HTTPServerConfiguration, accessLog: AccessLog?) {
         self.responder = responder
         self.configuration = configuration
+        self.accessLog = accessLog
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -35,20 +37,25 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private func respond(to requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
         let keepAlive = requestHead.isKeepAlive && !configuration.isDraining()
         let isHead = requestHead.method == .HEAD
+        let started = accessLog == nil ? nil : NIODeadline.now()
+        func entry(_ query: QueryParameters?) -> AccessLog.Entry? {
+            started.map { AccessLog.Entry(method: requestHead.method, uri: requestHead.uri, query: query, started: $0) }
+        }
         if let rejection = limitViolation(requestHead) {
-            write(rejection, keepAlive: false, isHead: isHead, context: context)
+            write(rejection, keepAlive: false, isHead: isHead, context: context, logging: entry(nil))
             return
         }
         guard let request = HTTPRequest.parse(method: requestHead.method, uri: requestHead.uri, headers: requestHead.headers)
         else {
             let response = HTTPResponse.error(
                 .badRequest, code: "bad_query", message: "the query string has an invalid percent escape")
-            write(response, keepAlive: keepAlive, isHead: isHead, context: context)
+            write(response, keepAlive: keepAlive, isHead: isHead, context: context, logging: entry(nil))
             return
         }
+        let logging = entry(request.query)
         switch responder.respond(to: request) {
         case .now(let response):
-            write(response, keepAlive: keepAlive, isHead: isHead, context: context)
+            write(response, keepAlive: keepAlive, isHead: isHead, context: context, logging: logging)
         case .later(let work):
             responding = true
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -60,7 +67,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 case .success(let value): response = value
                 case .failure: response = .error(.internalServerError, code: "internal", message: "the request failed")
                 }
-                handler.write(response, keepAlive: keepAlive, isHead: isHead, context: context)
+                handler.write(response, keepAlive: keepAlive, isHead: isHead, context: context, logging: logging)
             }
         }
     }
@@ -82,7 +89,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         return nil
     }
 
-    private func write(_ response: HTTPResponse, keepAlive: Bool, isHead: Bool, context: ChannelHandlerContext) {
+    private func write(
+        _ response: HTTPResponse, keepAlive: Bool, isHead: Bool, context: ChannelHandlerContext, logging: AccessLog.Entry?
+    ) {
+        if let logging, let accessLog {
+            accessLog.record(logging, status: response.status, client: context.channel.remoteAddress)
+        }
         guard context.channel.isActive else { return }
         var headers = response.headers
         // Responses built once (ping, 401) carry their length already; the rest get it here.

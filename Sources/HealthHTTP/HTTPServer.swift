@@ -47,6 +47,9 @@ public final class HTTPServer: Service, Sendable {
         if state.withLockedValue({ $0.isStopped }) { throw ServerStopped() }
         let configuration = self.configuration
         let responder = self.responder
+        let accessLog =
+            configuration.logsRequests
+            ? AccessLog(logger: logger, redactedQueryNames: configuration.redactedQueryNames) : nil
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -57,7 +60,7 @@ public final class HTTPServer: Service, Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(HTTPConnectionHandler(responder: responder, configuration: configuration))
+                    try sync.addHandler(HTTPConnectionHandler(responder: responder, configuration: configuration, accessLog: accessLog))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

@@ -16,6 +16,10 @@ public struct HTTPServerConfiguration: Sendable {
     /// `Connection: close` and closes its connection, so keep-alive clients such as load
     /// balancers reconnect (to another instance) instead of holding on.
     public var isDraining: @Sendable () -> Bool = { false }
+    /// Logs one line per request at `info` (method, path, status, client, query, time).
+    public var logsRequests = false
+    /// Query parameters whose values the request log replaces with `********`.
+    public var redactedQueryNames: Set<String> = []
 
     /// Creates a configuration.
     public init(

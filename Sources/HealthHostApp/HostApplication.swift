@@ -192,6 +192,8 @@ public final class HostApplication: Sendable {
             maxRequestLine: config.http.maxRequestLine, maxHeaderBytes: config.http.maxHeaderBytes)
         let lifecycle = self.lifecycle
         serverConfiguration.isDraining = { lifecycle.isShuttingDown }
+        serverConfiguration.logsRequests = config.logging.access
+        serverConfiguration.redactedQueryNames = [SharedSecretAuth.queryParameterName]
         guard let count = config.http.eventLoops else {
             return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger)
         }

@@ -5,8 +5,14 @@ import NIOConcurrencyHelpers
 final class LogCapture: Sendable {
     private let lines = NIOLockedValueBox<[String]>([])
 
+    private let detailedLines = NIOLockedValueBox<[String]>([])
+
     /// Every line logged so far.
     var all: [String] { lines.withLockedValue { $0 } }
+
+    /// Every line so far with the call's metadata after it: "LEVEL message key=value ...",
+    /// keys sorted.
+    var detailed: [String] { detailedLines.withLockedValue { $0 } }
 
     /// A logger at `level` writing into this capture.
     func logger(level: Logger.Level = .debug) -> Logger {
@@ -15,7 +21,11 @@ final class LogCapture: Sendable {
         return logger
     }
 
-    fileprivate func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
+    fileprivate func append(_ line: String, metadata: Logger.Metadata?) {
+        lines.withLockedValue { $0.append(line) }
+        let details = (metadata ?? [:]).sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+        detailedLines.withLockedValue { $0.append(line + details) }
+    }
 
     private struct Handler: LogHandler {
         let capture: LogCapture
@@ -30,7 +40,7 @@ final class LogCapture: Sendable {
 
         func log(event: LogEvent) {
             let plugin = metadata["plugin.name"].map { " plugin=\($0)" } ?? ""
-            capture.append("\(event.level)\(plugin) \(event.message)")
+            capture.append("\(event.level)\(plugin) \(event.message)", metadata: event.metadata)
         }
     }
 }

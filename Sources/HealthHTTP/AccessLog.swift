@@ -1,0 +1,56 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One log line per request (`logging.access`), for finding out at 3 a.m. who probes
+/// what and what they got: `GET /health/ 503` with the client, the query and the time
+/// taken. Query values of ``redactedQueryNames`` (the shared secret's `auth`) are
+/// replaced by `********`; the request headers, where `Authorization` travels, are not
+/// logged. Control characters are escaped so that a request cannot forge log lines.
+struct AccessLog: Sendable {
+    let logger: Logger
+    let redactedQueryNames: Set<String>
+
+    /// What is known of a request when its answer is written.
+    struct Entry {
+        let method: HTTPMethod
+        let uri: String
+        let query: QueryParameters?
+        let started: NIODeadline
+    }
+
+    func record(_ entry: Entry, status: HTTPResponseStatus, client: SocketAddress?) {
+        let elapsed = Double((NIODeadline.now() - entry.started).nanoseconds) / 1_000_000
+        let path = entry.uri.firstIndex(of: "?").map { entry.uri[..<$0] } ?? Substring(entry.uri)
+        var metadata: Logger.Metadata = [
+            "http.client": "\(client?.ipAddress ?? "unknown")",
+            "http.duration_ms": "\((elapsed * 100).rounded() / 100)",
+        ]
+        if let query = entry.query, !query.pairs.isEmpty {
+            metadata["http.query"] = "\(Self.printable(redacted(query)))"
+        } else if entry.query == nil && entry.uri.contains("?") {
+            metadata["http.query"] = "(malformed)"
+        }
+        logger.info("\(entry.method.rawValue) \(Self.printable(path)) \(status.code)", metadata: metadata)
+    }
+
+    private func redacted(_ query: QueryParameters) -> String {
+        query.pairs.map { pair in
+            pair.name + "=" + (redactedQueryNames.contains(pair.name) ? "********" : pair.value)
+        }.joined(separator: "&")
+    }
+
+    /// At most 256 characters, control characters as `\u{..}`.
+    static func printable<Text: StringProtocol>(_ text: Text) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(256) {
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator, .format:
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return text.unicodeScalars.count > 256 ? out + "…" : out
+    }
+}
