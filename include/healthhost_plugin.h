@@ -50,7 +50,7 @@
  *   plugin when the MAJOR versions are equal and the plugin's MINOR version is
  *   not newer than the host's. Otherwise it refuses the plugin with an error
  *   naming the file and both versions ("plugin built for ABI 1.3, this host
- *   supports ABI 1.0 to 1.1").
+ *   supports ABI 1.0 to 1.2").
  * - Minor versions only APPEND fields to the end of structs and add new
  *   constants. Every struct that may grow starts with (or carries) its own
  *   size, so each side reads only the fields the other side knows about.
