@@ -5,7 +5,9 @@ import Foundation
 /// A path naming a file is used whatever the file is called. A path naming a folder
 /// contributes the regular files directly inside it whose names match `hh-*.so` or
 /// `libhh-*.so` (sorted by name); other files and sub-folders are ignored, so helper
-/// libraries can live next to plugins.
+/// libraries can live next to plugins. A matching symbolic link whose target is missing
+/// is not ignored: it is returned, so that loading it reports the broken link instead
+/// of the plugin silently disappearing.
 public enum PluginDiscovery {
     /// Whether a file inside a plugin folder is taken as a plugin.
     public static func isPluginFileName(_ name: String) -> Bool {
@@ -16,6 +18,7 @@ public enum PluginDiscovery {
     public static func files(at path: String) throws(PluginLoadError) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            if let error = brokenLinkError(path) { throw error }
             throw PluginLoadError(.fileNotFound, path: path, "no such file or folder")
         }
         guard isDirectory.boolValue else { return [path] }
@@ -29,7 +32,25 @@ public enum PluginDiscovery {
             let file = (path as NSString).appendingPathComponent(name)
             var isSubfolder: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: file, isDirectory: &isSubfolder)
-            return exists && !isSubfolder.boolValue ? file : nil
+            if exists { return isSubfolder.boolValue ? nil : file }
+            return danglingLinkTarget(file) != nil ? file : nil
+        }
+    }
+
+    /// Where `path` points when it is a symbolic link whose target does not exist (or
+    /// that loops); `nil` otherwise.
+    static func danglingLinkTarget(_ path: String) -> String? {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path),
+            !FileManager.default.fileExists(atPath: path)
+        else { return nil }
+        return target
+    }
+
+    /// The error for a plugin path that is a broken symbolic link; `nil` for any other path.
+    static func brokenLinkError(_ path: String) -> PluginLoadError? {
+        danglingLinkTarget(path).map { target in
+            PluginLoadError(
+                .fileNotFound, path: path, "is a symbolic link to '\(target)', which does not exist (or links in a loop)")
         }
     }
 }

@@ -144,6 +144,25 @@ import Testing
         #expect(set.plugins.map(\.name) == ["testkit", "core"])
     }
 
+    @Test func aSymlinkedPluginLoadsAndABrokenLinkIsReportedNotSkipped() async throws {
+        let folder = TestPaths.temporaryDirectory("links")
+        try FileManager.default.copyItem(atPath: try await PluginCompiler.core(), toPath: "\(folder)/hh-core-1.0.so")
+        // The usual deployment: a stable name linking to the installed version.
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/hh-core.so", withDestinationPath: "hh-core-1.0.so")
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/hh-db.so", withDestinationPath: "hh-db-2.1.so")
+        #expect(try PluginDiscovery.files(at: folder) == ["\(folder)/hh-core-1.0.so", "\(folder)/hh-core.so", "\(folder)/hh-db.so"])
+
+        let error = try #require(loadError(["\(folder)/hh-core.so", "\(folder)/hh-db.so"]))
+        #expect(error.code == .fileNotFound)
+        #expect(error.path == "\(folder)/hh-db.so")
+        #expect(error.message == "is a symbolic link to 'hh-db-2.1.so', which does not exist (or links in a loop)")
+
+        let set = try PluginLoader(policy: .skipBroken, logger: TestHost.logger)
+            .load(paths: ["\(folder)/hh-core.so", "\(folder)/hh-db.so"]) { _ in PluginSettings() }
+        #expect(set.plugins.map(\.name) == ["core"])
+        #expect(set.broken.map(\.error.path) == ["\(folder)/hh-db.so"])
+    }
+
     @Test func skipPolicyLoadsTheGoodAndListsTheBroken() async throws {
         let skipping = PluginLoader(policy: .skipBroken, logger: TestHost.logger)
         let bad = try await PluginCompiler.broken(["ABI_MAJOR_2"])
