@@ -12,6 +12,8 @@ import NIOHTTP1
 ///   get 400 naming them, unless configured to be ignored as the seed does.
 /// - With `Accept: application/health+json`, `{prefix}/` answers in the IETF draft's
 ///   format instead (see ``HealthJSONFormat``).
+/// - `GET {prefix}/status` (secret needed): the engine's state of every check, for
+///   operators (see ``CheckStatePage``); runs nothing.
 public struct NativeDialect: Sendable {
     /// Settings of the dialect.
     public struct Options: Sendable {
@@ -45,6 +47,11 @@ public struct NativeDialect: Sendable {
         let base = RouteTable.base(options.prefix)
         let pong = HTTPResponse.text("pong", headers: HealthHeaders.noCache).withContentLength()
         routes.get("\(base)/ping") { _ in .now(pong) }
+        let context = self.context
+        routes.get("\(base)/status") { request in
+            guard context.auth.allows(request) else { return .now(SharedSecretAuth.unauthorizedResponse) }
+            return .now(CheckStatePage.response(registry: context.registry, engine: context.engine))
+        }
         let health: RouteTable.Handler = { request in self.health(request) }
         routes.get("\(base)/", health)
         if !base.isEmpty { routes.get(base, health) }

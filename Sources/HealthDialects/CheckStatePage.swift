@@ -1,0 +1,58 @@
+import Foundation
+import HealthCore
+import HealthHTTP
+
+/// `GET {prefix}/status`: what the engine knows about every served check, for an
+/// operator finding out why a probe fails: the newest result and when it was produced,
+/// how long the last call took (also one that returned after its timeout), the last success, failures in a row, timeouts, and a call
+/// stuck past its timeout. It reads state only: it never runs a check and never waits,
+/// so it answers even while every check hangs. It needs the secret (messages can name
+/// hosts and paths; secret parameter values are already scrubbed from them).
+///
+/// ```json
+/// {"checks": [{"name": "db", "source": "postgres.ping", "default": true, "groups": ["readiness"],
+///   "timeout_seconds": 2, "refresh": "every 5 s",
+///   "last": {"status": "fail", "message": "timed out: no result within 2 s", "time": "...",
+///            "duration_seconds": 2.0, "cached": false},
+///   "last_success": "...", "consecutive_failures": 3, "calls": 120, "timeouts": 3,
+///   "running_since": "...", "stuck": true, "last_call_seconds": 0.004}],
+///  "time": "..."}
+/// ```
+enum CheckStatePage {
+    static func response(registry: CheckRegistry, engine: CheckEngine, now: Date = Date()) -> HTTPResponse {
+        let checks = registry.checks.map { check in
+            entry(for: check, statistics: engine.statistics(of: check.name) ?? CheckStatistics())
+        }
+        return .json(
+            .object(["checks": .array(checks), "time": .string(timestamp(now))]), headers: HealthHeaders.noCache)
+    }
+
+    private static func entry(for check: RegisteredCheck, statistics: CheckStatistics) -> JSONValue {
+        var last = JSONValue.null
+        if let report = statistics.lastReport {
+            var fields: [String: JSONValue] = [
+                "status": .string(report.result.status.description), "message": .string(report.result.message),
+                "time": .string(timestamp(report.finishedAt)), "duration_seconds": .double(report.duration.seconds),
+            ]
+            if let value = report.result.observedValue {
+                fields["observed_value"] = .double(value)
+                fields["observed_unit"] = .string(report.result.observedUnit)
+            }
+            last = .object(fields)
+        }
+        return .object([
+            "name": .string(check.name), "source": .string(check.implementation.source),
+            "default": .bool(check.isDefault), "groups": .array(check.groups.map(JSONValue.string)),
+            "timeout_seconds": .double(check.timeout.seconds), "refresh": .string(check.refresh.summary),
+            "last": last, "last_success": .string(statistics.lastSuccessAt.map(timestamp)),
+            "consecutive_failures": .int(statistics.consecutiveFailures), "calls": .int(statistics.completedCalls),
+            "timeouts": .int(statistics.timeouts), "running_since": .string(statistics.runningSince.map(timestamp)),
+            "stuck": .bool(statistics.isStuck),
+            "last_call_seconds": statistics.lastDuration.map { .double($0.seconds) } ?? .null,
+        ])
+    }
+
+    private static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// `GET /health/status`: the engine's state of every check, read without running any.
+@Suite struct StatusPageTests {
+    private func yaml() async throws -> String {
+        hostYAML(
+            plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()],
+            checks: """
+                  - { name: foo, plugin: core, check: "true", groups: [liveness] }
+                  - { name: "true", plugin: core, check: "true", default: false }
+                  - { name: "false", plugin: core, check: "false" }
+                  - { name: slow, plugin: testkit, check: slow, default: false, timeout: 0.2 }
+                  - { name: cached, plugin: core, check: "true", default: false, success_ttl: 60 }
+                """)
+    }
+
+    /// The checks of a status page by name.
+    private func status(_ host: TestHost) async throws -> [String: [String: Any]] {
+        let response = try await host.get("/health/status", headers: ["Authorization": "Bearer s3cret"])
+        #expect(response.status == 200)
+        #expect(response.header("Cache-Control") == "no-cache, no-store, must-revalidate")
+        #expect(response.json["time"] is String)
+        let checks = response.json["checks"] as? [[String: Any]] ?? []
+        #expect(checks.map { $0["name"] as? String } == ["foo", "true", "false", "slow", "cached"])
+        return Dictionary(checks.map { ($0["name"] as? String ?? "", $0) }) { first, _ in first }
+    }
+
+    @Test func showsTheStateOfEveryCheckAndRunsNone() async throws {
+        try await TestHost.with(yaml: try yaml()) { host throws in
+            #expect(try await host.get("/health/status").status == 401)
+            #expect(try await host.get("/health/status?auth=wrong").status == 401)
+
+            let before = try await status(host)
+            for (name, check) in before {
+                #expect(check["last"] is NSNull, "\(name)")
+                #expect(check["calls"] as? Int == 0, "\(name)")
+                #expect(check["stuck"] as? Bool == false, "\(name)")
+            }
+            let foo = before["foo"] ?? [:]
+            #expect(foo["source"] as? String == "core.true")
+            #expect(foo["default"] as? Bool == true)
+            #expect(foo["groups"] as? [String] == ["liveness"])
+            #expect(foo["refresh"] as? String == "always fresh")
+            #expect(before["cached"]?["refresh"] as? String == "cached 60 s on success only")
+            #expect(before["slow"]?["timeout_seconds"] as? Double == 0.2)
+
+            #expect(try await host.get("/health/?checks=foo,false,slow,cached&auth=s3cret").status == 503)
+            #expect(try await host.get("/health/?checks=false,cached&auth=s3cret").status == 503)
+            let after = try await status(host)
+
+            let passed = after["foo"] ?? [:]
+            #expect((passed["last"] as? [String: Any])?["status"] as? String == "pass")
+            #expect((passed["last"] as? [String: Any])?["message"] as? String == "always passes")
+            #expect(passed["last_success"] is String)
+            #expect(passed["consecutive_failures"] as? Int == 0 && passed["calls"] as? Int == 1)
+
+            let failing = after["false"] ?? [:]
+            #expect((failing["last"] as? [String: Any])?["message"] as? String == "always fails")
+            #expect(failing["last_success"] is NSNull)
+            #expect(failing["consecutive_failures"] as? Int == 2 && failing["calls"] as? Int == 2)
+
+            // Served from cache the second time: one call.
+            #expect(after["cached"]?["calls"] as? Int == 1)
+
+            // Past its 0.2 s timeout and still sleeping: stuck, and said so.
+            let slow = after["slow"] ?? [:]
+            #expect((slow["last"] as? [String: Any])?["status"] as? String == "fail")
+            let slowMessage = (slow["last"] as? [String: Any])?["message"] as? String
+            #expect(slowMessage?.hasPrefix("timed out: no result within 200 ms") == true, "\(slowMessage ?? "none")")
+            #expect(slow["timeouts"] as? Int == 1 && slow["calls"] as? Int == 0)
+            #expect(slow["stuck"] as? Bool == true)
+            #expect(slow["running_since"] is String)
+
+            // Never asked for, never run: the status page ran nothing either.
+            #expect(after["true"]?["last"] is NSNull)
+            #expect(after["true"]?["calls"] as? Int == 0)
+        }
+    }
+}
