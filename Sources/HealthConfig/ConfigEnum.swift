@@ -16,3 +16,4 @@ extension ConfigEnum {
 
 extension PluginsConfiguration.ErrorPolicy: ConfigEnum {}
 extension NativeDialectConfiguration.UnknownChecks: ConfigEnum {}
+extension LoggingConfiguration.RequestLogging: ConfigEnum {}

@@ -20,11 +20,11 @@ struct ConfigurationValidator {
                 at: ["logging", "level"],
                 "expected one of \(levels.joined(separator: ", ")), found '\(config.logging.level)'")
         }
-        if config.logging.access, let index = levels.firstIndex(of: config.logging.level), index > 2 {
+        if config.logging.access != .none, let index = levels.firstIndex(of: config.logging.level), index > 2 {
             throw loaded.error(
                 at: ["logging", "access"],
                 "request lines are logged at info, which logging.level '\(config.logging.level)' hides; "
-                    + "set logging.level to info (or debug, trace) or remove 'access: true'")
+                    + "set logging.level to info (or debug, trace) or remove 'access'")
         }
     }
 

@@ -227,9 +227,20 @@ public struct EngineConfiguration: Sendable, Decodable {
 public struct LoggingConfiguration: Sendable, Decodable {
     /// `logging.level`: trace, debug, info, notice, warning, error or critical.
     public var level = "info"
-    /// `logging.access`: one `info` line per HTTP request (method, path, status, client,
-    /// query with the secret hidden, time taken).
-    public var access = false
+    /// `logging.access`: which HTTP requests get an `info` line (method, path, status,
+    /// client, query with the secret hidden, time taken).
+    public var access = RequestLogging.none
+
+    /// Which requests `logging.access` logs.
+    public enum RequestLogging: String, Sendable, CaseIterable {
+        /// None (the default).
+        case none
+        /// Those answered with a status of 400 or more: who fails, without the noise of
+        /// the probes that pass (flask-management-endpoints' `no_log`, for the passing).
+        case failures
+        /// Every request.
+        case all
+    }
 
     /// The defaults.
     public init() {}

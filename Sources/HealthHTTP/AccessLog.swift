@@ -10,6 +10,8 @@ import NIOHTTP1
 struct AccessLog: Sendable {
     let logger: Logger
     let redactedQueryNames: Set<String>
+    /// Log only requests answered with a status of 400 or more.
+    let onlyFailures: Bool
 
     /// What is known of a request when its answer is written.
     struct Entry {
@@ -20,6 +22,7 @@ struct AccessLog: Sendable {
     }
 
     func record(_ entry: Entry, status: HTTPResponseStatus, client: SocketAddress?) {
+        if onlyFailures && status.code < 400 { return }
         let elapsed = Double((NIODeadline.now() - entry.started).nanoseconds) / 1_000_000
         let path = entry.uri.firstIndex(of: "?").map { entry.uri[..<$0] } ?? Substring(entry.uri)
         var metadata: Logger.Metadata = [

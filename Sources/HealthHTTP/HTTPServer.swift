@@ -48,8 +48,11 @@ public final class HTTPServer: Service, Sendable {
         let configuration = self.configuration
         let responder = self.responder
         let accessLog =
-            configuration.logsRequests
-            ? AccessLog(logger: logger, redactedQueryNames: configuration.redactedQueryNames) : nil
+            configuration.requestLog == .none
+            ? nil
+            : AccessLog(
+                logger: logger, redactedQueryNames: configuration.redactedQueryNames,
+                onlyFailures: configuration.requestLog == .failures)
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -1,5 +1,15 @@
 import NIOCore
 
+/// Which requests the server logs.
+public enum RequestLogPolicy: Sendable {
+    /// None.
+    case none
+    /// Those answered with a status of 400 or more.
+    case failures
+    /// Every request.
+    case all
+}
+
 /// Where the server listens and the limits it enforces.
 public struct HTTPServerConfiguration: Sendable {
     /// Address to bind.
@@ -16,8 +26,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// `Connection: close` and closes its connection, so keep-alive clients such as load
     /// balancers reconnect (to another instance) instead of holding on.
     public var isDraining: @Sendable () -> Bool = { false }
-    /// Logs one line per request at `info` (method, path, status, client, query, time).
-    public var logsRequests = false
+    /// Which requests get a line at `info` (method, path, status, client, query, time).
+    public var requestLog = RequestLogPolicy.none
     /// Query parameters whose values the request log replaces with `********`.
     public var redactedQueryNames: Set<String> = []
 

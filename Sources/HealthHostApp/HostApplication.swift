@@ -192,7 +192,12 @@ public final class HostApplication: Sendable {
             maxRequestLine: config.http.maxRequestLine, maxHeaderBytes: config.http.maxHeaderBytes)
         let lifecycle = self.lifecycle
         serverConfiguration.isDraining = { lifecycle.isShuttingDown }
-        serverConfiguration.logsRequests = config.logging.access
+        serverConfiguration.requestLog =
+            switch config.logging.access {
+            case .none: .none
+            case .failures: .failures
+            case .all: .all
+            }
         serverConfiguration.redactedQueryNames = [SharedSecretAuth.queryParameterName]
         guard let count = config.http.eventLoops else {
             return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger)

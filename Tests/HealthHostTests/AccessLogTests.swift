@@ -2,7 +2,7 @@ import Foundation
 import HealthConfig
 import Testing
 
-/// `logging.access`: one line per request, with the secret never in it.
+/// `logging.access`: one line per request (all, or only failures), the secret never in it.
 @Suite struct AccessLogTests {
     private func yaml(logging: String) async throws -> String {
         hostYAML(
@@ -20,7 +20,7 @@ import Testing
 
     @Test func everyRequestIsOneLineWithTheSecretHidden() async throws {
         let capture = LogCapture()
-        try await TestHost.with(yaml: try yaml(logging: "{ access: true }"), logger: capture.logger()) { host throws in
+        try await TestHost.with(yaml: try yaml(logging: "{ access: all }"), logger: capture.logger()) { host throws in
             #expect(try await host.get("/health/ping").status == 200)
             #expect(try await host.get("/health/?checks=foo,false&auth=s3cret").status == 503)
             #expect(try await host.get("/health/?auth=wrong").status == 401)
@@ -47,6 +47,30 @@ import Testing
         }
     }
 
+    @Test func failuresLogsOnlyRequestsAnsweredWith400OrMore() async throws {
+        let capture = LogCapture()
+        try await TestHost.with(yaml: try yaml(logging: "{ access: failures }"), logger: capture.logger()) { host throws in
+            #expect(try await host.get("/health/ping").status == 200)
+            #expect(try await host.get("/health/?auth=s3cret").status == 200)
+            #expect(try await host.get("/health/?checks=false&auth=s3cret").status == 503)
+            #expect(try await host.get("/health/?auth=wrong").status == 401)
+            #expect(try await host.get("/nowhere").status == 404)
+            let lines = requestLines(capture)
+            #expect(lines.map { $0.split(separator: " ").prefix(4).joined(separator: " ") }
+                == ["info GET /health/ 503", "info GET /health/ 401", "info GET /nowhere 404"])
+        }
+    }
+
+    @Test func accessTakesOneOfThreeWords() throws {
+        #expect {
+            _ = try ConfigurationLoader.parse(yaml: "logging: { access: true }\n", file: "h.yaml", directory: "/etc")
+        } throws: { error in
+            let error = error as? ConfigError
+            return error?.keyPath == "logging.access"
+                && error?.message.contains("expected one of 'none', 'failures', 'all', found 'true'") == true
+        }
+    }
+
     @Test func requestsAreNotLoggedUnlessAskedFor() async throws {
         let capture = LogCapture()
         try await TestHost.with(yaml: try yaml(logging: "{ level: debug }"), logger: capture.logger()) { host throws in
@@ -58,7 +82,7 @@ import Testing
     @Test func aLevelThatHidesTheLinesIsAConfigError() throws {
         #expect {
             _ = try ConfigurationLoader.parse(
-                yaml: "logging: { level: warning, access: true }\n", file: "h.yaml", directory: "/etc")
+                yaml: "logging: { level: warning, access: failures }\n", file: "h.yaml", directory: "/etc")
         } throws: { error in
             let error = error as? ConfigError
             return error?.keyPath == "logging.access" && error?.line == 1
