@@ -37,6 +37,14 @@ struct AccessLog: Sendable {
         logger.info("\(entry.method.rawValue) \(Self.printable(path)) \(status.code)", metadata: metadata)
     }
 
+    /// A request NIOHTTP1 could not parse; its error handler has answered 400 and the
+    /// connection closes. Logged as `- - 400` with the parser's error.
+    func recordMalformed(_ error: HTTPParserError, client: SocketAddress?) {
+        logger.info(
+            "- - 400",
+            metadata: ["http.client": "\(client?.ipAddress ?? "unknown")", "http.error": "malformed request: \(error)"])
+    }
+
     private func redacted(_ query: QueryParameters) -> String {
         query.pairs.map { pair in
             pair.name + "=" + (redactedQueryNames.contains(pair.name) ? "********" : pair.value)

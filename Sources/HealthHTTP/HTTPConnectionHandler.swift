@@ -124,6 +124,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let accessLog, let parserError = error as? HTTPParserError {
+            accessLog.recordMalformed(parserError, client: context.channel.remoteAddress)
+        }
         context.close(promise: nil)
     }
 }

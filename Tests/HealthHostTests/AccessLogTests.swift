@@ -55,9 +55,12 @@ import Testing
             #expect(try await host.get("/health/?checks=false&auth=s3cret").status == 503)
             #expect(try await host.get("/health/?auth=wrong").status == 401)
             #expect(try await host.get("/nowhere").status == 404)
+            let garbage = try await RawHTTPClient.exchange(port: host.port, "BLAH\r\n\r\n")
+            #expect(RawHTTPClient.parse(garbage.data).first?.status == 400)
             let lines = requestLines(capture)
             #expect(lines.map { $0.split(separator: " ").prefix(4).joined(separator: " ") }
                 == ["info GET /health/ 503", "info GET /health/ 401", "info GET /nowhere 404"])
+            #expect(capture.detailed.contains { $0.hasPrefix("info - - 400 http.client=127.0.0.1 http.error=malformed request: ") })
         }
     }
 
