@@ -15,19 +15,20 @@ import HealthHTTP
 ///   "last": {"status": "fail", "message": "timed out: no result within 2 s", "time": "...",
 ///            "duration_seconds": 2.0, "cached": false},
 ///   "last_success": "...", "consecutive_failures": 3, "calls": 120, "timeouts": 3,
-///   "running_since": "...", "stuck": true, "last_call_seconds": 0.004}],
+///   "running_since": "...", "stuck": true, "last_call_seconds": 0.004,
+///   "stale_after_seconds": 12, "stale": false}],
 ///  "time": "..."}
 /// ```
 enum CheckStatePage {
     static func response(registry: CheckRegistry, engine: CheckEngine, now: Date = Date()) -> HTTPResponse {
         let checks = registry.checks.map { check in
-            entry(for: check, statistics: engine.statistics(of: check.name) ?? CheckStatistics())
+            entry(for: check, statistics: engine.statistics(of: check.name) ?? CheckStatistics(), now: now)
         }
         return .json(
             .object(["checks": .array(checks), "time": .string(timestamp(now))]), headers: HealthHeaders.noCache)
     }
 
-    private static func entry(for check: RegisteredCheck, statistics: CheckStatistics) -> JSONValue {
+    private static func entry(for check: RegisteredCheck, statistics: CheckStatistics, now: Date) -> JSONValue {
         var last = JSONValue.null
         if let report = statistics.lastReport {
             var fields: [String: JSONValue] = [
@@ -40,6 +41,12 @@ enum CheckStatePage {
             }
             last = .object(fields)
         }
+        // A background result older than its bound is served as failed ("stale").
+        var stale = JSONValue.null
+        if let limit = check.staleAfter {
+            let age = statistics.lastReport.map { now.timeIntervalSince($0.finishedAt) }
+            stale = .bool(age.map { $0 > limit.seconds } ?? false)
+        }
         return .object([
             "name": .string(check.name), "source": .string(check.implementation.source),
             "default": .bool(check.isDefault), "groups": .array(check.groups.map(JSONValue.string)),
@@ -49,6 +56,7 @@ enum CheckStatePage {
             "timeouts": .int(statistics.timeouts), "running_since": .string(statistics.runningSince.map(timestamp)),
             "stuck": .bool(statistics.isStuck),
             "last_call_seconds": statistics.lastDuration.map { .double($0.seconds) } ?? .null,
+            "stale_after_seconds": check.staleAfter.map { .double($0.seconds) } ?? .null, "stale": stale,
         ])
     }
 

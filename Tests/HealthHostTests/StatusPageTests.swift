@@ -12,6 +12,7 @@ import Testing
                   - { name: "false", plugin: core, check: "false" }
                   - { name: slow, plugin: testkit, check: slow, default: false, timeout: 0.2 }
                   - { name: cached, plugin: core, check: "true", default: false, success_ttl: 60 }
+                  - { name: background, plugin: core, check: "true", default: false, interval: 30, stale_after: 40 }
                 """)
     }
 
@@ -22,7 +23,7 @@ import Testing
         #expect(response.header("Cache-Control") == "no-cache, no-store, must-revalidate")
         #expect(response.json["time"] is String)
         let checks = response.json["checks"] as? [[String: Any]] ?? []
-        #expect(checks.map { $0["name"] as? String } == ["foo", "true", "false", "slow", "cached"])
+        #expect(checks.map { $0["name"] as? String } == ["foo", "true", "false", "slow", "cached", "background"])
         return Dictionary(checks.map { ($0["name"] as? String ?? "", $0) }) { first, _ in first }
     }
 
@@ -32,7 +33,7 @@ import Testing
             #expect(try await host.get("/health/status?auth=wrong").status == 401)
 
             let before = try await status(host)
-            for (name, check) in before {
+            for (name, check) in before where name != "background" {  // that one runs by itself
                 #expect(check["last"] is NSNull, "\(name)")
                 #expect(check["calls"] as? Int == 0, "\(name)")
                 #expect(check["stuck"] as? Bool == false, "\(name)")
@@ -71,6 +72,12 @@ import Testing
             #expect(slow["timeouts"] as? Int == 1 && slow["calls"] as? Int == 0)
             #expect(slow["stuck"] as? Bool == true)
             #expect(slow["running_since"] is String)
+
+            // Background: run once at start-up, fresh, with its bound; on-demand checks have none.
+            #expect(try await eventually { try await status(host)["background"]?["calls"] as? Int == 1 })
+            let background = try await status(host)["background"] ?? [:]
+            #expect(background["stale_after_seconds"] as? Double == 40 && background["stale"] as? Bool == false)
+            #expect(after["foo"]?["stale_after_seconds"] is NSNull && after["foo"]?["stale"] is NSNull)
 
             // Never asked for, never run: the status page ran nothing either.
             #expect(after["true"]?["last"] is NSNull)
