@@ -17,8 +17,17 @@ struct AccessLog: Sendable {
     struct Entry {
         let method: HTTPMethod
         let uri: String
-        let query: QueryParameters?
+        let query: Query
         let started: NIODeadline
+    }
+
+    /// The request's query as far as it was read.
+    enum Query {
+        case parsed(QueryParameters)
+        /// An invalid percent escape (answered 400).
+        case malformed
+        /// Not parsed: the request broke a size limit first (414, 431).
+        case notRead
     }
 
     func record(_ entry: Entry, status: HTTPResponseStatus, client: SocketAddress?) {
@@ -29,10 +38,15 @@ struct AccessLog: Sendable {
             "http.client": "\(client?.ipAddress ?? "unknown")",
             "http.duration_ms": "\((elapsed * 100).rounded() / 100)",
         ]
-        if let query = entry.query, !query.pairs.isEmpty {
+        switch entry.query {
+        case .parsed(let query) where !query.pairs.isEmpty:
             metadata["http.query"] = "\(Self.printable(redacted(query)))"
-        } else if entry.query == nil && entry.uri.contains("?") {
+        case .malformed:
             metadata["http.query"] = "(malformed)"
+        case .notRead where entry.uri.contains("?"):
+            metadata["http.query"] = "(not read)"
+        case .parsed, .notRead:
+            break
         }
         logger.info("\(entry.method.rawValue) \(Self.printable(path)) \(status.code)", metadata: metadata)
     }

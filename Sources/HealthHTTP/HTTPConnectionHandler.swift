@@ -38,21 +38,21 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let keepAlive = requestHead.isKeepAlive && !configuration.isDraining()
         let isHead = requestHead.method == .HEAD
         let started = accessLog == nil ? nil : NIODeadline.now()
-        func entry(_ query: QueryParameters?) -> AccessLog.Entry? {
+        func entry(_ query: AccessLog.Query) -> AccessLog.Entry? {
             started.map { AccessLog.Entry(method: requestHead.method, uri: requestHead.uri, query: query, started: $0) }
         }
         if let rejection = limitViolation(requestHead) {
-            write(rejection, keepAlive: false, isHead: isHead, context: context, logging: entry(nil))
+            write(rejection, keepAlive: false, isHead: isHead, context: context, logging: entry(.notRead))
             return
         }
         guard let request = HTTPRequest.parse(method: requestHead.method, uri: requestHead.uri, headers: requestHead.headers)
         else {
             let response = HTTPResponse.error(
                 .badRequest, code: "bad_query", message: "the query string has an invalid percent escape")
-            write(response, keepAlive: keepAlive, isHead: isHead, context: context, logging: entry(nil))
+            write(response, keepAlive: keepAlive, isHead: isHead, context: context, logging: entry(.malformed))
             return
         }
-        let logging = entry(request.query)
+        let logging = entry(.parsed(request.query))
         switch responder.respond(to: request) {
         case .now(let response):
             write(response, keepAlive: keepAlive, isHead: isHead, context: context, logging: logging)

@@ -28,9 +28,10 @@ import Testing
             #expect(try await host.get("/health/ping?note=a%0Ainfo%20GET%20/forged%20200").status == 200)
             #expect(try await host.get("/health/?auth=%zz").status == 400)
             #expect(try await RawHTTPClient.request(port: host.port, "POST", "/health/ping").status == 405)
+            #expect(try await host.get("/health/?auth=s3cret&x=" + String(repeating: "a", count: 9000)).status == 414)
 
             let lines = requestLines(capture)
-            #expect(lines.count == 7, "\(lines)")
+            #expect(lines.count == 8, "\(lines)")
             func line(_ index: Int) -> String { index < lines.count ? lines[index] : "" }
             #expect(line(0).hasPrefix("info GET /health/ping 200 http.client=127.0.0.1 http.duration_ms="))
             #expect(!line(0).contains("http.query"))
@@ -42,6 +43,7 @@ import Testing
             #expect(line(4).hasSuffix(#" http.query=note=a\u{a}info GET /forged 200"#))
             #expect(line(5).hasPrefix("info GET /health/ 400 ") && line(5).hasSuffix(" http.query=(malformed)"))
             #expect(line(6).hasPrefix("info POST /health/ping 405 "))
+            #expect(line(7).hasPrefix("info GET /health/ 414 ") && line(7).hasSuffix(" http.query=(not read)"))
             #expect(!capture.detailed.contains { $0.contains("s3cret") || $0.contains("wrong") || $0.contains("%zz") })
             #expect(!capture.detailed.contains { $0.hasPrefix("info GET /forged") })
         }
