@@ -84,15 +84,17 @@ public final class CheckEngine: Sendable {
 
     /// The reports of `checks`, in the same order: cached where their policy allows,
     /// otherwise from calls run concurrently.
+    ///
+    /// The calls report into one collector and the request resumes once, when the last
+    /// report is in: no Swift task per check, so a request naming many checks costs
+    /// their calls, not as many task switches.
     public func reports(for checks: [RegisteredCheck]) async -> [CheckReport] {
         if let ready = reportsWithoutWaiting(for: checks) { return ready }
-        return await withTaskGroup(of: (Int, CheckReport).self) { group in
+        return await withCheckedContinuation { continuation in
+            let collector = ReportCollector(count: checks.count) { continuation.resume(returning: $0) }
             for (index, check) in checks.enumerated() {
-                group.addTask { (index, await self.report(for: check)) }
+                deliverReport(for: check) { collector.deliver($0, at: index) }
             }
-            var reports = [CheckReport?](repeating: nil, count: checks.count)
-            for await (index, report) in group { reports[index] = report }
-            return reports.compactMap { $0 }
         }
     }
 
@@ -112,18 +114,25 @@ public final class CheckEngine: Sendable {
     /// The report of one check: cached, joined to the call in progress, or from a new
     /// call, bounded by the check's timeout.
     public func report(for check: RegisteredCheck) async -> CheckReport {
-        guard let slot = slots[check.name] else {
-            return CheckReport(
-                name: check.name, result: .fail("internal error: '\(check.name)' is not registered with the engine"),
-                finishedAt: Date(), duration: .zero)
+        await withCheckedContinuation { continuation in
+            deliverReport(for: check) { continuation.resume(returning: $0) }
         }
-        if let answer = slot.answerWithoutWaiting(now: clock.now) { return answer }
-        return await withCheckedContinuation { waiter in
-            switch slot.request(now: clock.now, waiter: waiter) {
-            case .answer(let report): waiter.resume(returning: report)
-            case .joined: break
-            case .started(let id): launch(slot, call: id)
-            }
+    }
+
+    /// Calls `deliver` exactly once with the check's report: at once when it can be
+    /// answered without waiting, else when the call it joins or starts ends or times out.
+    private func deliverReport(for check: RegisteredCheck, to deliver: @escaping ReportDelivery) {
+        guard let slot = slots[check.name] else {
+            return deliver(
+                CheckReport(
+                    name: check.name, result: .fail("internal error: '\(check.name)' is not registered with the engine"),
+                    finishedAt: Date(), duration: .zero))
+        }
+        if let answer = slot.answerWithoutWaiting(now: clock.now) { return deliver(answer) }
+        switch slot.request(now: clock.now, waiter: deliver) {
+        case .answer(let report): deliver(report)
+        case .joined: break
+        case .started(let id): launch(slot, call: id)
         }
     }
 
@@ -190,7 +199,7 @@ public final class CheckEngine: Sendable {
                 "check \(check.name) returned after \(took), past its limit of \(check.timeout.humanReadable); its result was dropped and calls may start again",
                 metadata: ["check": "\(check.name)", "check.source": "\(check.implementation.source)"])
         }
-        for waiter in finished.waiters { waiter.resume(returning: finished.report) }
+        for waiter in finished.waiters { waiter(finished.report) }
     }
 
     private func timeOut(_ slot: CheckSlot, call id: Int) {
@@ -205,7 +214,7 @@ public final class CheckEngine: Sendable {
                 "check \(check.name) timed out after \(check.timeout.humanReadable) before it could start: all worker threads were busy or an earlier call of this non-thread-safe check had not returned",
                 metadata: ["check": "\(check.name)", "check.source": "\(check.implementation.source)"])
         }
-        for waiter in timedOut.waiters { waiter.resume(returning: timedOut.report) }
+        for waiter in timedOut.waiters { waiter(timedOut.report) }
     }
 
     // MARK: - Background refresh

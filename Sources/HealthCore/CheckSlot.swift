@@ -26,7 +26,7 @@ final class CheckSlot: Sendable {
         let id: Int
         let requestedAt: ContinuousClock.Instant
         let requestedDate: Date
-        var waiters: [CheckedContinuation<CheckReport, Never>] = []
+        var waiters: [ReportDelivery] = []
         var isTimedOut = false
         var isExecuting = false
         var timer: Scheduled<Void>?
@@ -52,8 +52,8 @@ final class CheckSlot: Sendable {
     }
 
     /// Decides a request: an immediate answer, joining the call in progress, or a new
-    /// call. `waiter` is resumed later unless the decision is `.answer`.
-    func request(now: ContinuousClock.Instant, waiter: CheckedContinuation<CheckReport, Never>) -> Decision {
+    /// call. `waiter` is called later unless the decision is `.answer`.
+    func request(now: ContinuousClock.Instant, waiter: @escaping ReportDelivery) -> Decision {
         state.withLockedValue { state in
             if let answer = immediateAnswer(state, now: now) { return .answer(answer) }
             if state.call != nil {
@@ -105,8 +105,8 @@ final class CheckSlot: Sendable {
     /// stuck state: its result is not served, as it came too late).
     func finish(
         _ id: Int, result: CheckResult, duration: Duration, now: ContinuousClock.Instant
-    ) -> (report: CheckReport, waiters: [CheckedContinuation<CheckReport, Never>], late: Bool)? {
-        let finished = state.withLockedValue { state -> (CheckReport, [CheckedContinuation<CheckReport, Never>], Bool, Scheduled<Void>?)? in
+    ) -> (report: CheckReport, waiters: [ReportDelivery], late: Bool)? {
+        let finished = state.withLockedValue { state -> (CheckReport, [ReportDelivery], Bool, Scheduled<Void>?)? in
             guard let call = state.call, call.id == id else { return nil }
             state.call = nil
             state.statistics.runningSince = nil
@@ -130,7 +130,7 @@ final class CheckSlot: Sendable {
     /// Times out call `id`: stores and returns the timeout report with the waiters to
     /// wake, and whether the check itself is running (rather than still queued).
     func timeOut(_ id: Int, now: ContinuousClock.Instant) -> (
-        report: CheckReport, waiters: [CheckedContinuation<CheckReport, Never>], wasExecuting: Bool
+        report: CheckReport, waiters: [ReportDelivery], wasExecuting: Bool
     )? {
         state.withLockedValue { state in
             guard var call = state.call, call.id == id, !call.isTimedOut else { return nil }

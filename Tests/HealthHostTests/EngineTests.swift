@@ -242,4 +242,35 @@ extension EngineTests {
         #expect(RefreshPolicy(failureTTL: .seconds(3)).summary == "cached 3 s on failure only")
         #expect(RefreshPolicy(interval: .seconds(5)).summary == "every 5 s")
     }
+
+    @Test func reportsComeBackInRequestOrderWhateverOrderTheCallsEndIn() async throws {
+        // Calls that end in the reverse of the order asked, one answered at once from its
+        // cache, one that times out: the reports still line up with the request.
+        func sleeping(_ milliseconds: Int) -> ClosureCheck {
+            ClosureCheck(source: "test.sleep\(milliseconds)") { _ in
+                Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
+                return .pass("slept \(milliseconds) ms")
+            }
+        }
+        var registry = CheckRegistry()
+        let checks = [
+            RegisteredCheck(name: "slowest", implementation: sleeping(300)),
+            RegisteredCheck(name: "slower", implementation: sleeping(150)),
+            RegisteredCheck(
+                name: "cached", implementation: sleeping(1), refresh: RefreshPolicy(successTTL: .seconds(60))),
+            RegisteredCheck(name: "fast", implementation: sleeping(1)),
+            RegisteredCheck(name: "late", implementation: sleeping(2000), timeout: .milliseconds(100)),
+        ]
+        for check in checks { try registry.register(check) }
+        let engine = CheckEngine(registry: registry, threads: 8, logger: TestHost.logger)
+        defer { engine.shutdown() }
+        _ = await engine.report(for: checks[2])  // now cached
+
+        let reports = await engine.reports(for: checks)
+        #expect(reports.map(\.name) == ["slowest", "slower", "cached", "fast", "late"])
+        #expect(reports.map(\.result.message) == [
+            "slept 300 ms", "slept 150 ms", "slept 1 ms", "slept 1 ms", "timed out: no result within 100 ms",
+        ])
+        #expect(reports[2].isCached && !reports[3].isCached)
+    }
 }
