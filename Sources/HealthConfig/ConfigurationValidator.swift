@@ -20,7 +20,9 @@ struct ConfigurationValidator {
                 at: ["logging", "level"],
                 "expected one of \(levels.joined(separator: ", ")), found '\(config.logging.level)'")
         }
-        if config.logging.access != .none, let index = levels.firstIndex(of: config.logging.level), index > 2 {
+        if config.logging.access != .none, let level = levels.firstIndex(of: config.logging.level),
+            let info = levels.firstIndex(of: "info"), level > info
+        {
             throw loaded.error(
                 at: ["logging", "access"],
                 "request lines are logged at info, which logging.level '\(config.logging.level)' hides; "

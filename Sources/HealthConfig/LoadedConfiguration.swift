@@ -41,36 +41,28 @@ struct NodePositions: @unchecked Sendable {
     let root: Node?
 
     /// The node at `path`, if the path exists.
-    func node(at path: [ConfigPathElement]) -> Node? {
-        guard var node = root else { return nil }
-        for element in path {
-            switch element {
-            case .key(let key):
-                guard let pair = node.mapping?.first(where: { $0.key.string == key }) else { return nil }
-                node = pair.value
-            case .index(let index):
-                guard let items = node.sequence, index < items.count else { return nil }
-                node = items[index]
-            }
-        }
-        return node
-    }
+    func node(at path: [ConfigPathElement]) -> Node? { walk(path).node }
 
-    func mark(of path: [ConfigPathElement]) -> Mark? {
-        guard var node = root else { return nil }
+    /// The position of `path`, or of the deepest part of it that exists.
+    func mark(of path: [ConfigPathElement]) -> Mark? { walk(path).mark }
+
+    /// Follows `path` as far as it exists: the node at its end (`nil` when it breaks off)
+    /// and the mark of the deepest part found.
+    private func walk(_ path: [ConfigPathElement]) -> (node: Node?, mark: Mark?) {
+        guard var node = root else { return (nil, nil) }
         var mark = node.mark
         for element in path {
             switch element {
             case .key(let key):
-                guard let pair = node.mapping?.first(where: { $0.key.string == key }) else { return mark }
+                guard let pair = node.mapping?.first(where: { $0.key.string == key }) else { return (nil, mark) }
                 mark = pair.key.mark ?? pair.value.mark
                 node = pair.value
             case .index(let index):
-                guard let items = node.sequence, index < items.count else { return mark }
+                guard let items = node.sequence, index < items.count else { return (nil, mark) }
                 node = items[index]
                 mark = node.mark
             }
         }
-        return mark
+        return (node, mark)
     }
 }

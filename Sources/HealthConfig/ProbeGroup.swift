@@ -7,13 +7,13 @@ enum ProbeGroup {
     static let names = ["liveness", "readiness", "startup"]
 
     /// The probe group `group` looks like a misspelling of, or `nil` when it is one
-    /// exactly or is far enough from all of them to be a custom group.
+    /// exactly or is far enough from all of them to be a custom group. Group names are
+    /// checked to be lowercase before this.
     static func misspelled(_ group: String) -> String? {
         guard !names.contains(group) else { return nil }
-        let lowered = group.lowercased()
         let endpointNames = ["livez": "liveness", "readyz": "readiness", "startupz": "startup"]
-        if let meant = endpointNames[lowered] { return meant }
-        return names.first { editDistance(lowered, $0, limit: 2) <= 2 }
+        if let meant = endpointNames[group] { return meant }
+        return names.first { editDistance(group, $0, limit: 2) <= 2 }
     }
 
     /// Levenshtein distance between `a` and `b`, counted up to `limit + 1`.

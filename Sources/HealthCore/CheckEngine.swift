@@ -160,7 +160,7 @@ public final class CheckEngine: Sendable {
 
     /// What the engine knows about the check registered as `name`.
     public func statistics(of name: String) -> CheckStatistics? {
-        slots[name]?.statistics
+        slots[name]?.statistics(now: clock.now)
     }
 
     // MARK: - Calls

@@ -150,9 +150,13 @@ final class CheckSlot: Sendable {
         }
     }
 
-    /// A copy of the statistics.
-    var statistics: CheckStatistics {
-        state.withLockedValue { $0.statistics }
+    /// A copy of the statistics, with ``CheckStatistics/isStale`` as of `now`.
+    func statistics(now: ContinuousClock.Instant) -> CheckStatistics {
+        state.withLockedValue { state in
+            var copy = state.statistics
+            if let staleAfter = check.staleAfter, let latest = state.latest { copy.isStale = now - latest.at > staleAfter }
+            return copy
+        }
     }
 
     private static func begin(_ state: inout State, now: ContinuousClock.Instant) -> Int {

@@ -20,6 +20,9 @@ public struct CheckStatistics: Sendable {
     /// Whether the call in progress is past its timeout and has not returned: the
     /// engine starts no other call of this check until it does.
     public var isStuck = false
+    /// Whether the newest result of a background check is older than its staleness
+    /// bound, so that requests get it as failed ("stale"); as of when the copy was taken.
+    public var isStale = false
 
     /// No runs yet.
     public init() {}

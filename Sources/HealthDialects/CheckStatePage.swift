@@ -4,16 +4,17 @@ import HealthHTTP
 
 /// `GET {prefix}/status`: what the engine knows about every served check, for an
 /// operator finding out why a probe fails: the newest result and when it was produced,
-/// how long the last call took (also one that returned after its timeout), the last success, failures in a row, timeouts, and a call
-/// stuck past its timeout. It reads state only: it never runs a check and never waits,
-/// so it answers even while every check hangs. It needs the secret (messages can name
-/// hosts and paths; secret parameter values are already scrubbed from them).
+/// how long the last call took (also one that returned after its timeout), the last
+/// success, failures in a row, timeouts, a call stuck past its timeout, and whether a
+/// background result is stale. It reads state only: it never runs a check and never
+/// waits, so it answers even while every check hangs. It needs the secret (messages can
+/// name hosts and paths; secret parameter values are already scrubbed from them).
 ///
 /// ```json
 /// {"checks": [{"name": "db", "source": "postgres.ping", "default": true, "groups": ["readiness"],
 ///   "timeout_seconds": 2, "refresh": "every 5 s",
 ///   "last": {"status": "fail", "message": "timed out: no result within 2 s", "time": "...",
-///            "duration_seconds": 2.0, "cached": false},
+///            "duration_seconds": 2.0},
 ///   "last_success": "...", "consecutive_failures": 3, "calls": 120, "timeouts": 3,
 ///   "running_since": "...", "stuck": true, "last_call_seconds": 0.004,
 ///   "stale_after_seconds": 12, "stale": false}],
@@ -22,13 +23,13 @@ import HealthHTTP
 enum CheckStatePage {
     static func response(registry: CheckRegistry, engine: CheckEngine, now: Date = Date()) -> HTTPResponse {
         let checks = registry.checks.map { check in
-            entry(for: check, statistics: engine.statistics(of: check.name) ?? CheckStatistics(), now: now)
+            entry(for: check, statistics: engine.statistics(of: check.name) ?? CheckStatistics())
         }
         return .json(
             .object(["checks": .array(checks), "time": .string(timestamp(now))]), headers: HealthHeaders.noCache)
     }
 
-    private static func entry(for check: RegisteredCheck, statistics: CheckStatistics, now: Date) -> JSONValue {
+    private static func entry(for check: RegisteredCheck, statistics: CheckStatistics) -> JSONValue {
         var last = JSONValue.null
         if let report = statistics.lastReport {
             var fields: [String: JSONValue] = [
@@ -41,12 +42,6 @@ enum CheckStatePage {
             }
             last = .object(fields)
         }
-        // A background result older than its bound is served as failed ("stale").
-        var stale = JSONValue.null
-        if let limit = check.staleAfter {
-            let age = statistics.lastReport.map { now.timeIntervalSince($0.finishedAt) }
-            stale = .bool(age.map { $0 > limit.seconds } ?? false)
-        }
         return .object([
             "name": .string(check.name), "source": .string(check.implementation.source),
             "default": .bool(check.isDefault), "groups": .array(check.groups.map(JSONValue.string)),
@@ -56,7 +51,7 @@ enum CheckStatePage {
             "timeouts": .int(statistics.timeouts), "running_since": .string(statistics.runningSince.map(timestamp)),
             "stuck": .bool(statistics.isStuck),
             "last_call_seconds": statistics.lastDuration.map { .double($0.seconds) } ?? .null,
-            "stale_after_seconds": check.staleAfter.map { .double($0.seconds) } ?? .null, "stale": stale,
+            "stale_after_seconds": check.staleAfter.map { .double($0.seconds) } ?? .null, "stale": check.staleAfter == nil ? .null : .bool(statistics.isStale),
         ])
     }
 

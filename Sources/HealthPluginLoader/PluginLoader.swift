@@ -79,9 +79,9 @@ public struct PluginLoader: Sendable {
 
     /// Opens one file and reads its descriptor; calls nothing but the entry symbol.
     public func open(_ path: String) throws(PluginLoadError) -> PluginDescription {
-        if let error = PluginDiscovery.brokenLinkError(path) { throw error }
         guard FileManager.default.isReadableFile(atPath: path) else {
-            throw PluginLoadError(.fileNotFound, path: path, "no such file, or not readable")
+            throw PluginDiscovery.brokenLinkError(path)
+                ?? PluginLoadError(.fileNotFound, path: path, "no such file, or not readable")
         }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         guard let handle = dlopen(absolute, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
