@@ -32,8 +32,9 @@ public struct SharedSecretAuth: Sendable {
         return store.replace(with: Array(newSecret.utf8))
     }
 
-    /// The secret as text, for scrubbing it out of environment dumps; never log it.
-    var secretText: String? { secret.map { String(decoding: $0, as: UTF8.self) } }
+    /// The secret as text, for scrubbing it out of environment dumps and request log
+    /// lines; never log it.
+    public var secretText: String? { secret.map { String(decoding: $0, as: UTF8.self) } }
 
     /// The query parameter that carries the secret (`?auth=SECRET`); the request log
     /// never shows its value.

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -5,11 +6,15 @@ import NIOHTTP1
 /// One log line per request (`logging.access`), for finding out at 3 a.m. who probes
 /// what and what they got: `GET /health/ 503` with the client, the query and the time
 /// taken. Query values of ``redactedQueryNames`` (the shared secret's `auth`) are
-/// replaced by `********`; the request headers, where `Authorization` travels, are not
-/// logged. Control characters are escaped so that a request cannot forge log lines.
+/// replaced by `********`, and so is every ``redactedValues`` value wherever it appears
+/// in the (percent-decoded) path or query: a client that sends the secret as `?token=`
+/// or in the path does not get it written in clear. The request headers, where
+/// `Authorization` travels, are not logged. Control characters are escaped so that a
+/// request cannot forge log lines.
 struct AccessLog: Sendable {
     let logger: Logger
     let redactedQueryNames: Set<String>
+    let redactedValues: @Sendable () -> [String]
     /// Log only requests answered with a status of 400 or more.
     let onlyFailures: Bool
 
@@ -33,14 +38,16 @@ struct AccessLog: Sendable {
     func record(_ entry: Entry, status: HTTPResponseStatus, client: SocketAddress?) {
         if onlyFailures && status.code < 400 { return }
         let elapsed = Double((NIODeadline.now() - entry.started).nanoseconds) / 1_000_000
-        let path = entry.uri.firstIndex(of: "?").map { entry.uri[..<$0] } ?? Substring(entry.uri)
+        let rawPath = entry.uri.firstIndex(of: "?").map { entry.uri[..<$0] } ?? Substring(entry.uri)
+        let secrets = redactedValues().filter { !$0.isEmpty }
+        let path = Self.hiding(secrets, in: rawPath.removingPercentEncoding ?? String(rawPath))
         var metadata: Logger.Metadata = [
             "http.client": "\(client?.ipAddress ?? "unknown")",
             "http.duration_ms": "\((elapsed * 100).rounded() / 100)",
         ]
         switch entry.query {
         case .parsed(let query) where !query.pairs.isEmpty:
-            metadata["http.query"] = "\(Self.printable(redacted(query)))"
+            metadata["http.query"] = "\(Self.printable(Self.hiding(secrets, in: redacted(query))))"
         case .malformed:
             metadata["http.query"] = "(malformed)"
         case .notRead where entry.uri.contains("?"):
@@ -63,6 +70,13 @@ struct AccessLog: Sendable {
         query.pairs.map { pair in
             pair.name + "=" + (redactedQueryNames.contains(pair.name) ? "********" : pair.value)
         }.joined(separator: "&")
+    }
+
+    /// `text` with every occurrence of each secret replaced by `********`.
+    static func hiding(_ secrets: [String], in text: String) -> String {
+        secrets.reduce(text) { text, secret in
+            text.contains(secret) ? text.replacingOccurrences(of: secret, with: "********") : text
+        }
     }
 
     /// At most 256 characters, control characters as `\u{..}`.

@@ -6,17 +6,23 @@ import NIOHTTP1
 /// written.
 public struct HTTPResponse: Sendable {
     /// The status.
-    public var status: HTTPResponseStatus
+    public var status: HTTPResponseStatus { didSet { encoded = nil } }
     /// The headers.
-    public var headers: HTTPHeaders
+    public var headers: HTTPHeaders { didSet { encoded = nil } }
     /// The body (sent for GET, not for HEAD).
     public var body: ByteBuffer
 
     /// The body size `headers` already state as `Content-Length` (see ``withContentLength()``).
     private var statedContentLength: Int?
+    /// The bytes of this response as a keep-alive HTTP/1.1 answer, encoded once by
+    /// ``withContentLength()``; dropped when the status or headers change.
+    private(set) var encoded: EncodedResponse?
 
     /// Whether `headers` already hold the right `Content-Length` for `body`.
     public var hasContentLength: Bool { statedContentLength == body.readableBytes }
+
+    /// The pre-encoded bytes, while they still match the response.
+    var preencoded: EncodedResponse? { hasContentLength ? encoded : nil }
 
     /// Creates a response.
     public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
@@ -25,13 +31,15 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
-    /// The response with its `Content-Length` header set now, for responses built once
-    /// and sent many times (the server then skips adding it per request; a body changed
-    /// afterwards gets the right length again).
+    /// The response with its `Content-Length` header set and its bytes encoded now, for
+    /// responses built once and sent many times (the server then writes the same bytes
+    /// for every keep-alive request; a body, status or headers changed afterwards are
+    /// encoded again per request).
     public func withContentLength() -> HTTPResponse {
         var copy = self
         copy.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
         copy.statedContentLength = body.readableBytes
+        copy.encoded = EncodedResponse(copy)
         return copy
     }
 

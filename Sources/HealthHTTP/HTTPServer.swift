@@ -5,8 +5,13 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// An HTTP/1.1 server on SwiftNIO: keep-alive, pipelining, HEAD, limits on request line
-/// and headers, idle connections closed. A `Service`: `run()` serves until graceful
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An HTTP/1.1 server on SwiftNIO: NIOHTTP1's request decoder, then its own connection
+/// handler (answers as bytes, in order, with backpressure; every phase timed), a cap
+/// on open connections, and a drain on stop. A `Service`: `run()` serves until graceful
 /// shutdown (SIGTERM/SIGINT in a `ServiceGroup`) or ``stop()``.
 ///
 /// ```swift
@@ -23,6 +28,7 @@ public final class HTTPServer: Service, Sendable {
 
     private struct State {
         var channel: (any Channel)?
+        var gate: ConnectionGate?
         var port: Int?
         var isStopped = false
     }
@@ -52,18 +58,31 @@ public final class HTTPServer: Service, Sendable {
             ? nil
             : AccessLog(
                 logger: logger, redactedQueryNames: configuration.redactedQueryNames,
+                redactedValues: configuration.redactedValues,
                 onlyFailures: configuration.requestLog == .failures)
+        let gate = ConnectionGate(maxConnections: Self.connectionLimit(configuration, logger: logger), logger: logger)
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
+            .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
-                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(HTTPConnectionHandler(responder: responder, configuration: configuration, accessLog: accessLog))
+                    try sync.addHandler(
+                        AcceptBackoffHandler(shouldForwardIOErrorCaught: true, backoffProvider: { _ in .milliseconds(100) }))
+                    try sync.addHandler(gate)
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // Backpressure: one read cycle takes at most 4 x 16 KiB, and the handler stops
+            // reading while more than 64 KiB of answers wait to be sent.
+            .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelOption(
+                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 512, initial: 2048, maximum: 16384))
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configurePipeline(channel, configuration: configuration, responder: responder, accessLog: accessLog)
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -71,6 +90,7 @@ public final class HTTPServer: Service, Sendable {
         let port = bound.localAddress?.port ?? configuration.port
         let stoppedMeanwhile = state.withLockedValue { state in
             state.channel = bound
+            state.gate = gate
             state.port = port
             return state.isStopped
         }
@@ -89,22 +109,90 @@ public final class HTTPServer: Service, Sendable {
     }
 
     /// Serves until ``stop()``, ignoring graceful shutdown (for callers that stop the
-    /// server themselves, after a drain delay).
+    /// server themselves, after a drain delay). Returns once the connections have drained.
     public func serve() async throws {
         if state.withLockedValue({ $0.isStopped }) { return }
         try await start()
         guard let channel = state.withLockedValue({ $0.channel }) else { return }
         try await channel.closeFuture.get()
         logger.info("stopped listening")
+        await drainConnections()
     }
 
-    /// Closes the listening socket; ``run()`` then returns.
+    /// Closes the listening socket, then lets every open connection finish the requests
+    /// it has in flight (their answers say `Connection: close`) and closes idle ones;
+    /// what is still open after `drainTimeout` is closed. ``run()`` then returns.
     public func stop() async {
         let channel = state.withLockedValue { state in
             state.isStopped = true
             return state.channel
         }
         try? await channel?.close()
+        await drainConnections()
+    }
+
+    /// The connections open now.
+    public var openConnectionCount: Int { state.withLockedValue { $0.gate }?.openConnections.count ?? 0 }
+
+    private func drainConnections() async {
+        guard let gate = state.withLockedValue({ $0.gate }) else { return }
+        for connection in gate.openConnections {
+            connection.pipeline.fireUserInboundEventTriggered(HTTPConnectionHandler.Drain())
+        }
+        let deadline = NIODeadline.now() + configuration.drainTimeout
+        while !gate.openConnections.isEmpty && NIODeadline.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let stragglers = gate.openConnections
+        if !stragglers.isEmpty {
+            logger.warning(
+                "closing \(stragglers.count) connection(s) still busy after the drain timeout",
+                metadata: ["http.drain_timeout": "\(configuration.drainTimeout)"])
+            for connection in stragglers { connection.close(promise: nil) }
+        }
+    }
+
+    /// The handlers of one connection: the request-line guard, NIOHTTP1's decoder
+    /// (llhttp) with limits just above the configured ones, and the connection handler.
+    static func configurePipeline(
+        _ channel: any Channel, configuration: HTTPServerConfiguration, responder: any HTTPResponder,
+        accessLog: AccessLog?
+    ) throws {
+        let sync = channel.pipeline.syncOperations
+        let progress = RequestHeadProgress()
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        // The URL counts as a field; the handler answers 414/431 precisely below these.
+        limits.maxHeaderFieldSize = max(configuration.maxHeaderBytes, configuration.maxRequestLine) + 1
+        limits.maxHeaderListSize = configuration.maxHeaderBytes + configuration.maxRequestLine + 1
+        try sync.addHandler(RequestHeadGuard(progress: progress, maxRequestLine: configuration.maxRequestLine))
+        try sync.addHandler(
+            ByteToMessageHandler(
+                HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
+        try sync.addHandler(
+            HTTPConnectionHandler(responder: responder, configuration: configuration, accessLog: accessLog, progress: progress))
+    }
+
+    /// `maxConnections`, lowered to what the descriptor limit allows (after raising the
+    /// soft limit to the hard one, as Go's runtime does), with a warning when lowered.
+    static func connectionLimit(_ configuration: HTTPServerConfiguration, logger: Logger) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return configuration.maxConnections }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        // Descriptors for plugins, workers, logs and the listener.
+        let reserve: rlim_t = 64
+        let available = limit.rlim_cur > reserve ? Int(clamping: limit.rlim_cur - reserve) : 1
+        guard available < configuration.maxConnections else { return configuration.maxConnections }
+        logger.warning(
+            "http.max_connections lowered to what the descriptor limit allows",
+            metadata: [
+                "http.max_connections": "\(configuration.maxConnections)", "limit.nofile": "\(limit.rlim_cur)",
+                "http.effective_max_connections": "\(available)",
+            ])
+        return available
     }
 
     /// ``start()`` was called after ``stop()``.

@@ -199,6 +199,8 @@ public final class HostApplication: Sendable {
             case .all: .all
             }
         serverConfiguration.redactedQueryNames = [SharedSecretAuth.queryParameterName]
+        let auth = self.auth
+        serverConfiguration.redactedValues = { auth?.secretText.map { [$0] } ?? [] }
         guard let count = config.http.eventLoops else {
             return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger)
         }
