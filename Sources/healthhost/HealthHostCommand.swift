@@ -21,8 +21,18 @@ struct ConfigOptions: ParsableArguments {
 
 /// The process-wide logger: standard error, level from the config.
 enum CommandLogging {
+    /// For the short commands (`check`, `plugins`, `validate`): lines written at once.
     static let logger: Logger = {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        return Logger(label: "healthhost")
+    }()
+
+    /// For `serve`: lines go through a bounded queue to a writer thread, so a stalled
+    /// standard error never stalls the server (see `LogWriter`).
+    static let serveWriter = LogWriter(fileDescriptor: STDERR_FILENO)
+    static let serveLogger: Logger = {
+        let stream = serveWriter.stream
+        LoggingSystem.bootstrap { label in StreamLogHandler(label: label, stream: stream) }
         return Logger(label: "healthhost")
     }()
 }

@@ -13,7 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Listen on this port instead of listen.port (0 picks a free port).") var port: Int?
 
     func run() async throws {
-        let logger = CommandLogging.logger
+        let logger = CommandLogging.serveLogger
+        defer { CommandLogging.serveWriter.flush() }
         let app: HostApplication
         do {
             app = try HostApplication.build(
