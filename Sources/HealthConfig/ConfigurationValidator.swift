@@ -144,6 +144,12 @@ struct ConfigurationValidator {
     private func validateHTTP() throws(ConfigError) {
         let http = config.http
         try requireSeconds(http.idleTimeout, at: ["http", "idle_timeout"])
+        try requireSeconds(http.headerTimeout, at: ["http", "header_timeout"])
+        try requireSeconds(http.bodyTimeout, at: ["http", "body_timeout"])
+        try requireSeconds(http.drainTimeout, at: ["http", "drain_timeout"])
+        if !(1...1_000_000).contains(http.maxConnections) {
+            throw loaded.error(at: ["http", "max_connections"], "expected 1 to 1000000 connections, found \(http.maxConnections)")
+        }
         if http.maxRequestLine < 256 {
             throw loaded.error(at: ["http", "max_request_line"], "expected at least 256 bytes, found \(http.maxRequestLine)")
         }
@@ -166,7 +172,8 @@ struct ConfigurationValidator {
             if name.isEmpty || !name.allSatisfy(tokenCharacters.contains) {
                 throw loaded.error(at: ["http", "runscope", "headers", .key(name)], "'\(name)' is not a valid HTTP header name")
             }
-            if value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+            // By bytes: "\r\n" is one Character, equal neither to "\r" nor to "\n".
+            if value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) {
                 throw loaded.error(at: ["http", "runscope", "headers", .key(name)], "a header value must not contain line breaks")
             }
         }

@@ -2,6 +2,17 @@
 public struct HTTPConfiguration: Sendable, Decodable {
     /// `http.idle_timeout`: seconds before an idle keep-alive connection is closed.
     public var idleTimeout = 60.0
+    /// `http.header_timeout`: seconds from a request's first byte (or a new connection)
+    /// until its head must be complete; else the connection is closed.
+    public var headerTimeout = 10.0
+    /// `http.body_timeout`: seconds a request body (which no endpoint reads) is read and
+    /// dropped after the answer before the connection closes.
+    public var bodyTimeout = 5.0
+    /// `http.max_connections`: open connections at most; more are closed at once.
+    public var maxConnections = 1024
+    /// `http.drain_timeout`: seconds requests in flight may take to finish once the
+    /// listener closes at shutdown.
+    public var drainTimeout = 10.0
     /// `http.max_request_line`: longest request line (method, target, version) in bytes.
     public var maxRequestLine = 8192
     /// `http.max_header_bytes`: largest total size of the request headers in bytes.
@@ -29,6 +40,10 @@ public struct HTTPConfiguration: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case idleTimeout = "idle_timeout"
+        case headerTimeout = "header_timeout"
+        case bodyTimeout = "body_timeout"
+        case maxConnections = "max_connections"
+        case drainTimeout = "drain_timeout"
         case maxRequestLine = "max_request_line"
         case maxHeaderBytes = "max_header_bytes"
         case shutdownDelay = "shutdown_delay"
@@ -40,6 +55,10 @@ public struct HTTPConfiguration: Sendable, Decodable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         idleTimeout = try container.optional(.idleTimeout) ?? idleTimeout
+        headerTimeout = try container.optional(.headerTimeout) ?? headerTimeout
+        bodyTimeout = try container.optional(.bodyTimeout) ?? bodyTimeout
+        maxConnections = try container.optional(.maxConnections) ?? maxConnections
+        drainTimeout = try container.optional(.drainTimeout) ?? drainTimeout
         maxRequestLine = try container.optional(.maxRequestLine) ?? maxRequestLine
         maxHeaderBytes = try container.optional(.maxHeaderBytes) ?? maxHeaderBytes
         shutdownDelay = try container.optional(.shutdownDelay) ?? shutdownDelay

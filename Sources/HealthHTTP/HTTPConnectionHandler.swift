@@ -40,6 +40,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var readHeld = false
     /// Between a request's head and its end.
     private var inRequest = false
+    /// A request declared a body that is read and dropped: linger for the body timeout.
+    private var bodyDeclared = false
 
     private var idleSince = NIODeadline.now()
     private var headStarted: NIODeadline?
@@ -59,6 +61,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // A new connection owes its first request head within the header timeout.
+        headStarted = .now()
         armTimer(context: context)
     }
 
@@ -88,6 +92,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let hasBody = Self.declaresBody(head.headers)
+        if hasBody { bodyDeclared = true }
         let keepAlive = head.isKeepAlive && !hasBody && !inputClosed && !draining && !configuration.isDraining()
         let isHead = head.method == .HEAD
         let started = accessLog == nil ? nil : NIODeadline.now()
@@ -191,7 +196,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         let index = sequence - firstSequence
         guard index >= 0, index < queue.count else { return }
         // Draining: the next answer written tells the client to go elsewhere.
-        let final: ConnectionDisposition = draining ? .close : disposition
+        let final: ConnectionDisposition = draining || configuration.isDraining() ? .close : disposition
         queue[queue.index(queue.startIndex, offsetBy: index)].bytes = ResponseEncoder.encode(
             response, connection: final, isHead: isHead, allocator: context.channel.allocator)
         if final == .close { queue[queue.index(queue.startIndex, offsetBy: index)].closesConnection = true }
@@ -229,13 +234,16 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// The last answer is written: shut our side once it is sent, then read and drop
-    /// what the client still sends until it closes or the linger bound passes, so that
-    /// unread input does not turn the close into a reset that destroys the answer.
+    /// what the client still sends until it closes or the linger bound passes (the body
+    /// timeout after a declared body, else 250 ms), so that unread input does not turn
+    /// the close into a reset that destroys the answer.
     private func finish(context: ChannelHandlerContext) {
         closing = true
         needsFlush = false
         guard lingerDeadline == nil else { return }
-        lingerDeadline = .now() + configuration.bodyTimeout
+        // Without a body to drop there is little left to read: a short linger suffices.
+        let linger = bodyDeclared ? configuration.bodyTimeout : min(configuration.bodyTimeout, .milliseconds(250))
+        lingerDeadline = .now() + linger
         let channel = context.channel
         let inputClosed = self.inputClosed
         context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { result in

@@ -21,6 +21,8 @@ import ServiceLifecycle
 /// ```
 public final class HTTPServer: Service, Sendable {
     private let configuration: HTTPServerConfiguration
+    /// Set when ``stop()`` begins: from then on every answer says `Connection: close`.
+    private let stopping: NIOLockedValueBox<Bool>
     private let responder: any HTTPResponder
     private let logger: Logger
     private let group: any EventLoopGroup
@@ -38,6 +40,11 @@ public final class HTTPServer: Service, Sendable {
         configuration: HTTPServerConfiguration, responder: any HTTPResponder, logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
+        var configuration = configuration
+        let stopping = NIOLockedValueBox(false)
+        self.stopping = stopping
+        let draining = configuration.isDraining
+        configuration.isDraining = { stopping.withLockedValue { $0 } || draining() }
         self.configuration = configuration
         self.responder = responder
         self.logger = logger
@@ -123,6 +130,7 @@ public final class HTTPServer: Service, Sendable {
     /// it has in flight (their answers say `Connection: close`) and closes idle ones;
     /// what is still open after `drainTimeout` is closed. ``run()`` then returns.
     public func stop() async {
+        stopping.withLockedValue { $0 = true }
         let channel = state.withLockedValue { state in
             state.isStopped = true
             return state.channel
@@ -130,6 +138,9 @@ public final class HTTPServer: Service, Sendable {
         try? await channel?.close()
         await drainConnections()
     }
+
+    /// Whether ``stop()`` has begun.
+    public var isStopping: Bool { stopping.withLockedValue { $0 } }
 
     /// The connections open now.
     public var openConnectionCount: Int { state.withLockedValue { $0.gate }?.openConnections.count ?? 0 }

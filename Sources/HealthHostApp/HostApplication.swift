@@ -190,6 +190,10 @@ public final class HostApplication: Sendable {
             host: config.listen.host, port: config.listen.port,
             idleTimeout: .milliseconds(Int64(config.http.idleTimeout * 1000)),
             maxRequestLine: config.http.maxRequestLine, maxHeaderBytes: config.http.maxHeaderBytes)
+        serverConfiguration.headerTimeout = .milliseconds(Int64(config.http.headerTimeout * 1000))
+        serverConfiguration.bodyTimeout = .milliseconds(Int64(config.http.bodyTimeout * 1000))
+        serverConfiguration.drainTimeout = .milliseconds(Int64(config.http.drainTimeout * 1000))
+        serverConfiguration.maxConnections = config.http.maxConnections
         let lifecycle = self.lifecycle
         serverConfiguration.isDraining = { lifecycle.isShuttingDown }
         serverConfiguration.requestLog =

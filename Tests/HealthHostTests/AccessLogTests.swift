@@ -49,6 +49,25 @@ import Testing
         }
     }
 
+    @Test func theSecretIsHiddenWhereverAClientPutsIt() async throws {
+        let capture = LogCapture()
+        try await TestHost.with(yaml: try yaml(logging: "{ access: all }"), logger: capture.logger()) { host throws in
+            _ = try await host.get("/health/?token=s3cret")
+            _ = try await host.get("/health/?Auth=s3cret")
+            _ = try await host.get("/health/s3cret")
+            _ = try await host.get("/health/%73%33cret/x")
+            _ = try await host.get("/health/?checks=foo,s3cret&exclude=xs3cretx")
+            _ = try await host.get("/health/?auth=s3cret&x=" + String(repeating: "s3cret", count: 2000))
+            let lines = requestLines(capture)
+            #expect(lines.count == 6, "\(lines)")
+            #expect(!capture.detailed.contains { $0.contains("s3cret") }, "\(capture.detailed)")
+            #expect(lines.contains { $0.contains("http.query=token=********") })
+            #expect(lines.contains { $0.hasPrefix("info GET /health/******** ") })
+            #expect(lines.contains { $0.hasPrefix("info GET /health/********/x ") })
+            #expect(lines.contains { $0.contains("checks=foo,********&exclude=x********x") })
+        }
+    }
+
     @Test func failuresLogsOnlyRequestsAnsweredWith400OrMore() async throws {
         let capture = LogCapture()
         try await TestHost.with(yaml: try yaml(logging: "{ access: failures }"), logger: capture.logger()) { host throws in

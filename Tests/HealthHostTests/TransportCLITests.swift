@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The transport of the real `healthhost serve` process: its memory under a client that
+/// never reads, a standard error nobody reads, and the drain on SIGTERM.
+@Suite struct TransportCLITests {
+    /// A running `healthhost serve` on a free port; killed when the test ends.
+    private final class Served: @unchecked Sendable {
+        let process = Process()
+        let port: Int
+        let errors = Pipe()
+
+        init(yaml: String) throws {
+            port = try freePort()
+            let path = TestPaths.temporaryDirectory("transport") + "/healthhost.yaml"
+            _ = FileManager.default.createFile(
+                atPath: path, contents: Data(yaml.replacingOccurrences(of: "port: 0", with: "port: \(port)").utf8))
+            process.executableURL = URL(fileURLWithPath: TestPaths.executable)
+            process.arguments = ["serve", "--config", path]
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        func waitUntilServing() async throws {
+            for _ in 0..<200 {
+                if (try? await RawHTTPClient.request(port: port, "GET", "/health/ping"))?.body == "pong" { return }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            throw RawHTTPClient.ClientError("healthhost did not answer on \(port)")
+        }
+
+        /// Resident memory in KiB, from /proc.
+        var residentKiB: Int {
+            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+
+        /// SIGTERM, then everything it wrote to standard error until it exited.
+        func terminate() async throws -> String {
+            kill(process.processIdentifier, SIGTERM)
+            let output = errors.fileHandleForReading
+            let process = self.process
+            return try await offThePool {
+                let log = String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return log
+            }
+        }
+    }
+
+    private func yaml(checks: String? = nil, extra: String = "") async throws -> String {
+        hostYAML(
+            plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()],
+            checks: checks ?? "  - { name: ok, plugin: core, check: \"true\", groups: [liveness] }", extra: extra)
+    }
+
+    @Test func aClientThatPipelinesAndNeverReadsDoesNotGrowTheHost() async throws {
+        let served = try Served(yaml: try await yaml(extra: "http: { idle_timeout: 30 }\n"))
+        try await served.waitUntilServing()
+        let before = served.residentKiB
+        let ping = Array(String(repeating: "GET /health/ping HTTP/1.1\r\nHost: x\r\n\r\n", count: 200).utf8)
+        // Before backpressure this grew the host by about 50 MB a second.
+        let flood = try await offThePool {
+            let socket = try TestSocket(port: served.port, receiveBuffer: 16384)
+            let result = socket.flood(ping, seconds: 4)
+            return (result, socket)
+        }
+        let after = served.residentKiB
+        #expect(flood.0.sawFull)
+        #expect(after - before < 8 * 1024, "RSS grew from \(before) KiB to \(after) KiB")
+        #expect(try await RawHTTPClient.request(port: served.port, "GET", "/livez").status == 200)
+        _ = try await served.terminate()
+        #expect(served.process.terminationStatus == 0)
+    }
+
+    @Test func aStandardErrorNobodyReadsStallsNothingAndTheDropsAreReported() async throws {
+        let served = try Served(yaml: try await yaml(extra: "logging: { access: all }\n"))
+        try await served.waitUntilServing()
+        // 5,000 requests log about 650 KB: ten times what a pipe holds, more than twice
+        // what the writer queues. Nobody reads it.
+        var answered = 0
+        for _ in 0..<50 {
+            var raw = String(repeating: "GET /health/ping HTTP/1.1\r\nHost: x\r\n\r\n", count: 99)
+            raw += "GET /health/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let exchange = try await RawHTTPClient.exchange(port: served.port, raw, timeout: 5)
+            answered += RawHTTPClient.parse(exchange.data).filter { $0.body == "pong" }.count
+        }
+        #expect(answered == 5000)
+        #expect(try await RawHTTPClient.request(port: served.port, "GET", "/livez").status == 200)
+        // Reading again lets the writer through; it says how many lines it had to drop.
+        let log = try await served.terminate()
+        #expect(served.process.terminationStatus == 0)
+        #expect(log.contains("log line(s): standard error was not being read"), "\(log.suffix(500))")
+        #expect(log.contains("stopped"))
+    }
+
+    @Test func sigtermLetsARequestInFlightFinishWithConnectionCloseThenExitsZero() async throws {
+        let served = try Served(
+            yaml: try await yaml(
+                checks: """
+                      - { name: ok, plugin: core, check: "true", groups: [liveness] }
+                      - { name: slow, plugin: testkit, check: slow, default: false, timeout: 5 }
+                    """))
+        try await served.waitUntilServing()
+        let port = served.port
+        let (busy, idle) = try await offThePool {
+            let busy = try TestSocket(port: port)
+            busy.send("GET /health/?checks=slow&auth=s3cret HTTP/1.1\r\nHost: x\r\n\r\n")
+            let idle = try TestSocket(port: port)
+            idle.send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+            _ = idle.readResponses(1)
+            return (busy, idle)
+        }
+        kill(served.process.processIdentifier, SIGTERM)
+        let (slowAnswer, idleEnd) = try await offThePool { (busy.readUntilClose(timeout: 10), idle.readUntilClose(timeout: 10)) }
+        let answer = RawHTTPClient.parse(slowAnswer.data).first
+        #expect(answer?.status == 200)
+        #expect(answer?.header("Connection") == "close")
+        #expect(idleEnd.closedByServer && idleEnd.data.isEmpty && idleEnd.elapsed < 1)
+        _ = try await served.terminate()
+        #expect(served.process.terminationStatus == 0)
+    }
+}
