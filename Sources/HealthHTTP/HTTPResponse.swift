@@ -71,7 +71,12 @@ public struct HTTPResponse: Sendable {
         contentType: String = "application/json"
     ) -> HTTPResponse {
         var headers = headers
-        headers.replaceOrAdd(name: "Content-Type", value: contentType)
+        // `replaceOrAdd` removes and re-adds: a profile of the hot path showed it.
+        if headers.contains(name: "Content-Type") {
+            headers.replaceOrAdd(name: "Content-Type", value: contentType)
+        } else {
+            headers.add(name: "Content-Type", value: contentType)
+        }
         return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: text.bytes))
     }
 
