@@ -4,10 +4,15 @@ import NIOCore
 import NIOPosix
 
 /// Keeps the set of open connections: closes a connection accepted past
-/// `maxConnections` at once (so a fresh client below the cap is never starved), logs
-/// accept errors such as EMFILE at most once per interval (NIO's `AcceptBackoffHandler`
-/// in front of it pauses accepting meanwhile), and lets the server drain every open
-/// connection when it stops.
+/// `maxConnections` at once (so a fresh client below the cap is never starved), pauses
+/// accepting for `acceptBackoff` when `accept` fails for want of descriptors or memory
+/// (EMFILE, ENFILE, ENOBUFS, ENOMEM), logs such errors at most once per interval, and
+/// lets the server drain every open connection when it stops.
+///
+/// The pause turns the server channel's `autoRead` off and on again. NIO's own
+/// `AcceptBackoffHandler` only withholds the next `read()`, but a failed `accept` leaves
+/// the channel's read pending and its descriptor registered, so epoll reports the waiting
+/// connection again at once and the loop spun at 99 % of a core.
 final class ConnectionGate: ChannelInboundHandler, Sendable {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
@@ -25,10 +30,16 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
     private let logInterval: TimeAmount
     private let state = NIOLockedValueBox(State())
 
-    init(maxConnections: Int, logger: Logger, logInterval: TimeAmount = .seconds(10)) {
+    private let acceptBackoff: TimeAmount
+
+    init(
+        maxConnections: Int, logger: Logger, logInterval: TimeAmount = .seconds(10),
+        acceptBackoff: TimeAmount = .milliseconds(100)
+    ) {
         self.maxConnections = maxConnections
         self.logger = logger
         self.logInterval = logInterval
+        self.acceptBackoff = acceptBackoff
     }
 
     /// The connections open now.
@@ -67,6 +78,14 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let ioError = error as? IOError, Self.outOfResources.contains(ioError.errnoCode) {
+            let channel = context.channel
+            channel.setOption(.autoRead, value: false).whenSuccess {
+                channel.eventLoop.scheduleTask(in: self.acceptBackoff) {
+                    channel.setOption(.autoRead, value: true).whenFailure { _ in }
+                }
+            }
+        }
         let toLog: Int? = state.withLockedValue { state in
             state.errorsSinceLog += 1
             let now = NIODeadline.now()
@@ -77,8 +96,11 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
         }
         if let count = toLog {
             logger.error(
-                "cannot accept connections: \(error) (\(count) time(s) since the last report); pausing accepts briefly",
+                "cannot accept connections: \(error) (\(count) time(s) since the last report); accepting pauses \(acceptBackoff) after each",
                 metadata: ["http.open_connections": "\(state.withLockedValue { $0.open.count })"])
         }
     }
+
+    /// `accept` errors that say the process or system is out of something: worth a pause.
+    private static let outOfResources: Set<Int32> = [EMFILE, ENFILE, ENOBUFS, ENOMEM]
 }

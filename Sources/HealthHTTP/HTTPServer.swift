@@ -73,10 +73,7 @@ public final class HTTPServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(
-                        AcceptBackoffHandler(shouldForwardIOErrorCaught: true, backoffProvider: { _ in .milliseconds(100) }))
-                    try sync.addHandler(gate)
+                    try channel.pipeline.syncOperations.addHandler(gate)
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
