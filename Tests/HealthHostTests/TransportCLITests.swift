@@ -119,8 +119,21 @@ import Testing
             _ = idle.readResponses(1)
             return (busy, idle)
         }
+        // Liveness probes racing the end: each gets 200 or finds the listener closed,
+        // never a 503 from an engine already stopped.
+        let probes = Task {
+            var statuses: [Int] = []
+            for _ in 0..<400 {
+                guard let status = try? await RawHTTPClient.request(port: port, "GET", "/livez").status else { break }
+                statuses.append(status)
+            }
+            return statuses
+        }
+        try await Task.sleep(for: .milliseconds(20))
         kill(served.process.processIdentifier, SIGTERM)
         let (slowAnswer, idleEnd) = try await offThePool { (busy.readUntilClose(timeout: 10), idle.readUntilClose(timeout: 10)) }
+        let statuses = await probes.value
+        #expect(!statuses.isEmpty && statuses.allSatisfy { $0 == 200 }, "\(Set(statuses))")
         let answer = RawHTTPClient.parse(slowAnswer.data).first
         #expect(answer?.status == 200)
         #expect(answer?.header("Connection") == "close")
