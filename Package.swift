@@ -45,6 +45,8 @@ let package = Package(
             name: "CNettle", path: "Sources/CNettle", pkgConfig: "nettle",
             providers: [.apt(["nettle-dev"])]),
 
+        // prctl(PR_SET_PDEATHSIG) and closefrom for spawned plugin workers (not callable from Swift).
+        .target(name: "CProcessSupport", path: "Sources/CProcessSupport"),
         // The Swift version a Swift plugin and the host must share (loader and SDK agree).
         .target(name: "HealthSwiftVersion", swiftSettings: strictSettings),
         // Check model, registry, check selection and the runner. No HTTP, no dlopen.
@@ -65,7 +67,7 @@ let package = Package(
         .target(
             name: "HealthPluginLoader",
             dependencies: [
-                "HealthPluginABI", "HealthCore", "HealthSwiftVersion", "CNettle", "CFFI",
+                "HealthPluginABI", "HealthCore", "HealthSwiftVersion", "CNettle", "CFFI", "CProcessSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),

@@ -14,6 +14,7 @@ struct ConfigurationValidator {
         try validateChecks()
         try validateEngine()
         try validateHTTP()
+        try validateWorkers()
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         if !levels.contains(config.logging.level) {
             throw loaded.error(
@@ -138,6 +139,22 @@ struct ConfigurationValidator {
         try requireSeconds(config.engine.failureTTL, at: ["engine", "failure_ttl"], allowingZero: true)
         if let threads = config.engine.threads, !(1...1024).contains(threads) {
             throw loaded.error(at: ["engine", "threads"], "expected 1 to 1024, found \(threads)")
+        }
+    }
+
+    private func validateWorkers() throws(ConfigError) {
+        let plugins = config.plugins
+        try requireSeconds(plugins.initTimeout, at: ["plugins", "init_timeout"])
+        try requireSeconds(plugins.restartDelay, at: ["plugins", "restart_delay"])
+        try requireSeconds(plugins.maxRestartDelay, at: ["plugins", "max_restart_delay"])
+        try requireSeconds(plugins.quarantineWindow, at: ["plugins", "quarantine_window"])
+        if plugins.maxRestartDelay < plugins.restartDelay {
+            throw loaded.error(
+                at: ["plugins", "max_restart_delay"],
+                "expected at least plugins.restart_delay (\(plugins.restartDelay)), found \(plugins.maxRestartDelay)")
+        }
+        if !(1...1000).contains(plugins.quarantineAfter) {
+            throw loaded.error(at: ["plugins", "quarantine_after"], "expected 1 to 1000 deaths, found \(plugins.quarantineAfter)")
         }
     }
 

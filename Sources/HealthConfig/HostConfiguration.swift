@@ -118,13 +118,44 @@ public struct PluginsConfiguration: Sendable, Decodable {
     /// `plugins.config`: per plugin name, the value handed to that plugin's `init`.
     public var config: [String: ConfigValue] = [:]
 
+    /// Where a plugin runs.
+    public enum Isolation: String, Sendable, Decodable, CaseIterable {
+        /// In the host process.
+        case none
+        /// In a worker process of its own.
+        case process
+    }
+
+    /// `plugins.isolation`: per plugin name, and `default` for the rest. Unset: `process`
+    /// for every plugin but the bundled ones (`core`, `system`), which run in-process.
+    public var isolation: [String: Isolation] = [:]
+    /// `plugins.init_timeout`: seconds a plugin's `init` (isolated: its whole start) may take.
+    public var initTimeout = 10.0
+    /// `plugins.restart_delay`: seconds before the first restart of a worker that died;
+    /// doubled per death, ±20 % jitter.
+    public var restartDelay = 1.0
+    /// `plugins.max_restart_delay`: the longest restart delay, in seconds.
+    public var maxRestartDelay = 60.0
+    /// `plugins.quarantine_after`: deaths within `quarantine_window` that quarantine a plugin.
+    public var quarantineAfter = 5
+    /// `plugins.quarantine_window`: seconds.
+    public var quarantineWindow = 300.0
+
+    /// The isolation of plugins without an entry of their own.
+    public var defaultIsolation: Isolation { isolation["default"] ?? .process }
+
     /// The defaults.
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case paths
         case onError = "on_error"
-        case config
+        case config, isolation
+        case initTimeout = "init_timeout"
+        case restartDelay = "restart_delay"
+        case maxRestartDelay = "max_restart_delay"
+        case quarantineAfter = "quarantine_after"
+        case quarantineWindow = "quarantine_window"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -133,6 +164,12 @@ public struct PluginsConfiguration: Sendable, Decodable {
         paths = try container.optional(.paths) ?? paths
         onError = try container.optional(.onError) ?? onError
         config = try container.optional(.config) ?? config
+        isolation = try container.optional(.isolation) ?? isolation
+        initTimeout = try container.optional(.initTimeout) ?? initTimeout
+        restartDelay = try container.optional(.restartDelay) ?? restartDelay
+        maxRestartDelay = try container.optional(.maxRestartDelay) ?? maxRestartDelay
+        quarantineAfter = try container.optional(.quarantineAfter) ?? quarantineAfter
+        quarantineWindow = try container.optional(.quarantineWindow) ?? quarantineWindow
     }
 }
 

@@ -59,12 +59,16 @@ public final class HostApplication: Sendable {
         public var forceSkipBrokenPlugins: Bool
         /// The process environment (for `HEALTH_URL_SECRET`).
         public var environment: [String: String]
+        /// The `healthhost` binary isolated plugins' workers run (this process's own by
+        /// default; tests, whose process is the test runner, name the built binary).
+        public var workerExecutable: String
 
         /// Creates options.
         public init(
             host: String? = nil, port: Int? = nil, requiresAuth: Bool = true, forceSkipBrokenPlugins: Bool = false,
-            environment: [String: String] = [:]
+            environment: [String: String] = [:], workerExecutable: String = HostApplication.ownExecutable
         ) {
+            self.workerExecutable = workerExecutable
             self.host = host
             self.port = port
             self.requiresAuth = requiresAuth
@@ -115,7 +119,8 @@ public final class HostApplication: Sendable {
         logger.logLevel = Logger.Level(rawValue: config.logging.level) ?? .info
 
         let auth = options.requiresAuth ? try AuthResolver.resolve(loaded, environment: options.environment) : nil
-        let plugins = try loadPlugins(loaded, skipBroken: options.forceSkipBrokenPlugins, logger: logger)
+        let plugins = try loadPlugins(
+            loaded, skipBroken: options.forceSkipBrokenPlugins, workerExecutable: options.workerExecutable, logger: logger)
         try EnvironmentFacts.validateInfoSections(plugins)
         let registry = try CheckBinder(loaded: loaded, plugins: plugins).makeRegistry()
         let threads = EnginePoolSize.threads(for: loaded, registry: registry, plugins: plugins, logger: logger)
@@ -141,15 +146,21 @@ public final class HostApplication: Sendable {
             lifecycle: lifecycle, environment: environment, routes: routes, dependencyEngine: dependencies.engine)
     }
 
-    private static func loadPlugins(_ loaded: LoadedConfiguration, skipBroken: Bool, logger: Logger) throws(StartupError)
-        -> PluginSet
-    {
+    /// This process's executable, resolved once (workers must find it even after an
+    /// upgrade replaced the file: `/proc/self/exe` still names the running image).
+    public static let ownExecutable = "/proc/self/exe"
+
+    private static func loadPlugins(
+        _ loaded: LoadedConfiguration, skipBroken: Bool, workerExecutable: String, logger: Logger
+    ) throws(StartupError) -> PluginSet {
         let config = loaded.configuration
         let policy: PluginLoader.Policy = skipBroken || config.plugins.onError == .skip ? .skipBroken : .failFast
         let settings = config.plugins.config
         let plugins: PluginSet
         do {
-            plugins = try PluginLoader(policy: policy, logger: logger).load(
+            plugins = try PluginLoader(
+                policy: policy, logger: logger, isolation: isolationPolicy(config.plugins, workerExecutable: workerExecutable)
+            ).load(
                 paths: config.plugins.paths.map(loaded.resolve(path:))
             ) { name in
                 guard let value = settings[name] else { return PluginSettings() }
@@ -167,6 +178,18 @@ public final class HostApplication: Sendable {
             }
         }
         return plugins
+    }
+
+    private static func isolationPolicy(_ plugins: PluginsConfiguration, workerExecutable: String) -> IsolationPolicy {
+        func isolation(_ setting: PluginsConfiguration.Isolation) -> PluginIsolation { setting == .process ? .process : .none }
+        func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+        var byName: [String: PluginIsolation] = [:]
+        for (name, setting) in plugins.isolation where name != "default" { byName[name] = isolation(setting) }
+        return IsolationPolicy(
+            defaultIsolation: isolation(plugins.defaultIsolation), byName: byName, workerExecutable: workerExecutable,
+            initTimeout: duration(plugins.initTimeout), restartDelay: duration(plugins.restartDelay),
+            maxRestartDelay: duration(plugins.maxRestartDelay), quarantineAfter: plugins.quarantineAfter,
+            quarantineWindow: duration(plugins.quarantineWindow))
     }
 
     /// Starts what runs in the background while serving: checks with an `interval`, and

@@ -13,6 +13,8 @@ public final class LoadedPlugin: Sendable {
     /// What the descriptor says.
     public let description: PluginDescription
     let host: PluginHostTable
+    /// The worker process that runs it, when it is isolated.
+    let worker: PluginWorker?
     private let state = NIOLockedValueBox(RunState())
     /// Whether an `info` call is in progress.
     let infoGate = NIOLockedValueBox(false)
@@ -22,12 +24,19 @@ public final class LoadedPlugin: Sendable {
         var closed = false
     }
 
-    init(path: String, sha256: String, description: PluginDescription, host: PluginHostTable) {
+    init(path: String, sha256: String, description: PluginDescription, host: PluginHostTable, worker: PluginWorker? = nil) {
         self.path = path
         self.sha256 = sha256
         self.description = description
         self.host = host
+        self.worker = worker
     }
+
+    /// Where the plugin runs.
+    public var isolation: PluginIsolation { worker == nil ? .none : .process }
+
+    /// The process id of its worker, while one runs (isolated plugins only).
+    public var workerProcessID: Int32? { worker?.pid }
 
     /// The plugin's name.
     public var name: String { description.name }
@@ -56,6 +65,10 @@ public final class LoadedPlugin: Sendable {
         let running = state.withLockedValue { state in
             state.closed = true
             return state.running
+        }
+        if let worker {
+            worker.shutdown()
+            return
         }
         guard let hook = description.hooks.shutdown else { return }
         if running > 0 {

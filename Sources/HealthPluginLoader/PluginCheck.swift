@@ -14,11 +14,14 @@ public struct PluginCheck: CheckImplementation {
     public let check: CheckDescription
     /// The configured arguments; `nil` until ``binding(_:)`` for a check with parameters.
     let arguments: BoundArguments?
+    /// For an isolated plugin: the binding its worker knows these arguments by.
+    let workerBinding: Int?
 
-    init(plugin: LoadedPlugin, check: CheckDescription, arguments: BoundArguments? = nil) {
+    init(plugin: LoadedPlugin, check: CheckDescription, arguments: BoundArguments? = nil, workerBinding: Int? = nil) {
         self.plugin = plugin
         self.check = check
         self.arguments = arguments
+        self.workerBinding = workerBinding
     }
 
     /// This check with its arguments: `values[i]` is the value of `check.parameters[i]`,
@@ -33,9 +36,12 @@ public struct PluginCheck: CheckImplementation {
         do {
             let bound = try BoundArguments(parameters: check.parameters, values: values, argumentsInCall: check.argumentsInCall)
             plugin.host.addSecrets(bound.secrets)
-            return PluginCheck(plugin: plugin, check: check, arguments: bound)
+            let binding = try plugin.worker.map { worker throws(PluginLoadError) in try worker.bind(check: check.name, values: values) }
+            return PluginCheck(plugin: plugin, check: check, arguments: bound, workerBinding: binding)
+        } catch let error as PluginLoadError {
+            throw error
         } catch {
-            throw PluginLoadError(.invalidDescriptor, path: plugin.path, "check '\(source)': \(error.description)")
+            throw PluginLoadError(.invalidDescriptor, path: plugin.path, "check '\(source)': \(error)")
         }
     }
 
@@ -52,6 +58,15 @@ public struct PluginCheck: CheckImplementation {
         }
         guard plugin.beginCall() else { return .fail("not run: the plugin has been shut down") }
         defer { plugin.endCall() }
+        if let worker = plugin.worker {
+            let result = worker.call(
+                check: check.name, binding: workerBinding, configuredName: invocation.configuredName,
+                timeout: invocation.timeout)
+            guard let arguments, !arguments.secrets.isEmpty else { return result }
+            var scrubbed = result
+            scrubbed.message = arguments.scrubbing(result.message)
+            return scrubbed
+        }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: Self.messageCapacity) { message in
             withUnsafeTemporaryAllocation(of: CChar.self, capacity: Self.unitCapacity) { unit in
                 call(invocation, message: message, unit: unit)
@@ -62,8 +77,8 @@ public struct PluginCheck: CheckImplementation {
     private func call(
         _ invocation: CheckInvocation, message: UnsafeMutableBufferPointer<CChar>, unit: UnsafeMutableBufferPointer<CChar>
     ) -> CheckResult {
-        guard let messageBase = message.baseAddress, let unitBase = unit.baseAddress else {
-            return .fail("internal error: no result buffer")
+        guard let messageBase = message.baseAddress, let unitBase = unit.baseAddress, let entryPoint = check.entryPoint else {
+            return .fail("internal error: no result buffer or no entry point")
         }
         messageBase.initialize(repeating: 0, count: message.count)
         unitBase.initialize(repeating: 0, count: unit.count)
@@ -76,12 +91,12 @@ public struct PluginCheck: CheckImplementation {
         let status = invocation.configuredName.withCString { name in
             var call = hh_call(
                 struct_size: UInt32(MemoryLayout<hh_call>.size), timeout_ms: timeoutMs,
-                host: UnsafePointer(plugin.host.table), context: check.entryPoint.context, configured_name: name,
+                host: UnsafePointer(plugin.host.table), context: entryPoint.context, configured_name: name,
                 args: arguments.map { UnsafePointer($0.args) }, arg_count: UInt32(arguments?.count ?? 0))
             if let native = arguments?.nativeCall {
-                return native.invoke(check.entryPoint.run, call: &call, result: &result)
+                return native.invoke(entryPoint.run, call: &call, result: &result)
             }
-            return check.entryPoint.run(&call, &result)
+            return entryPoint.run(&call, &result)
         }
         // The plugin may have overwritten the terminators: the host's buffers end in NUL.
         messageBase[message.count - 1] = 0

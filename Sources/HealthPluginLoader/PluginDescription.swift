@@ -58,7 +58,8 @@ public struct CheckDescription: Sendable {
     /// `HH_CHECK_ARGS_IN_CALL`: the function reads its arguments from `hh_call.args`
     /// instead of taking them as C arguments.
     public let argumentsInCall: Bool
-    let entryPoint: CheckEntryPoint
+    /// `nil` for a check of an isolated plugin: its worker process calls it.
+    let entryPoint: CheckEntryPoint?
 }
 
 /// One declared parameter of a check.

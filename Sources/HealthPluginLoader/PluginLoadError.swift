@@ -4,8 +4,11 @@ public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String { case fileNotFound, notASharedLibrary, entrySymbolMissing, entryReturnedNull,
-            abiMismatch, invalidDescriptor, duplicatePluginName, initFailed, infoSectionConflict, swiftVersionMismatch }
+            abiMismatch, invalidDescriptor, duplicatePluginName, initFailed, infoSectionConflict, swiftVersionMismatch,
+            workerFailed, untrusted }
         private let value: Value
+
+        private init(value: Value) { self.value = value }
 
         /// The path does not exist or cannot be read.
         public static let fileNotFound = Code(value: .fileNotFound)
@@ -28,7 +31,19 @@ public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
         /// A Swift plugin built by another Swift version than the host's.
         public static let swiftVersionMismatch = Code(value: .swiftVersionMismatch)
 
+        /// An isolated plugin's worker process could not be started, or died or hung
+        /// before the plugin was ready.
+        public static let workerFailed = Code(value: .workerFailed)
+        /// The file or a folder it is found in breaks the trust rules (`plugins.trust`).
+        public static let untrusted = Code(value: .untrusted)
+
         public var description: String { value.rawValue }
+
+        /// The code named `name` (its ``description``), as a worker reports it.
+        init?(named name: String) {
+            guard let value = Value(rawValue: name) else { return nil }
+            self.value = value
+        }
     }
 
     /// The kind of failure.

@@ -19,11 +19,13 @@ public struct PluginLoader: Sendable {
 
     private let logger: Logger
     private let policy: Policy
+    private let isolation: IsolationPolicy
 
-    /// Creates a loader.
-    public init(policy: Policy, logger: Logger) {
+    /// Creates a loader; `isolation` says which plugins run in worker processes.
+    public init(policy: Policy, logger: Logger, isolation: IsolationPolicy = .inProcess) {
         self.policy = policy
         self.logger = logger
+        self.isolation = isolation
     }
 
     /// Loads every plugin behind `paths` (files or folders, see ``PluginDiscovery``) and
@@ -51,25 +53,37 @@ public struct PluginLoader: Sendable {
             }
         }
 
-        var opened: [(path: String, description: PluginDescription)] = []
+        var opened: [Opened] = []
         for file in files {
             do throws(PluginLoadError) {
-                let description = try open(file)
-                if let other = opened.first(where: { $0.description.name == description.name }) {
+                let plugin = try openIsolatedOrNot(file)
+                if let other = opened.first(where: { $0.description.name == plugin.description.name }) {
+                    plugin.worker?.shutdown()
                     throw PluginLoadError(
                         .duplicatePluginName, path: file,
-                        "plugin name '\(description.name)' is already used by \(other.path); plugin names must be unique")
+                        "plugin name '\(plugin.description.name)' is already used by \(other.path); plugin names must be unique")
                 }
-                opened.append((file, description))
+                opened.append(plugin)
             } catch {
                 try handle(error)
             }
         }
 
         var plugins: [LoadedPlugin] = []
-        for (path, description) in opened {
+        for plugin in opened {
             do throws(PluginLoadError) {
-                plugins.append(try initialize(path: path, description: description, settings: settings(description.name)))
+                let settings = settings(plugin.description.name)
+                if let worker = plugin.worker {
+                    try worker.initialize(settings: settings)
+                    let host = PluginHostTable(
+                        pluginName: plugin.description.name, path: plugin.path, settings: settings, logger: logger)
+                    plugins.append(
+                        LoadedPlugin(
+                            path: plugin.path, sha256: plugin.sha256 ?? "unreadable", description: plugin.description,
+                            host: host, worker: worker))
+                } else {
+                    plugins.append(try initialize(path: plugin.path, description: plugin.description, settings: settings))
+                }
             } catch {
                 try handle(error)
             }
@@ -103,7 +117,39 @@ public struct PluginLoader: Sendable {
         return try DescriptorReader(path: path).read(descriptor)
     }
 
-    private func initialize(
+    /// A plugin opened but not yet initialised: in-process, or described by its worker.
+    private struct Opened {
+        let path: String
+        let description: PluginDescription
+        let worker: PluginWorker?
+        let sha256: String?
+    }
+
+    /// Opens `file` where its isolation says. The name decides, and only the plugin
+    /// knows it: with isolation on by default a worker opens every file and one that is
+    /// to run in-process is opened again here; otherwise the file is opened here and
+    /// handed to a worker if its name says so (before `init`, which is where plugins do
+    /// their work).
+    private func openIsolatedOrNot(_ file: String) throws(PluginLoadError) -> Opened {
+        if isolation.defaultIsolation == .process {
+            let worker = PluginWorker(path: file, policy: isolation, logger: logger)
+            let (description, sha256) = try worker.describe()
+            if isolation.isolation(of: description.name) == .process {
+                return Opened(path: file, description: description, worker: worker, sha256: sha256)
+            }
+            worker.shutdown()
+            return Opened(path: file, description: try open(file), worker: nil, sha256: nil)
+        }
+        let description = try open(file)
+        guard isolation.isolation(of: description.name) == .process else {
+            return Opened(path: file, description: description, worker: nil, sha256: nil)
+        }
+        let worker = PluginWorker(path: file, policy: isolation, logger: logger)
+        let (remote, sha256) = try worker.describe()
+        return Opened(path: file, description: remote, worker: worker, sha256: sha256)
+    }
+
+    func initialize(
         path: String, description: PluginDescription, settings: PluginSettings
     ) throws(PluginLoadError) -> LoadedPlugin {
         let host = PluginHostTable(pluginName: description.name, path: path, settings: settings, logger: logger)

@@ -10,7 +10,7 @@ struct HealthHostCommand: AsyncParsableCommand {
         commandName: "healthhost",
         abstract: "A health-check host: loads check plugins and serves the health HTTP API.",
         version: HostApplication.version,
-        subcommands: [ServeCommand.self, CheckCommand.self, PluginsCommand.self, ValidateCommand.self])
+        subcommands: [ServeCommand.self, CheckCommand.self, PluginsCommand.self, ValidateCommand.self, WorkerCommand.self])
 }
 
 /// Options every command takes.

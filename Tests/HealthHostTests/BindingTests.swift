@@ -15,7 +15,7 @@ import Testing
 
     @Test func unknownPluginNamesTheEntryAndTheLoadedPlugins() async throws {
         let error = try await startupError("  - { name: db, plugin: postgres, check: ping }")
-        #expect(error.contains("test.yaml:6:"))
+        #expect(error.contains("test.yaml:7:"))
         #expect(error.contains("checks[0].plugin: no loaded plugin is named 'postgres' (loaded: core, testkit)"))
     }
 

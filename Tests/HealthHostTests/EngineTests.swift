@@ -32,7 +32,8 @@ import Testing
 
     @Test func aCallPastItsTimeoutFailsAndSaysSo() async throws {
         let checks = "  - { name: slow, plugin: enginekit, check: counted, timeout: 0.2 }"
-        try await TestHost.with(yaml: try yaml("timeout", sleepMs: 1500, checks: checks)) { host throws in
+        // The call sleeps 3 s: a loaded machine must not let it end before the second report.
+        try await TestHost.with(yaml: try yaml("timeout", sleepMs: 3000, checks: checks)) { host throws in
             let response = try await host.get("/health/?\(auth)")
             #expect(response.status == 503)
             #expect(response.body.contains(#""checks":{"slow":false}"#))
@@ -42,7 +43,7 @@ import Testing
 
             // Once the late call returns, its result is dropped and the next request calls again.
             #expect(try await eventually { try !host.statistics("slow").isStuck })
-            #expect(try host.statistics("slow").lastDuration ?? .zero >= .milliseconds(1500))
+            #expect(try host.statistics("slow").lastDuration ?? .zero >= .milliseconds(3000))
             let again = try await host.report("slow")
             #expect(again.result == .fail("timed out: no result within 200 ms"))
             #expect(try await host.counters()["counted"] == 2)

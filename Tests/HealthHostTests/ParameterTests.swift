@@ -127,7 +127,7 @@ import Testing
             #expect {
                 _ = try TestHost.build(yaml: yaml)
             } throws: { error in
-                "\(error)".contains("test.yaml:6:") && "\(error)".contains(expected) && !"\(error)".contains("hunter2")
+                "\(error)".contains("test.yaml:7:") && "\(error)".contains(expected) && !"\(error)".contains("hunter2")
             }
         }
     }

@@ -118,7 +118,7 @@ import Testing
             yaml: yaml(config: "{ sdktest: { greeting: hi, min_free_mb: 1, extra: x, shutdown_marker: \"\(marker)\" } }")
                 + "logging: { level: debug }\n",
             file: "test.yaml", directory: NSTemporaryDirectory())
-        let app = try HostApplication.build(configuration: loaded, options: .init(port: 0), logger: capture.logger())
+        let app = try HostApplication.build(configuration: loaded, options: .init(port: 0, workerExecutable: TestPaths.executable), logger: capture.logger())
         let check = try #require(app.registry.check(named: "sdktest.context"))
         _ = await app.engine.report(for: check)
         app.shutdown()

@@ -50,6 +50,11 @@ enum PluginCompiler {
         try await build(source: "\(TestPaths.fixtures)/paramkit.c", fileName: fileName, defines: defines)
     }
 
+    /// The crashkit fixture plugin (segfaults, aborts, exits, hangs and spews on purpose).
+    static func crashkit(fileName: String = "hh-crashkit.so") async throws -> String {
+        try await build(source: "\(TestPaths.fixtures)/crashkit.c", fileName: fileName)
+    }
+
     /// A variant of the broken fixture plugin.
     static func broken(_ defines: [String], fileName: String = "hh-broken.so") async throws -> String {
         try await build(source: "\(TestPaths.fixtures)/broken.c", fileName: fileName, defines: defines)

@@ -23,7 +23,8 @@ struct TestHost {
     ) throws -> HostApplication {
         let loaded = try ConfigurationLoader.parse(yaml: yaml, file: "test.yaml", directory: directory)
         return try HostApplication.build(
-            configuration: loaded, options: .init(port: port, environment: environment), logger: logger)
+            configuration: loaded,
+            options: .init(port: port, environment: environment, workerExecutable: TestPaths.executable), logger: logger)
     }
 
     /// Starts the host, runs `body` against it, stops it.
@@ -31,7 +32,8 @@ struct TestHost {
         yaml: String, environment: [String: String] = [:], logger: Logger = TestHost.logger,
         _ body: (TestHost) async throws -> Void
     ) async throws {
-        let app = try build(yaml: yaml, environment: environment, logger: logger)
+        // Off the cooperative pool: starting plugin workers blocks until they are ready.
+        let app = try await offThePool { try build(yaml: yaml, environment: environment, logger: logger) }
         app.startBackgroundWork(environment: environment)
         let server = app.makeServer()
         let port = try await server.start()
@@ -56,16 +58,19 @@ struct TestHost {
     }
 }
 
-/// YAML for a host serving the given plugin files.
+/// YAML for a host serving the given plugin files. The suites written against
+/// in-process plugins (where a hung call keeps its thread) keep `isolation` at
+/// `{ default: none }`; IsolationTests and the dialect runs under isolation set `process`.
 func hostYAML(
     plugins: [String], auth: String = "{ secret: s3cret }", pluginConfig: String? = nil, checks: String? = nil,
-    extra: String = ""
+    extra: String = "", isolation: String = "{ default: none }"
 ) -> String {
     var yaml = """
         listen: { host: 127.0.0.1, port: 0 }
         auth: \(auth)
         plugins:
           paths: [\(plugins.map { "\"\($0)\"" }.joined(separator: ", "))]
+          isolation: \(isolation)
 
         """
     if let pluginConfig { yaml += "  config: \(pluginConfig)\n" }

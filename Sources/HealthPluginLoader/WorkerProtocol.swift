@@ -1,0 +1,201 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The messages between the host and an isolated plugin's worker process: one JSON
+/// object per `SOCK_SEQPACKET` message (the kernel keeps the boundaries), at most
+/// ``maximumBytes`` each. Version 1:
+///
+/// | from | type | fields |
+/// |---|---|---|
+/// | host | `init` | `version`, `settings_json`, `scalars`, `log_level` |
+/// | worker | `ready` | `version`, `pid`, `description`, `sha256` — or `load_failed`: `code`, `message` |
+/// | host | `bind` | `id`, `check`, `values` (one per declared parameter) — worker: `bound` or `bind_failed` |
+/// | host | `call` | `id`, `check`, `binding`, `configured_name`, `timeout_ms` — worker: `result` |
+/// | host | `info` | `id` — worker: `info_result` (`entries` or `message`) |
+/// | worker | `log` | `level`, `message` (what the plugin logged) |
+/// | host | `shutdown` | — the worker calls the plugin's `shutdown` and exits 0 |
+///
+/// The worker also exits when its socket reaches EOF (the host is gone).
+struct WorkerFrame: Codable, Sendable {
+    static let version = 1
+    /// The largest message either side sends or accepts.
+    static let maximumBytes = 64 * 1024
+
+    var type: String
+    var version: Int?
+    var id: Int?
+    var pid: Int32?
+    var check: String?
+    var binding: Int?
+    var configuredName: String?
+    var timeoutMs: Int?
+    var settingsJSON: String?
+    var scalars: [String: String]?
+    var logLevel: String?
+    var values: [WireValue]?
+    var description: WireDescription?
+    var sha256: String?
+    var code: String?
+    var status: Int?
+    var message: String?
+    var observedValue: Double?
+    var unit: String?
+    var level: String?
+    var entries: [[String]]?
+
+    init(type: String) { self.type = type }
+
+    enum CodingKeys: String, CodingKey {
+        case type, version, id, pid, check, binding
+        case configuredName = "configured_name"
+        case timeoutMs = "timeout_ms"
+        case settingsJSON = "settings_json"
+        case scalars
+        case logLevel = "log_level"
+        case values, description, sha256, code, status, message
+        case observedValue = "observed_value"
+        case unit, level, entries
+    }
+}
+
+/// A parameter value on the wire: its kind and its text.
+struct WireValue: Codable, Sendable {
+    var kind: String
+    var text: String
+}
+
+/// A plugin description on the wire: everything but the C function pointers.
+struct WireDescription: Codable, Sendable {
+    struct Check: Codable, Sendable {
+        var name: String
+        var summary: String
+        var isDefault: Bool
+        var isThreadSafe: Bool
+        var timeoutMs: Int?
+        var argumentsInCall: Bool
+        var parameters: [Parameter]
+    }
+
+    struct Parameter: Codable, Sendable {
+        var name: String
+        var kind: String
+        var isSecret: Bool
+        var defaultValue: String?
+        var summary: String
+    }
+
+    var name: String
+    var version: String
+    var summary: String
+    var abiMajor: Int
+    var abiMinor: Int
+    var swiftVersion: String?
+    var infoSection: String?
+    var checks: [Check]
+
+    init(_ description: PluginDescription) {
+        name = description.name
+        version = description.version
+        summary = description.summary
+        abiMajor = description.abiVersion.major
+        abiMinor = description.abiVersion.minor
+        swiftVersion = description.swiftVersion
+        infoSection = description.infoSection
+        checks = description.checks.map { check in
+            Check(
+                name: check.name, summary: check.summary, isDefault: check.isDefault, isThreadSafe: check.isThreadSafe,
+                timeoutMs: check.suggestedTimeout.map { Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) },
+                argumentsInCall: check.argumentsInCall,
+                parameters: check.parameters.map {
+                    Parameter(
+                        name: $0.name, kind: $0.kind.rawValue, isSecret: $0.isSecret, defaultValue: $0.defaultValue,
+                        summary: $0.summary)
+                })
+        }
+    }
+
+    /// The description the host registers checks from; its checks have no C entry point.
+    func decoded() -> PluginDescription? {
+        var checks: [CheckDescription] = []
+        for check in self.checks {
+            var parameters: [ParameterDescription] = []
+            for parameter in check.parameters {
+                guard let kind = ParameterDescription.Kind(rawValue: parameter.kind) else { return nil }
+                parameters.append(
+                    ParameterDescription(
+                        name: parameter.name, kind: kind, isSecret: parameter.isSecret,
+                        defaultValue: parameter.defaultValue, summary: parameter.summary))
+            }
+            checks.append(
+                CheckDescription(
+                    name: check.name, summary: check.summary, isDefault: check.isDefault, isThreadSafe: check.isThreadSafe,
+                    suggestedTimeout: check.timeoutMs.map { .milliseconds($0) }, parameters: parameters,
+                    argumentsInCall: check.argumentsInCall, entryPoint: nil))
+        }
+        return PluginDescription(
+            name: name, version: version, summary: summary, abiVersion: ABIVersion(major: abiMajor, minor: abiMinor),
+            swiftVersion: swiftVersion, checks: checks, infoSection: infoSection,
+            hooks: PluginHooks(initialize: nil, shutdown: nil, info: nil))
+    }
+}
+
+/// Sends and receives ``WorkerFrame``s on one end of a `SOCK_SEQPACKET` socket pair.
+/// Sends from several threads are safe (each is one message); one thread receives.
+struct FrameSocket: Sendable {
+    let descriptor: Int32
+
+    /// Creates a connected pair, both ends close-on-exec.
+    static func pair() -> (FrameSocket, FrameSocket)? {
+        var descriptors: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors) == 0
+        else { return nil }
+        return (FrameSocket(descriptor: descriptors[0]), FrameSocket(descriptor: descriptors[1]))
+    }
+
+    /// Sends one frame; `false` when the peer is gone or the frame is too large.
+    @discardableResult
+    func send(_ frame: WorkerFrame) -> Bool {
+        guard let data = try? JSONEncoder().encode(frame), data.count <= WorkerFrame.maximumBytes else { return false }
+        let sent = data.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return sent == data.count
+    }
+
+    /// What ``receive()`` found.
+    enum Received {
+        case frame(WorkerFrame)
+        /// The peer closed its end (or died).
+        case closed
+        /// A message that is not a frame of this protocol.
+        case invalid(String)
+    }
+
+    /// Blocks until the next frame.
+    func receive() -> Received {
+        var buffer = [UInt8](repeating: 0, count: WorkerFrame.maximumBytes + 1)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return .closed }
+            guard count <= WorkerFrame.maximumBytes else { return .invalid("a message over \(WorkerFrame.maximumBytes) bytes") }
+            do {
+                return .frame(try JSONDecoder().decode(WorkerFrame.self, from: Data(buffer[0..<count])))
+            } catch {
+                return .invalid("a message that is not a frame: \(error)")
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for a frame; `nil` when none came in time.
+    func receive(within timeout: Duration) -> Received? {
+        var pollFD = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ready = poll(&pollFD, 1, max(0, milliseconds))
+        guard ready > 0 else { return nil }
+        return receive()
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+}
