@@ -153,6 +153,12 @@ struct ConfigurationValidator {
                 at: ["plugins", "max_restart_delay"],
                 "expected at least plugins.restart_delay (\(plugins.restartDelay)), found \(plugins.maxRestartDelay)")
         }
+        for (index, digest) in plugins.allowedDigests.enumerated()
+        where digest.utf8.count != 64 || !digest.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0 | 0x20) }) {
+            throw loaded.error(
+                at: ["plugins", "allowed_digests", .index(index)],
+                "expected a SHA-256 digest (64 hex digits, as `healthhost plugins` or sha256sum prints), found '\(digest)'")
+        }
         if !(1...1000).contains(plugins.quarantineAfter) {
             throw loaded.error(at: ["plugins", "quarantine_after"], "expected 1 to 1000 deaths, found \(plugins.quarantineAfter)")
         }

@@ -141,6 +141,20 @@ public struct PluginsConfiguration: Sendable, Decodable {
     /// `plugins.quarantine_window`: seconds.
     public var quarantineWindow = 300.0
 
+    /// How plugin files are vetted before they are opened.
+    public enum Trust: String, Sendable, Decodable, CaseIterable {
+        /// Refuse files and folders writable by group or others or owned by another user.
+        case strict
+        /// No ownership or mode checks: for development only.
+        case relaxed
+    }
+
+    /// `plugins.trust`: `strict` (default) or `relaxed`.
+    public var trust = Trust.strict
+    /// `plugins.allowed_digests`: SHA-256 digests (hex) of the only plugin files allowed;
+    /// empty allows any file that passes `trust`.
+    public var allowedDigests: [String] = []
+
     /// The isolation of plugins without an entry of their own.
     public var defaultIsolation: Isolation { isolation["default"] ?? .process }
 
@@ -156,6 +170,8 @@ public struct PluginsConfiguration: Sendable, Decodable {
         case maxRestartDelay = "max_restart_delay"
         case quarantineAfter = "quarantine_after"
         case quarantineWindow = "quarantine_window"
+        case trust
+        case allowedDigests = "allowed_digests"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -170,6 +186,8 @@ public struct PluginsConfiguration: Sendable, Decodable {
         maxRestartDelay = try container.optional(.maxRestartDelay) ?? maxRestartDelay
         quarantineAfter = try container.optional(.quarantineAfter) ?? quarantineAfter
         quarantineWindow = try container.optional(.quarantineWindow) ?? quarantineWindow
+        trust = try container.optional(.trust) ?? trust
+        allowedDigests = try container.optional(.allowedDigests) ?? allowedDigests
     }
 }
 

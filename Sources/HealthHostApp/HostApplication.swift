@@ -159,7 +159,9 @@ public final class HostApplication: Sendable {
         let plugins: PluginSet
         do {
             plugins = try PluginLoader(
-                policy: policy, logger: logger, isolation: isolationPolicy(config.plugins, workerExecutable: workerExecutable)
+                policy: policy, logger: logger, isolation: isolationPolicy(config.plugins, workerExecutable: workerExecutable),
+                trust: PluginTrust(
+                    checksOwnershipAndModes: config.plugins.trust == .strict, allowedDigests: Set(config.plugins.allowedDigests))
             ).load(
                 paths: config.plugins.paths.map(loaded.resolve(path:))
             ) { name in

@@ -1,6 +1,8 @@
 import Foundation
 import HealthPluginABI
 import Logging
+import NIOConcurrencyHelpers
+import Dispatch
 
 /// Loads plugin files: `dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)`, the entry
 /// symbol, ABI and descriptor validation, unique names, then each plugin's `init`.
@@ -20,12 +22,15 @@ public struct PluginLoader: Sendable {
     private let logger: Logger
     private let policy: Policy
     private let isolation: IsolationPolicy
+    private let trust: PluginTrust
 
-    /// Creates a loader; `isolation` says which plugins run in worker processes.
-    public init(policy: Policy, logger: Logger, isolation: IsolationPolicy = .inProcess) {
+    /// Creates a loader; `isolation` says which plugins run in worker processes, `trust`
+    /// which files may be opened at all.
+    public init(policy: Policy, logger: Logger, isolation: IsolationPolicy = .inProcess, trust: PluginTrust = PluginTrust()) {
         self.policy = policy
         self.logger = logger
         self.isolation = isolation
+        self.trust = trust
     }
 
     /// Loads every plugin behind `paths` (files or folders, see ``PluginDiscovery``) and
@@ -56,6 +61,7 @@ public struct PluginLoader: Sendable {
         var opened: [Opened] = []
         for file in files {
             do throws(PluginLoadError) {
+                try trust.check(file)
                 let plugin = try openIsolatedOrNot(file)
                 if let other = opened.first(where: { $0.description.name == plugin.description.name }) {
                     plugin.worker?.shutdown()
@@ -97,6 +103,7 @@ public struct PluginLoader: Sendable {
             throw PluginDiscovery.brokenLinkError(path)
                 ?? PluginLoadError(.fileNotFound, path: path, "no such file, or not readable")
         }
+        try PluginTrust.requireRegularFile(path)
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         guard let handle = dlopen(absolute, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
@@ -115,6 +122,41 @@ public struct PluginLoader: Sendable {
                 .entryReturnedNull, path: path, "\(HH_PLUGIN_ENTRY_SYMBOL)() returned NULL (the plugin refused to load)")
         }
         return try DescriptorReader(path: path).read(descriptor)
+    }
+
+    /// Runs `init` on a thread of its own, bounded by `plugins.init_timeout`: a hung
+    /// `init` becomes a load error (the thread cannot be stopped and keeps its buffer).
+    private func runInit(
+        _ initialize: hh_init_fn, host: PluginHostTable, settings: PluginSettings, path: String, name: String
+    ) throws(PluginLoadError) {
+        let capacity = 1024
+        let outcome = InitOutcome(capacity: capacity)
+        let json = settings.json
+        let table = UnsafeSendable(host.table)
+        let thread = Thread {
+            let code = json.withCString { initialize(table.value, $0, outcome.buffer.value, capacity) }
+            outcome.finish(code)
+        }
+        thread.name = "healthhost-init-\(name)"
+        thread.start()
+        let patience = min(isolation.initTimeout, .seconds(1))
+        if !outcome.wait(patience) {
+            logger.notice(
+                "waiting for the init of plugin \(name) (at most \(isolation.initTimeout.humanReadable))",
+                metadata: ["plugin.path": "\(path)"])
+            guard outcome.wait(isolation.initTimeout - patience) else {
+                throw PluginLoadError(
+                    .initFailed, path: path,
+                    "init did not return within \(isolation.initTimeout.humanReadable); it keeps a thread of its own "
+                        + "(with isolation: process its worker would have been killed)")
+            }
+        }
+        guard let code = outcome.code, code != 0 else { return }
+        outcome.buffer.value[capacity - 1] = 0
+        let reason = string(outcome.buffer.value) ?? ""
+        throw PluginLoadError(
+            .initFailed, path: path,
+            reason.isEmpty ? "init failed (returned \(code) and gave no reason)" : "init failed: \(reason)")
     }
 
     /// A plugin opened but not yet initialised: in-process, or described by its worker.
@@ -154,22 +196,47 @@ public struct PluginLoader: Sendable {
     ) throws(PluginLoadError) -> LoadedPlugin {
         let host = PluginHostTable(pluginName: description.name, path: path, settings: settings, logger: logger)
         if let initialize = description.hooks.initialize {
-            let capacity = 1024
-            var buffer = [CChar](repeating: 0, count: capacity)
-            let code = settings.json.withCString { json in
-                initialize(host.table, json, &buffer, capacity)
-            }
-            if code != 0 {
-                buffer[capacity - 1] = 0
-                let reason = buffer.withUnsafeBufferPointer { string($0.baseAddress) } ?? ""
-                throw PluginLoadError(
-                    .initFailed, path: path,
-                    reason.isEmpty
-                        ? "init failed (returned \(code) and gave no reason)"
-                        : "init failed: \(reason)")
-            }
+            try runInit(initialize, host: host, settings: settings, path: path, name: description.name)
         }
         let digest = FileDigest.sha256(ofFile: path) ?? "unreadable"
         return LoadedPlugin(path: path, sha256: digest, description: description, host: host)
     }
+}
+
+/// The result of one `init` call, handed from its thread to the loader. The error buffer
+/// is never freed: an `init` that hangs may write into it at any later time.
+private final class InitOutcome: Sendable {
+    let buffer: UnsafeSendable<UnsafeMutablePointer<CChar>>
+    private let result = NIOLockedValueBox<Int32?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(capacity: Int) {
+        let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
+        pointer.initialize(repeating: 0, count: capacity)
+        buffer = UnsafeSendable(pointer)
+    }
+
+    var code: Int32? { result.withLockedValue { $0 } }
+
+    func finish(_ code: Int32) {
+        result.withLockedValue { $0 = code }
+        done.signal()
+    }
+
+    /// Whether `init` returned within `timeout`.
+    func wait(_ timeout: Duration) -> Bool {
+        if code != nil { return true }
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        if done.wait(timeout: .now() + .nanoseconds(Int(clamping: max(0, nanoseconds)))) == .success {
+            done.signal()  // later waits see it too
+            return true
+        }
+        return false
+    }
+}
+
+/// A pointer handed to another thread whose use the code around it orders.
+struct UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -38,6 +38,8 @@ enum PluginListing {
             out += "  file:    \(plugin.path)\n"
             out += "  sha256:  \(plugin.sha256)\n"
             out += "  abi:     \(info.abiVersion)\n"
+            out += plugin.isolation == .process
+                ? "  runs:    in a worker process (isolation: process)\n" : "  runs:    in the host process (isolation: none)\n"
             if let swift = info.swiftVersion { out += "  swift:   \(swift) (shares the host's Swift runtime)\n" }
             if let section = info.infoSection { out += "  info:    section '\(section)' in the environment endpoints\n" }
             out += "  checks:\n"
