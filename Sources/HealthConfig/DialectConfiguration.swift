@@ -194,16 +194,32 @@ public struct ServiceConfiguration: Sendable, Decodable {
     public var name: String?
     /// `service.version`; unset falls back to the `VERSION` environment variable, then `unknown`.
     public var version: String?
+    /// `service.show_environment`: environment variables whose values the environment
+    /// endpoints show, besides the built-in list; every other value is `********`.
+    public var showEnvironment: [String] = []
+
+    /// Variables whose values are shown without being asked for: names that say where
+    /// and how the process runs, never credentials (Spring Boot 3 shows no value at all
+    /// by default; these are the ones an on-call engineer needs).
+    public static let shownEnvironment: Set<String> = [
+        "PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "HOSTNAME", "HOME", "USER", "LOGNAME", "SHELL", "TERM",
+        "PWD", "VERSION", "OTEL_SERVICE_NAME", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "POD_NAME",
+        "POD_NAMESPACE", "NODE_NAME",
+    ]
 
     /// The defaults.
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, version }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, version
+        case showEnvironment = "show_environment"
+    }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.optional(.name)
         version = try container.optional(.version)
+        showEnvironment = try container.optional(.showEnvironment) ?? showEnvironment
     }
 }

@@ -25,7 +25,9 @@ enum EnvironmentFacts {
         let sections: [String: JSONValue] = [
             "os": osSection(hostname: hostname),
             "runtime": runtimeSection(),
-            "process": processSection(environment: environment),
+            "process": processSection(
+                environment: environment,
+                shown: ServiceConfiguration.shownEnvironment.union(config.service.showEnvironment)),
             "config": configSection(loaded: loaded, plugins: plugins),
             "plugins": pluginsSection(plugins),
         ]
@@ -114,7 +116,10 @@ enum EnvironmentFacts {
         ])
     }
 
-    static func processSection(environment: [String: String]) -> JSONValue {
+    /// The process: argv, cwd, user, pid and the environment, every value masked unless
+    /// its name is in `shown` (redacting by key name alone missed `MYSQL_PWD`, DSNs with
+    /// keys, `GITHUB_PAT`, OTLP headers...).
+    static func processSection(environment: [String: String], shown: Set<String>) -> JSONValue {
         let info = ProcessInfo.processInfo
         let user = getpwuid(geteuid()).flatMap { $0.pointee.pw_name }.map { String(cString: $0) } ?? String(geteuid())
         return .object([
@@ -122,7 +127,11 @@ enum EnvironmentFacts {
             "cwd": .string(FileManager.default.currentDirectoryPath),
             "user": .string(user),
             "pid": .int(Int(info.processIdentifier)),
-            "environ": .object(environment.mapValues(JSONValue.string)),
+            "environ": .object(
+                Dictionary(
+                    uniqueKeysWithValues: environment.map { name, value in
+                        (name, JSONValue.string(shown.contains(name) ? value : JSONValue.redactedText))
+                    })),
         ])
     }
 

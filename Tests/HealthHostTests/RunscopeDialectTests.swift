@@ -82,8 +82,15 @@ import Testing
         let environment = [
             "PATH": "/usr/bin", "DB_PASSWORD": "hunter2", "API_TOKEN": "t0ken", "LANG": "C",
             "DATABASE_URL": "postgres://app:hunter2@db:5432/app", "PROBE_HINT": "use s3cret",
+            // What redaction by key name let through (#18): none of these is on the list.
+            "MYSQL_PWD": "hunter2", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer do-not-show-this",
+            "SENTRY_DSN": "https://do-not-show-this@o1.ingest.sentry.io/2",
+            "JDBC_URL": "jdbc:postgresql://db/app?user=app&password=hunter2",
+            "GITHUB_PAT": "ghp_do-not-show-this", "OTEL_RESOURCE_ATTRIBUTES": "token=do-not-show-this",
+            "PGSERVICE_OPTIONS": "host=db password=hunter2",
         ]
-        try await TestHost.with(yaml: try DialectFixture.yaml(http: enabled), environment: environment) { host throws in
+        let yaml = try await DialectFixture.yaml(http: enabled, extra: "service: { show_environment: [DATABASE_URL, PROBE_HINT] }\n")
+        try await TestHost.with(yaml: yaml, environment: environment) { host throws in
             #expect(try await host.get("/environment").status == 401)
             let response = try await host.get("/environment", headers: auth)
             #expect(response.status == 200)
@@ -104,6 +111,9 @@ import Testing
                     == [
                         "PATH": "/usr/bin", "DB_PASSWORD": "********", "API_TOKEN": "********", "LANG": "C",
                         "DATABASE_URL": "postgres://app:********@db:5432/app", "PROBE_HINT": "use ********",
+                        "MYSQL_PWD": "********", "OTEL_EXPORTER_OTLP_HEADERS": "********", "SENTRY_DSN": "********",
+                        "JDBC_URL": "********", "GITHUB_PAT": "********", "OTEL_RESOURCE_ATTRIBUTES": "********",
+                        "PGSERVICE_OPTIONS": "********",
                     ])
             let config = try #require(body["config"] as? [String: Any])
             #expect((config["auth"] as? [String: String])?["secret"] == "********")
