@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "healthhost",
             dependencies: [
-                "HealthHostApp",
+                "HealthHostApp", "HealthPluginLoader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

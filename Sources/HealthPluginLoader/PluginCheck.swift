@@ -1,3 +1,4 @@
+import CProcessSupport
 import HealthCore
 import HealthPluginABI
 
@@ -88,15 +89,20 @@ public struct PluginCheck: CheckImplementation {
             has_observed_value: false, observed_value: 0)
         let timeoutMs = UInt32(clamping: invocation.timeout.components.seconds * 1000
             + invocation.timeout.components.attoseconds / 1_000_000_000_000_000)
+        let label = "plugin '\(plugin.name)' check '\(check.name)' (configured as '\(invocation.configuredName)')"
         let status = invocation.configuredName.withCString { name in
-            var call = hh_call(
-                struct_size: UInt32(MemoryLayout<hh_call>.size), timeout_ms: timeoutMs,
-                host: UnsafePointer(plugin.host.table), context: entryPoint.context, configured_name: name,
-                args: arguments.map { UnsafePointer($0.args) }, arg_count: UInt32(arguments?.count ?? 0))
-            if let native = arguments?.nativeCall {
-                return native.invoke(entryPoint.run, call: &call, result: &result)
+            label.withCString { label in
+                hh_crash_report_enter(label)
+                defer { hh_crash_report_leave() }
+                var call = hh_call(
+                    struct_size: UInt32(MemoryLayout<hh_call>.size), timeout_ms: timeoutMs,
+                    host: UnsafePointer(plugin.host.table), context: entryPoint.context, configured_name: name,
+                    args: arguments.map { UnsafePointer($0.args) }, arg_count: UInt32(arguments?.count ?? 0))
+                if let native = arguments?.nativeCall {
+                    return native.invoke(entryPoint.run, call: &call, result: &result)
+                }
+                return entryPoint.run(&call, &result)
             }
-            return entryPoint.run(&call, &result)
         }
         // The plugin may have overwritten the terminators: the host's buffers end in NUL.
         messageBase[message.count - 1] = 0

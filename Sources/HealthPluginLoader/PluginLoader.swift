@@ -1,3 +1,4 @@
+import CProcessSupport
 import Foundation
 import HealthPluginABI
 import Logging
@@ -31,6 +32,8 @@ public struct PluginLoader: Sendable {
         self.logger = logger
         self.isolation = isolation
         self.trust = trust
+        // A crash inside an in-process plugin call names the call before the host dies.
+        hh_crash_report_install()
     }
 
     /// Loads every plugin behind `paths` (files or folders, see ``PluginDiscovery``) and

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HealthHostApp
+import HealthPluginLoader
 import Logging
 
 /// `healthhost`: serves health checks from C-ABI plugins.
@@ -28,8 +29,10 @@ enum CommandLogging {
     }()
 
     /// For `serve`: lines go through a bounded queue to a writer thread, so a stalled
-    /// standard error never stalls the server (see `LogWriter`).
-    static let serveWriter = LogWriter(fileDescriptor: STDERR_FILENO)
+    /// standard error never stalls the server (see `LogWriter`). It writes to the real
+    /// standard error; what in-process plugins write to 1 and 2 goes through
+    /// `StandardStreamGuard`, which can never block them or the host's exit.
+    static let serveWriter = LogWriter(fileDescriptor: StandardStreamGuard.install())
     static let serveLogger: Logger = {
         let stream = serveWriter.stream
         LoggingSystem.bootstrap { label in StreamLogHandler(label: label, stream: stream) }

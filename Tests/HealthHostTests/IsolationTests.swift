@@ -70,7 +70,7 @@ import Testing
             let hung = try await host.get("/health/?checks=hang&auth=s3cret")
             #expect(hung.status == 503)
             #expect(ContinuousClock.now - started < .seconds(2))
-            #expect(try await eventually {
+            #expect(await eventually {
                 capture.all.contains("warning worker restarted after a call hung past 300 ms while running 'hang'; killing it")
             }, "\(capture.all)")
             // The call returned (the engine holds no stuck thread) and a new worker serves.
@@ -156,7 +156,7 @@ import Testing
         }
         let message = try #require(error)
         #expect(message.contains("plugin \(plugin): \(expected)"), "\(message)")
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(30), "a hang, not a slow machine")
         // With on_error: skip the host starts without it.
         let skipping = yaml.replacingOccurrences(of: "plugins:\n", with: "plugins:\n  on_error: skip\n")
             .replacingOccurrences(of: "checks:\n  - { name: ok, plugin: crashkit, check: ok }\n", with: "")

@@ -82,7 +82,7 @@ import Testing
             let error = try #require(try await startupError(hostYAML(plugins: paths)))
             #expect(error.contains("plugin \(fifo): is not a regular file (it is a FIFO); only regular files are opened"), "\(error)")
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(30), "a hang, not a slow machine")
     }
 
     @Test func anInProcessInitThatNeverReturnsIsALoadErrorAfterTheTimeout() async throws {
@@ -94,6 +94,6 @@ import Testing
         let started = ContinuousClock.now
         let error = try #require(try await startupError(yaml))
         #expect(error.contains("plugin \(plugin): init did not return within 300 ms"), "\(error)")
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(30), "a hang, not a slow machine")
     }
 }

@@ -15,4 +15,21 @@ int hh_spawn_file_actions_close_from(posix_spawn_file_actions_t *actions, int lo
 /// pipe2(fds, O_CLOEXEC). Returns 0 or -1 (errno set).
 int hh_pipe_cloexec(int fds[2]);
 
+/// fcntl(fd, F_DUPFD_CLOEXEC, 3): a close-on-exec copy of `fd`. Returns it or -1.
+int hh_dup_cloexec(int fd);
+
+/// Installs handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS and SIGTRAP
+/// (once; later calls do nothing) and an atexit hook. While a thread is inside a
+/// plugin call (between enter and leave), a fatal signal writes one line naming the
+/// call to standard error and ends the process at once with that signal; exit() says
+/// which call exited. Outside plugin calls the previous handlers run as before.
+void hh_crash_report_install(void);
+
+/// Marks the calling thread as running `label` (kept as a pointer: it must stay valid
+/// until hh_crash_report_leave).
+void hh_crash_report_enter(const char *label);
+
+/// Ends what hh_crash_report_enter began on this thread.
+void hh_crash_report_leave(void);
+
 #endif
