@@ -44,7 +44,7 @@ latency() { # URL -> "p50_ms p99_ms rps" (one connection)
 
 echo "== 1. one plugin check call"
 compile -o "$work/hh-benchkit.so"
-.build/release/healthhost-bench "$work/hh-benchkit.so" ok
+HEALTHHOST=.build/release/healthhost .build/release/healthhost-bench "$work/hh-benchkit.so" ok
 
 echo "== 2. /health/ with 1,000 registered checks"
 for mode in uncached cached; do

@@ -61,6 +61,7 @@ public enum PluginWorkerMain {
 
     private static func serve(_ plugin: LoadedPlugin, socket: FrameSocket) -> Int32 {
         let bindings = NIOLockedValueBox<[Int: PluginCheck]>([:])
+        let runner = CallRunner()
         while true {
             guard case .frame(let frame) = socket.receive() else {
                 return 0  // EOF: the host is gone
@@ -71,10 +72,7 @@ public enum PluginWorkerMain {
             case "call":
                 let check = frame.binding.flatMap { id in bindings.withLockedValue { $0[id] } }
                     ?? frame.check.flatMap(plugin.implementation(of:))
-                let thread = Thread {
-                    socket.send(call(frame, check: check))
-                }
-                thread.start()
+                runner.run { socket.send(call(frame, check: check)) }
             case "info":
                 let thread = Thread {
                     var answer = WorkerFrame(type: "info_result")
@@ -158,5 +156,45 @@ struct FrameLogHandler: LogHandler {
         frame.level = event.level.rawValue
         frame.message = "\(event.message)"
         socket.send(frame)
+    }
+}
+
+/// Runs calls on threads kept for reuse: an idle one takes the next call, a new one
+/// starts only when all are busy (a hung call holds its thread until the host kills the
+/// worker). Starting a thread per call was most of a round trip.
+final class CallRunner: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NIOLock()
+    private var jobs: [@Sendable () -> Void] = []
+    private var idle = 0
+    private let wakeUp = DispatchSemaphore(value: 0)
+
+    func run(_ job: @escaping @Sendable () -> Void) {
+        let startThread = lock.withLock { () -> Bool in
+            jobs.append(job)
+            if idle > 0 {
+                idle -= 1
+                return false
+            }
+            return true
+        }
+        if startThread {
+            let thread = Thread { [self] in self.work() }
+            thread.start()
+        } else {
+            wakeUp.signal()
+        }
+    }
+
+    private func work() {
+        while true {
+            let job = lock.withLock { jobs.isEmpty ? nil : jobs.removeFirst() }
+            if let job {
+                job()
+                continue
+            }
+            lock.withLock { idle += 1 }
+            wakeUp.wait()
+        }
     }
 }

@@ -4,6 +4,8 @@
 //   cached   CheckEngine.report for a cached check (a lock and a copy)
 //   ffi      PluginCheck.run of `ok_args` (three typed parameters as C arguments, libffi),
 //            when the plugin has it
+//   worker   with HEALTHHOST=path/to/healthhost: the same check isolated in a worker
+//            process, one call at a time, p50 and p99 of 20,000 round trips
 // Usage: healthhost-bench PLUGIN.so [CHECK]   (bench/engine.sh builds and runs it)
 import Foundation
 import HealthCore
@@ -63,8 +65,33 @@ let viaEngine = await nanosecondsPerReport(50_000, engine, fresh)
 let viaCache = await nanosecondsPerReport(1_000_000, engine, cached)
 engine.shutdown()
 
+/// p50 and p99 in nanoseconds of single isolated calls (a round trip to the worker).
+var workerPercentiles: (p50: Double, p99: Double)?
+if let executable = ProcessInfo.processInfo.environment["HEALTHHOST"] {
+    let isolation = IsolationPolicy(defaultIsolation: .process, workerExecutable: executable)
+    let isolated = try PluginLoader(policy: .failFast, logger: logger, isolation: isolation)
+        .load(paths: [arguments[1]]) { _ in PluginSettings() }
+    if let remote = isolated.plugins.first?.implementation(of: arguments.count > 2 ? arguments[2] : "ok") {
+        for _ in 0..<1_000 { _ = remote.run(invocation) }
+        var samples: [Double] = []
+        samples.reserveCapacity(20_000)
+        for _ in 0..<20_000 {
+            let start = clock.now
+            _ = remote.run(invocation)
+            samples.append(nanoseconds(clock.now - start, per: 1))
+        }
+        samples.sort()
+        workerPercentiles = (samples[samples.count / 2], samples[samples.count * 99 / 100])
+    }
+    isolated.shutdownAll()
+}
+
 func format(_ value: Double) -> String { String(Int(value.rounded())) }
 print("call_direct_ns \(format(direct))")
 if let viaFFI { print("call_direct_ffi_3_args_ns \(format(viaFFI))") }
 print("call_engine_uncached_ns \(format(viaEngine))")
 print("call_engine_cached_ns \(format(viaCache))")
+if let workerPercentiles {
+    print("call_worker_p50_ns \(format(workerPercentiles.p50))")
+    print("call_worker_p99_ns \(format(workerPercentiles.p99))")
+}
