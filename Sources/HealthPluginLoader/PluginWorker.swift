@@ -415,7 +415,11 @@ final class PluginWorker: Sendable {
 
     // MARK: Reading, deaths
 
+    /// The generations whose socket a reader thread owns (and closes).
+    private let hasReader = NIOLockedValueBox<Set<Int>>([])
+
     private func startReader(for running: Running) {
+        hasReader.withLockedValue { _ = $0.insert(running.generation) }
         let thread = Thread { [self] in self.read(running) }
         thread.name = "healthhost-worker-reader"
         thread.start()
@@ -547,6 +551,9 @@ final class PluginWorker: Sendable {
         }
         guard let running else { return }
         running.socket.send(WorkerFrame(type: "shutdown"))
+        // Described but never initialised (its name said in-process, or it was a
+        // duplicate): no reader owns the socket, so close it here.
+        if !hasReader.withLockedValue({ $0.contains(running.generation) }) { running.socket.close() }
         var status: Int32 = 0
         let deadline = ContinuousClock.now + grace
         while ContinuousClock.now < deadline {

@@ -94,6 +94,21 @@ import Testing
         #expect(try await eventually(within: .seconds(3)) { workers.allSatisfy { kill($0, 0) == -1 } })
     }
 
+    @Test func pluginsAndValidateWorkWithIsolatedPluginsAndSayWhereEachRuns() async throws {
+        let file = try await config(
+            "  - { name: ok, plugin: crashkit, check: ok }\n  - { name: echo, plugin: crashkit, check: echo, args: { word: a } }",
+            isolation: "{ default: process }")
+        let listing = try await runOffThePool(TestPaths.executable, ["plugins", "--config", file])
+        #expect(listing.status == 0, "\(listing.output)")
+        #expect(listing.output.contains("crashkit 0.0.1\n"))
+        #expect(listing.output.contains("  runs:    in a worker process (isolation: process)\n"))
+        #expect(listing.output.contains("      token (string, default ********, secret)"))
+        let validate = try await runOffThePool(TestPaths.executable, ["validate", "--config", file])
+        #expect(validate.status == 0 && validate.output.contains("OK (1 plugin(s), 2 check(s))"), "\(validate.output)")
+        let check = try await runOffThePool(TestPaths.executable, ["check", "--config", file, "--checks", "echo"])
+        #expect(check.output.contains("a x2 (token ********)"), "\(check.output)")
+    }
+
     /// Processes whose parent is `parent` and whose command line contains `text`.
     static func processes(commandContaining text: String, parent: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

@@ -185,4 +185,48 @@ import Testing
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
+
+    @Test func aFloodOfBadRequestsLeavesEveryGoodRequestAnswered() async throws {
+        let served = try Served(yaml: try await yaml(extra: "http: { header_timeout: 1, body_timeout: 0.5 }\n"))
+        try await served.waitUntilServing()
+        let port = served.port
+        let attacks: [String] = [
+            "NOT HTTP AT ALL\r\n\r\n",
+            "GET /" + String(repeating: "a", count: 100_000) + " HTTP/1.1\r\n\r\n",
+            "GET /health/ HTTP/1.1\r\nHost: x\r\n" + String(repeating: "X-Junk: y\r\n", count: 20_000) + "\r\n",
+            "GET /health/ping HTTP/1.1\r\nContent-Length: 1000\r\n\r\nabc",
+            "GET /health/ping HTTP/1.1\r\nHost: x",
+            String(repeating: "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", count: 50),
+            "GET /health/?auth=wrong&checks=%zz HTTP/1.1\r\n\r\n",
+        ]
+        // Four attackers, 150 connections each, bounded; one good client meanwhile.
+        let flood = Task {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for attacker in 0..<4 {
+                    group.addTask {
+                        try await offThePool {
+                            var sent = 0
+                            for round in 0..<150 {
+                                guard let socket = try? TestSocket(port: port) else { continue }
+                                socket.send(attacks[(round + attacker) % attacks.count])
+                                sent += 1
+                            }
+                            return sent
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+        }
+        var statuses: [Int] = []
+        while statuses.count < 300 {
+            let target = statuses.count % 2 == 0 ? "/health/ping" : "/livez"
+            statuses.append((try? await RawHTTPClient.request(port: port, "GET", target))?.status ?? 0)
+        }
+        let attacksSent = try await flood.value
+        #expect(attacksSent > 500)
+        #expect(statuses.allSatisfy { $0 == 200 }, "good requests answered: \(statuses.filter { $0 == 200 }.count) of 300")
+        _ = try await served.terminate()
+        #expect(served.process.terminationStatus == 0)
+    }
 }

@@ -27,10 +27,9 @@ final class TestSocket: @unchecked Sendable {
                 Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else {
-            close(fd)
-            throw RawHTTPClient.ClientError("connect to 127.0.0.1:\(port) failed")
-        }
+        // No close here: a class whose init throws after its properties are set is
+        // deinitialised, and a second close could hit a descriptor NIO owns by then.
+        guard connected == 0 else { throw RawHTTPClient.ClientError("connect to 127.0.0.1:\(port) failed") }
     }
 
     deinit { close(fd) }
