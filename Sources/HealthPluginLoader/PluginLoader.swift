@@ -136,8 +136,13 @@ public struct PluginLoader: Sendable {
         let outcome = InitOutcome(capacity: capacity)
         let json = settings.json
         let table = UnsafeSendable(host.table)
+        let label = "plugin '\(name)' init (\(path))"
         let thread = Thread {
-            let code = json.withCString { initialize(table.value, $0, outcome.buffer.value, capacity) }
+            let code = label.withCString { label in
+                hh_crash_report_enter(label)
+                defer { hh_crash_report_leave() }
+                return json.withCString { initialize(table.value, $0, outcome.buffer.value, capacity) }
+            }
             outcome.finish(code)
         }
         thread.name = "healthhost-init-\(name)"

@@ -36,6 +36,19 @@ import Testing
         #expect(!result.output.contains("PASS") && !result.output.contains("boom: "), "\(result.output)")
     }
 
+    @Test func anInProcessInitThatCrashesNamesThePluginAndItsFile() async throws {
+        let file = try await config("  - { name: boom, plugin: crashkit, check: ok }", isolation: "{ default: none }")
+        let yaml = try String(contentsOfFile: file, encoding: .utf8)
+            .replacingOccurrences(of: "plugins:\n", with: "plugins:\n  config: { crashkit: { init: crash } }\n")
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await runOffThePool(
+            "/bin/sh", ["-c", "'\(TestPaths.executable)' validate --config '\(file)'; echo \"exit=$?\""])
+        // The file is named: the one in this config (a parallel test may compile another copy).
+        let plugin = try #require(yaml.split(separator: "\"").first { $0.hasSuffix("hh-crashkit.so") })
+        #expect(result.output.contains("healthhost: fatal signal 11 (SIGSEGV) in plugin 'crashkit' init (\(plugin))"), "\(result.output)")
+        #expect(result.output.contains("exit=139"))
+    }
+
     @Test func inProcessOutputToUnreadPipesBlocksNeitherChecksNorShutdown() async throws {
         let file = try await config(
             "  - { name: spew, plugin: crashkit, check: spew, timeout: 5 }\n  - { name: ok, plugin: crashkit, check: ok }",
@@ -91,7 +104,7 @@ import Testing
         #expect(workers.count == 1, "children: \(children)")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        #expect(try await eventually(within: .seconds(3)) { workers.allSatisfy { kill($0, 0) == -1 } })
+        #expect(await eventually(within: .seconds(3)) { workers.allSatisfy { kill($0, 0) == -1 } })
     }
 
     @Test func pluginsAndValidateWorkWithIsolatedPluginsAndSayWhereEachRuns() async throws {

@@ -62,6 +62,18 @@ import Testing
         }
     }
 
+    @Test func untilItsBackOffHasPassedAWorkerThatDiedIsNotStartedAgain() async throws {
+        let settings = "  restart_delay: 30\n"
+        try await TestHost.with(yaml: try await yaml(checks: Self.checks, settings: settings)) { host throws in
+            _ = try await host.report("segv")
+            let waiting = try await host.report("ok")
+            #expect(waiting.result.message.hasPrefix(
+                "plugin worker restarting after plugin crashed: signal 11 (SIGSEGV) while running 'segv'; next start in "),
+                "\(waiting.result.message)")
+            #expect(workerPID(host) == nil)
+        }
+    }
+
     @Test func aHungCallGetsItsWorkerKilledAndRestarted() async throws {
         let capture = LogCapture()
         try await TestHost.with(yaml: try await yaml(checks: Self.checks), logger: capture.logger()) { host throws in
