@@ -17,6 +17,7 @@ let package = Package(
         // Bundled check plugins. In a folder, the host loads `hh-*.so` and `libhh-*.so`.
         .library(name: "hh-core", type: .dynamic, targets: ["CorePlugin"]),
         .library(name: "hh-system", type: .dynamic, targets: ["SystemPlugin"]),
+        .library(name: "hh-nagios", type: .dynamic, targets: ["NagiosPlugin"]),
         // The Swift SDK test plugin (Tests/Fixtures/SDKTestPlugin), loaded by file path in the
         // tests; its name keeps it out of plugin folders (which load only hh-*.so, libhh-*.so).
         .library(name: "sdktest-plugin", type: .dynamic, targets: ["SDKTestPlugin"]),
@@ -126,6 +127,9 @@ let package = Package(
             name: "CorePlugin", path: "Plugins/core",
             // Only the entry symbol is non-static, so it is the only export.
             cSettings: [.headerSearchPath("../../include")]),
+
+        // The `nagios` plugin: any Nagios/Monitoring Plugins executable as a check.
+        .target(name: "NagiosPlugin", path: "Plugins/nagios", cSettings: [.headerSearchPath("../../include")]),
 
         // The `system` plugin, written with the Swift SDK.
         .target(

@@ -5,12 +5,14 @@ import Testing
 @Suite struct StatusPageTests {
     private func yaml() async throws -> String {
         hostYAML(
-            plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()],
+            plugins: [try await PluginCompiler.core(), try await PluginCompiler.enginekit(fileName: "hh-enginekit-status.so")],
+            // `slow` sleeps 10 s: still running when the page is read, however loaded the machine.
+            pluginConfig: "{ enginekit: { sleep_ms: 10000 } }",
             checks: """
                   - { name: foo, plugin: core, check: "true", groups: [liveness] }
                   - { name: "true", plugin: core, check: "true", default: false }
                   - { name: "false", plugin: core, check: "false" }
-                  - { name: slow, plugin: testkit, check: slow, default: false, timeout: 0.2 }
+                  - { name: slow, plugin: enginekit, check: counted, default: false, timeout: 0.2 }
                   - { name: cached, plugin: core, check: "true", default: false, success_ttl: 60 }
                   - { name: background, plugin: core, check: "true", default: false, interval: 30, stale_after: 40 }
                 """)
