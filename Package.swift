@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "hh-core", type: .dynamic, targets: ["CorePlugin"]),
         .library(name: "hh-system", type: .dynamic, targets: ["SystemPlugin"]),
         .library(name: "hh-nagios", type: .dynamic, targets: ["NagiosPlugin"]),
+        .library(name: "hh-net", type: .dynamic, targets: ["NetPlugin"]),
         // The Swift SDK test plugin (Tests/Fixtures/SDKTestPlugin), loaded by file path in the
         // tests; its name keeps it out of plugin folders (which load only hh-*.so, libhh-*.so).
         .library(name: "sdktest-plugin", type: .dynamic, targets: ["SDKTestPlugin"]),
@@ -130,6 +131,12 @@ let package = Package(
 
         // The `nagios` plugin: any Nagios/Monitoring Plugins executable as a check.
         .target(name: "NagiosPlugin", path: "Plugins/nagios", cSettings: [.headerSearchPath("../../include")]),
+
+        // The `net` plugin: tcp, http (libcurl), tls (OpenSSL). A plugin of its own, so a
+        // host without libcurl still starts when it does not load it.
+        .target(
+            name: "NetPlugin", path: "Plugins/net", cSettings: [.headerSearchPath("../../include")],
+            linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
         // The `system` plugin, written with the Swift SDK.
         .target(

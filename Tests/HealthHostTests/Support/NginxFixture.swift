@@ -1,0 +1,124 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real nginx on 127.0.0.1 for the net plugin's tests, with a CA and certificates made
+/// by the `openssl` command: plain HTTP, and HTTPS with a valid certificate, one that
+/// expires in 3 days, one for the wrong name and a self-signed one. Stopped by its PID
+/// when the fixture is released.
+final class NginxFixture: @unchecked Sendable {
+    let folder: String
+    let http: Int
+    let httpsValid: Int
+    let httpsExpiring: Int
+    let httpsWrongName: Int
+    let httpsSelfSigned: Int
+    private let process = Process()
+
+    var caFile: String { folder + "/ca.crt" }
+    var accessLog: String { folder + "/access.log" }
+
+    init() async throws {
+        folder = TestPaths.temporaryDirectory("nginx")
+        (http, httpsValid, httpsExpiring, httpsWrongName, httpsSelfSigned) =
+            (try freePort(), try freePort(), try freePort(), try freePort(), try freePort())
+        try await makeCertificates()
+        let config = """
+            daemon off;
+            master_process off;
+            worker_processes 1;
+            pid \(folder)/nginx.pid;
+            error_log \(folder)/error.log;
+            events { worker_connections 64; }
+            http {
+              log_format combined_connection '$connection $request $status';
+              access_log \(folder)/access.log combined_connection;
+              client_body_temp_path \(folder)/body;
+              keepalive_timeout 60;
+              server {
+                listen 127.0.0.1:\(http);
+                location = /health { return 200 "ok healthy\\n"; }
+                location = /down { return 503 "maintenance\\n"; }
+                location = /moved { return 302 /health; }
+                location = /auth { if ($http_authorization != "Bearer t0ps3cret") { return 401; } return 200 "welcome\\n"; }
+              }
+            \(tlsServer(httpsValid, "valid"))
+            \(tlsServer(httpsExpiring, "expiring"))
+            \(tlsServer(httpsWrongName, "wrongname"))
+            \(tlsServer(httpsSelfSigned, "selfsigned"))
+            }
+            """
+        let configFile = folder + "/nginx.conf"
+        try config.write(toFile: configFile, atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+        process.arguments = ["-p", folder, "-c", configFile]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for port in [http, httpsValid] {
+            var up = false
+            for _ in 0..<200 where !up {
+                up = (try? TestSocket(port: port)) != nil
+                if !up { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            guard up else { throw RawHTTPClient.ClientError("nginx did not listen on \(port): \(errorLog)") }
+        }
+    }
+
+    deinit {
+        // SIGKILL: the test runner ignores SIGTERM (signal handling for graceful
+        // shutdown), and an ignored signal stays ignored across exec.
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    var errorLog: String { (try? String(contentsOfFile: folder + "/error.log", encoding: .utf8)) ?? "" }
+
+    private func tlsServer(_ port: Int, _ name: String) -> String {
+        """
+          server {
+            listen 127.0.0.1:\(port) ssl;
+            ssl_certificate \(folder)/\(name).crt;
+            ssl_certificate_key \(folder)/\(name).key;
+            location = /health { return 200 "ok over tls\\n"; }
+          }
+        """
+    }
+
+    private func openssl(_ arguments: [String]) async throws {
+        let result = try await runOffThePool("/usr/bin/openssl", arguments)
+        guard result.status == 0 else { throw RawHTTPClient.ClientError("openssl \(arguments.joined(separator: " ")): \(result.output)") }
+    }
+
+    /// A CA, leaves it signs (valid 365 days, expiring in 3, for the wrong name) and a
+    /// self-signed leaf, all for localhost and 127.0.0.1 unless said otherwise.
+    private func makeCertificates() async throws {
+        let ca = folder + "/ca"
+        try await openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca + ".key", "-out", ca + ".crt", "-days", "30",
+            "-subj", "/CN=healthhost test CA",
+        ])
+        for (name, days, host) in [("valid", "365", "localhost"), ("expiring", "3", "localhost"), ("wrongname", "365", "other.example")] {
+            let base = folder + "/" + name
+            let extensions = base + ".ext"
+            let san = host == "localhost" ? "DNS:localhost,IP:127.0.0.1" : "DNS:\(host)"
+            try "subjectAltName=\(san)\n".write(toFile: extensions, atomically: true, encoding: .utf8)
+            try await openssl([
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=\(host)",
+            ])
+            try await openssl([
+                "x509", "-req", "-in", base + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
+                "-out", base + ".crt", "-days", days, "-extfile", extensions,
+            ])
+        }
+        let selfSigned = folder + "/selfsigned"
+        try await openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", selfSigned + ".key", "-out", selfSigned + ".crt",
+            "-days", "365", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ])
+    }
+}
