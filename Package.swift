@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "hh-system", type: .dynamic, targets: ["SystemPlugin"]),
         .library(name: "hh-nagios", type: .dynamic, targets: ["NagiosPlugin"]),
         .library(name: "hh-net", type: .dynamic, targets: ["NetPlugin"]),
+        .library(name: "hh-redis", type: .dynamic, targets: ["RedisPlugin"]),
         // The Swift SDK test plugin (Tests/Fixtures/SDKTestPlugin), loaded by file path in the
         // tests; its name keeps it out of plugin folders (which load only hh-*.so, libhh-*.so).
         .library(name: "sdktest-plugin", type: .dynamic, targets: ["SDKTestPlugin"]),
@@ -135,8 +136,16 @@ let package = Package(
         // The `net` plugin: tcp, http (libcurl), tls (OpenSSL). A plugin of its own, so a
         // host without libcurl still starts when it does not load it.
         .target(
-            name: "NetPlugin", path: "Plugins/net", cSettings: [.headerSearchPath("../../include")],
-            linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+            name: "NetPlugin", dependencies: ["PluginNetSupport"], path: "Plugins/net",
+            cSettings: [.headerSearchPath("../../include")], linkerSettings: [.linkedLibrary("curl")]),
+        // The `redis` plugin: RESP over a socket (see Plugins/redis/redis.c for why not hiredis).
+        .target(
+            name: "RedisPlugin", dependencies: ["PluginNetSupport"], path: "Plugins/redis",
+            cSettings: [.headerSearchPath("../../include")]),
+        // Connecting by a deadline and TLS over it, shared by the network plugins (static).
+        .target(
+            name: "PluginNetSupport", path: "Plugins/support", cSettings: [.headerSearchPath("../../include")],
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
         // The `system` plugin, written with the Swift SDK.
         .target(

@@ -2,7 +2,7 @@
 #ifndef HEALTHHOST_NET_CHECKS_H
 #define HEALTHHOST_NET_CHECKS_H
 
-#include "net_common.h"
+#include "plugin_net.h"
 
 #include <stdbool.h>
 #include <stdint.h>

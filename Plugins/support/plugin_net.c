@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "net_common.h"
+#include "plugin_net.h"
 
 #include <errno.h>
 #include <fcntl.h>

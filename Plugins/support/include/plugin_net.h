@@ -1,6 +1,6 @@
-/* What the net plugin's checks share: deadlines, connecting with one, TLS over it. */
-#ifndef HEALTHHOST_NET_COMMON_H
-#define HEALTHHOST_NET_COMMON_H
+/* What the bundled network plugins share (net, redis): deadlines, connecting by one, TLS over it. */
+#ifndef HEALTHHOST_PLUGIN_NET_H
+#define HEALTHHOST_PLUGIN_NET_H
 
 #include "healthhost_plugin.h"
 

@@ -1,0 +1,129 @@
+import Foundation
+import HealthCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The bundled `redis` plugin against a real redis-server (Debian's) started by the test
+/// on a free port with `requirepass`, and stopped by its PID.
+@Suite struct RedisPluginTests {
+    private let plugin = TestPaths.builtLibrary("libhh-redis.so")
+
+    /// A throwaway redis-server: no persistence, loopback only.
+    private final class RedisServer: @unchecked Sendable {
+        let port: Int
+        let password = "r3dis-pw"
+        private let process = Process()
+
+        init() async throws {
+            port = try freePort()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+            process.arguments = [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--requirepass", password, "--save", "", "--appendonly", "no",
+                "--protected-mode", "yes", "--dir", TestPaths.temporaryDirectory("redis"),
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            for _ in 0..<300 {
+                if (try? TestSocket(port: port)) != nil { return }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            throw RawHTTPClient.ClientError("redis-server did not listen on \(port)")
+        }
+
+        deinit {
+            // SIGKILL: the test runner ignores SIGTERM, and so would its children.
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+
+        /// `connected_clients` as the server counts them (this query's connection included).
+        func connectedClients() async throws -> Int {
+            let port = self.port, password = self.password
+            let reply = try await offThePool { () -> String in
+                let socket = try TestSocket(port: port)
+                socket.send("AUTH \(password)\r\nINFO clients\r\nQUIT\r\n")
+                return String(decoding: socket.readUntilClose(timeout: 5).data, as: UTF8.self)
+            }
+            let line = reply.split(separator: "\r\n").first { $0.hasPrefix("connected_clients:") } ?? ""
+            return Int(line.dropFirst("connected_clients:".count)) ?? -1
+        }
+    }
+
+    private func yaml(_ checks: String) -> String {
+        hostYAML(plugins: [plugin], auth: "{ disabled: true }", checks: checks)
+    }
+
+    @Test func pingAuthenticatesSelectsAndSaysWhatItSaw() async throws {
+        let redis = try await RedisServer()
+        let passwordFile = TestPaths.temporaryDirectory("redis-secret") + "/password"
+        try "\(redis.password)\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let checks = """
+              - { name: ok, plugin: redis, check: ping, args: { port: \(redis.port), password: \(redis.password), db: 2 } }
+              - { name: from-file, plugin: redis, check: ping, args: { port: \(redis.port), password_file: "\(passwordFile)" } }
+              - { name: wrong, plugin: redis, check: ping, args: { port: \(redis.port), password: not-it } }
+              - { name: none, plugin: redis, check: ping, args: { port: \(redis.port) } }
+              - { name: baddb, plugin: redis, check: ping, args: { port: \(redis.port), password: \(redis.password), db: 99 } }
+              - { name: refused, plugin: redis, check: ping, args: { port: 1 } }
+            """
+        let capture = LogCapture()
+        try await TestHost.with(yaml: yaml(checks), logger: capture.logger()) { host throws in
+            let ok = try await host.report("ok").result
+            #expect(ok.status == .pass)
+            #expect(ok.message.hasPrefix("Redis 7."), "\(ok.message)")
+            #expect(ok.message.contains(" at 127.0.0.1:\(redis.port) answered PING in "))
+            #expect(ok.observedUnit == "ms")
+            #expect(try await host.report("from-file").result.status == .pass)
+            let wrong = try await host.report("wrong").result.message
+            #expect(wrong.hasPrefix("127.0.0.1:\(redis.port): authentication failed: WRONGPASS"), "\(wrong)")
+            let none = try await host.report("none").result.message
+            #expect(none.hasPrefix("127.0.0.1:\(redis.port): authentication required: set password or password_file"), "\(none)")
+            let baddb = try await host.report("baddb").result.message
+            #expect(baddb.hasPrefix("127.0.0.1:\(redis.port): SELECT 99 failed: ERR"), "\(baddb)")
+            #expect(try await host.report("refused").result.message == "127.0.0.1:1 refused the connection")
+            #expect(!capture.detailed.contains { $0.contains(redis.password) })
+            #expect(!ok.message.contains(redis.password) && !wrong.contains("not-it"))
+        }
+    }
+
+    @Test func probesReuseOneConnectionAndReconnectAfterTheServerDropsIt() async throws {
+        let redis = try await RedisServer()
+        let checks = "  - { name: cache, plugin: redis, check: ping, args: { port: \(redis.port), password: \(redis.password) } }"
+        try await TestHost.with(yaml: yaml(checks)) { host throws in
+            let first = try await host.report("cache").result
+            #expect(first.message.hasSuffix("(new connection)"))
+            for _ in 0..<10 { #expect(try await host.report("cache").result.status == .pass) }
+            // Ours and the one asking.
+            #expect(try await redis.connectedClients() == 2)
+            let again = try await host.report("cache").result
+            #expect(again.status == .pass && !again.message.hasSuffix("(new connection)"), "\(again.message)")
+            // The server drops every client: the next probe reconnects and passes.
+            let port = redis.port, password = redis.password
+            _ = try await offThePool { () -> Data in
+                let socket = try TestSocket(port: port)
+                socket.send("AUTH \(password)\r\nCLIENT KILL TYPE normal SKIPME yes\r\nQUIT\r\n")
+                return socket.readUntilClose(timeout: 5).data
+            }
+            let afterDrop = try await host.report("cache").result
+            #expect(afterDrop.status == .pass, "\(afterDrop.message)")
+            #expect(afterDrop.message.hasSuffix("(new connection)"))
+        }
+    }
+
+    @Test func aRotatedPasswordFileAppliesToTheNextConnection() async throws {
+        let redis = try await RedisServer()
+        let passwordFile = TestPaths.temporaryDirectory("redis-rotate") + "/password"
+        try "old-and-wrong\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let checks = "  - { name: cache, plugin: redis, check: ping, args: { port: \(redis.port), password_file: \"\(passwordFile)\" } }"
+        try await TestHost.with(yaml: yaml(checks)) { host throws in
+            #expect(try await host.report("cache").result.message.contains("authentication failed"))
+            try "\(redis.password)\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+            #expect(try await host.report("cache").result.status == .pass)
+        }
+    }
+}
