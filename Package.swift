@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "hh-nagios", type: .dynamic, targets: ["NagiosPlugin"]),
         .library(name: "hh-net", type: .dynamic, targets: ["NetPlugin"]),
         .library(name: "hh-redis", type: .dynamic, targets: ["RedisPlugin"]),
+        .library(name: "hh-postgres", type: .dynamic, targets: ["PostgresPlugin"]),
         // The Swift SDK test plugin (Tests/Fixtures/SDKTestPlugin), loaded by file path in the
         // tests; its name keeps it out of plugin folders (which load only hh-*.so, libhh-*.so).
         .library(name: "sdktest-plugin", type: .dynamic, targets: ["SDKTestPlugin"]),
@@ -141,6 +142,12 @@ let package = Package(
         // The `redis` plugin: RESP over a socket (see Plugins/redis/redis.c for why not hiredis).
         .target(
             name: "RedisPlugin", dependencies: ["PluginNetSupport"], path: "Plugins/redis",
+            cSettings: [.headerSearchPath("../../include")]),
+        // The `postgres` plugin (libpq). A plugin of its own: a host without libpq starts
+        // as long as it does not load it.
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(
+            name: "PostgresPlugin", dependencies: ["CLibPQ"], path: "Plugins/postgres",
             cSettings: [.headerSearchPath("../../include")]),
         // Connecting by a deadline and TLS over it, shared by the network plugins (static).
         .target(

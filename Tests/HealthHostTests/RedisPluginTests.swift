@@ -8,7 +8,9 @@ import Testing
 
 /// The bundled `redis` plugin against a real redis-server (Debian's) started by the test
 /// on a free port with `requirepass`, and stopped by its PID.
-@Suite struct RedisPluginTests {
+/// Serialized: every host in this process shares the one loaded image of the plugin,
+/// whose shutdown closes the connections of all of them.
+@Suite(.serialized) struct RedisPluginTests {
     private let plugin = TestPaths.builtLibrary("libhh-redis.so")
 
     /// A throwaway redis-server: no persistence, loopback only.
