@@ -138,7 +138,7 @@ let package = Package(
         // host without libcurl still starts when it does not load it.
         .target(
             name: "NetPlugin", dependencies: ["PluginNetSupport"], path: "Plugins/net",
-            cSettings: [.headerSearchPath("../../include")], linkerSettings: [.linkedLibrary("curl")]),
+            cSettings: [.headerSearchPath("../../include")], linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("resolv")]),
         // The `redis` plugin: RESP over a socket (see Plugins/redis/redis.c for why not hiredis).
         .target(
             name: "RedisPlugin", dependencies: ["PluginNetSupport"], path: "Plugins/redis",

@@ -1,7 +1,7 @@
 /*
  * net — checks over the network: `tcp` (connect, send, expect, optionally TLS),
- * `http` (a request with libcurl: status, body, time) and `tls` (a server's
- * certificate chain: verified, and its earliest expiry). Every check answers within
+ * `http` (a request with libcurl: status, body, time), `tls` (a server's
+ * certificate chain: verified, and its earliest expiry) and `dns` (res_nquery). Every check answers within
  * 90 % of its timeout and says what it did and saw, or exactly why it could not.
  */
 #include "net_checks.h"
@@ -61,6 +61,15 @@ static const hh_param tls_params[] = {
     {.name = "ca_file", .type = HH_PARAM_STRING, .default_value = ""},
 };
 
+static const hh_param dns_params[] = {
+    {.name = "name", .type = HH_PARAM_STRING, .summary = "The name to look up."},
+    {.name = "type", .type = HH_PARAM_STRING, .default_value = "A", .summary = "A, AAAA, CNAME, MX, TXT, SRV or NS."},
+    {.name = "server", .type = HH_PARAM_STRING, .default_value = "",
+     .summary = "IPv4 host[:port] to ask; empty: the system's resolver."},
+    {.name = "expect", .type = HH_PARAM_STRING, .default_value = "", .summary = "Comma list of values that must appear."},
+    {.name = "min_answers", .type = HH_PARAM_INT, .default_value = "1"},
+};
+
 static const hh_check net_checks[] = {
     {.name = "tcp", .summary = "The port accepts connections (and answers as expected).",
      .run = HH_PARAMETERIZED(net_check_tcp), .flags = HH_CHECK_THREAD_SAFE, .params = tcp_params, .param_count = 6},
@@ -68,13 +77,15 @@ static const hh_check net_checks[] = {
      .run = HH_PARAMETERIZED(net_check_http), .flags = HH_CHECK_THREAD_SAFE, .params = http_params, .param_count = 12},
     {.name = "tls", .summary = "The server's certificate chain verifies and is not about to expire.",
      .run = HH_PARAMETERIZED(net_check_tls), .flags = HH_CHECK_THREAD_SAFE, .params = tls_params, .param_count = 6},
+    {.name = "dns", .summary = "The name resolves to the expected records.",
+     .run = HH_PARAMETERIZED(net_check_dns), .flags = HH_CHECK_THREAD_SAFE, .params = dns_params, .param_count = 5},
 };
 
 static const hh_plugin net_plugin = {
     HH_PLUGIN_HEADER,
     .name = "net",
     .version = "1.0.0",
-    .summary = "Network checks: tcp, http, tls.",
+    .summary = "Network checks: tcp, http, tls, dns.",
     HH_PLUGIN_CHECKS(net_checks),
     .init = net_init,
     .shutdown = net_shutdown,

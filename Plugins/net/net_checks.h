@@ -17,6 +17,9 @@ int net_check_http(const hh_call *call, hh_result *out, const char *url, const c
 int net_check_tls(const hh_call *call, hh_result *out, const char *host, int64_t port, const char *server_name,
                   int64_t warn_days, int64_t fail_days, const char *ca_file);
 
+int net_check_dns(const hh_call *call, hh_result *out, const char *name, const char *type, const char *server,
+                  const char *expect, int64_t min_answers);
+
 /* Frees what net.http keeps per configured check (its connections). */
 void net_http_shutdown(void);
 
