@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "hh-net", type: .dynamic, targets: ["NetPlugin"]),
         .library(name: "hh-redis", type: .dynamic, targets: ["RedisPlugin"]),
         .library(name: "hh-postgres", type: .dynamic, targets: ["PostgresPlugin"]),
+        .library(name: "hh-mysql", type: .dynamic, targets: ["MySQLPlugin"]),
         // The Swift SDK test plugin (Tests/Fixtures/SDKTestPlugin), loaded by file path in the
         // tests; its name keeps it out of plugin folders (which load only hh-*.so, libhh-*.so).
         .library(name: "sdktest-plugin", type: .dynamic, targets: ["SDKTestPlugin"]),
@@ -149,6 +150,11 @@ let package = Package(
         .target(
             name: "PostgresPlugin", dependencies: ["CLibPQ"], path: "Plugins/postgres",
             cSettings: [.headerSearchPath("../../include")]),
+        // The `mysql` plugin (MySQL and MariaDB through libmariadb).
+        .systemLibrary(
+            name: "CMariaDB", path: "Sources/CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
+        .target(
+            name: "MySQLPlugin", dependencies: ["CMariaDB"], path: "Plugins/mysql", cSettings: [.headerSearchPath("../../include")]),
         // Connecting by a deadline and TLS over it, shared by the network plugins (static).
         .target(
             name: "PluginNetSupport", path: "Plugins/support", cSettings: [.headerSearchPath("../../include")],

@@ -10,7 +10,7 @@ public enum PluginIsolation: String, Sendable, CaseIterable {
 /// How plugins are isolated and how their workers are supervised.
 public struct IsolationPolicy: Sendable {
     /// The plugins healthhost ships, which run in-process unless the config says otherwise.
-    public static let bundledPlugins: Set<String> = ["core", "system", "nagios", "net", "redis", "postgres"]
+    public static let bundledPlugins: Set<String> = ["core", "system", "nagios", "net", "redis", "postgres", "mysql"]
 
     /// The isolation of a plugin whose name has no entry in ``byName``.
     public var defaultIsolation: PluginIsolation
