@@ -62,7 +62,11 @@ struct CheckBinder {
     private func bind(_ entry: CheckConfiguration, at path: [ConfigPathElement]) throws(StartupError) -> RegisteredCheck? {
         guard let plugin = plugins.plugin(named: entry.plugin) else {
             let loadedNames = plugins.plugins.map(\.name).joined(separator: ", ")
-            let message = "no loaded plugin is named '\(entry.plugin)' (loaded: \(loadedNames.isEmpty ? "none" : loadedNames))"
+            var message = "no loaded plugin is named '\(entry.plugin)' (loaded: \(loadedNames.isEmpty ? "none" : loadedNames))"
+            if !plugins.skipped.isEmpty {
+                let skipped = plugins.skipped.map { "\($0.path): \($0.error.message)" }.joined(separator: "; ")
+                message += "; skipped for a missing library: \(skipped)"
+            }
             if config.plugins.onError == .skip && !plugins.broken.isEmpty {
                 return RegisteredCheck(
                     name: entry.name,

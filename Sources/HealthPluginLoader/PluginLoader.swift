@@ -50,22 +50,38 @@ public struct PluginLoader: Sendable {
 
         var files: [String] = []
         var seenFiles = Set<String>()
+        var foundInFolders = Set<String>()
         for path in paths {
             do throws(PluginLoadError) {
-                for file in try PluginDiscovery.files(at: path) {
+                let found = try PluginDiscovery.files(at: path)
+                for file in found {
                     let canonical = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
                     if seenFiles.insert(canonical).inserted { files.append(file) }
+                    if found != [path] { foundInFolders.insert(file) }
                 }
             } catch {
                 try handle(error)
             }
         }
+        var skipped: [BrokenPlugin] = []
 
         var opened: [Opened] = []
         for file in files {
             do throws(PluginLoadError) {
                 try trust.check(file)
-                let plugin = try openIsolatedOrNot(file)
+                let plugin: Opened
+                do throws(PluginLoadError) {
+                    plugin = try openIsolatedOrNot(file)
+                } catch where foundInFolders.contains(file) && Self.lacksASharedLibrary(error) {
+                    // A bundled plugin whose system library is not installed (libpq,
+                    // libmariadb, libcurl): the host starts without it. Naming the file
+                    // in plugins.paths, or a check of it, still fails.
+                    logger.warning(
+                        "skipping plugin \(file): \(error.message); install the library it needs to use it",
+                        metadata: ["plugin.path": "\(file)"])
+                    skipped.append(BrokenPlugin(path: file, error: error))
+                    continue
+                }
                 if let other = opened.first(where: { $0.description.name == plugin.description.name }) {
                     plugin.worker?.shutdown()
                     throw PluginLoadError(
@@ -97,7 +113,7 @@ public struct PluginLoader: Sendable {
                 try handle(error)
             }
         }
-        return PluginSet(plugins: plugins, broken: broken)
+        return PluginSet(plugins: plugins, broken: broken, skipped: skipped)
     }
 
     /// Opens one file and reads its descriptor; calls nothing but the entry symbol.
@@ -165,6 +181,11 @@ public struct PluginLoader: Sendable {
         throw PluginLoadError(
             .initFailed, path: path,
             reason.isEmpty ? "init failed (returned \(code) and gave no reason)" : "init failed: \(reason)")
+    }
+
+    /// Whether `error` is dlopen failing for a shared library the file needs.
+    private static func lacksASharedLibrary(_ error: PluginLoadError) -> Bool {
+        error.code == .notASharedLibrary && error.message.contains("cannot open shared object file")
     }
 
     /// A plugin opened but not yet initialised: in-process, or described by its worker.

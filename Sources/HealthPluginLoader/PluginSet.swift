@@ -5,11 +5,15 @@ public struct PluginSet: Sendable {
     public let plugins: [LoadedPlugin]
     /// Plugins that failed, with why.
     public let broken: [BrokenPlugin]
+    /// Plugin files found in a folder that could not load because a shared library they
+    /// need is not installed (a host without libpq that does not use `postgres`).
+    public let skipped: [BrokenPlugin]
 
     /// Creates a set.
-    public init(plugins: [LoadedPlugin], broken: [BrokenPlugin]) {
+    public init(plugins: [LoadedPlugin], broken: [BrokenPlugin], skipped: [BrokenPlugin] = []) {
         self.plugins = plugins
         self.broken = broken
+        self.skipped = skipped
     }
 
     /// The loaded plugin with this name.

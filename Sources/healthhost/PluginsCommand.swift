@@ -63,6 +63,10 @@ enum PluginListing {
                 }
             }
         }
+        if !set.skipped.isEmpty {
+            out += "skipped (a library they need is not installed):\n"
+            for skipped in set.skipped { out += "  \(skipped.path): \(skipped.error.message)\n" }
+        }
         if !set.broken.isEmpty {
             out += "broken:\n"
             for broken in set.broken { out += "  \(broken.path) [\(broken.error.code)]: \(broken.error.message)\n" }

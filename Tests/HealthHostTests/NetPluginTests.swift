@@ -106,6 +106,7 @@ import Testing
 
     @Test func tlsReportsTheEarliestExpiryOfTheVerifiedChain() async throws {
         let nginx = try await NginxFixture()
+        let silent = try SilentListener()
         let ca = nginx.caFile
         let results = try await reports("""
               - { name: valid, plugin: net, check: tls, args: { host: 127.0.0.1, port: \(nginx.httpsValid), server_name: localhost, ca_file: "\(ca)" } }
@@ -114,6 +115,7 @@ import Testing
               - { name: wrongname, plugin: net, check: tls, args: { host: 127.0.0.1, port: \(nginx.httpsWrongName), server_name: localhost, ca_file: "\(ca)" } }
               - { name: selfsigned, plugin: net, check: tls, args: { host: 127.0.0.1, port: \(nginx.httpsSelfSigned), server_name: localhost, ca_file: "\(ca)" } }
               - { name: closed, plugin: net, check: tls, args: { host: 127.0.0.1, port: 1 } }
+              - { name: silent, plugin: net, check: tls, timeout: 0.5, args: { host: 127.0.0.1, port: \(silent.port), server_name: localhost } }
             """)
         // The leaf is good for 365 days, the CA for 30: the CA expires first.
         let valid = try #require(results["valid"]?.result)
@@ -134,6 +136,7 @@ import Testing
                 "\(results["wrongname"]?.result.message ?? "")")
         #expect(results["selfsigned"]?.result.message.contains("TLS verification of localhost failed") == true)
         #expect(results["closed"]?.result.message == "127.0.0.1:1 refused the connection")
+        #expect(results["silent"]?.result.message == "the TLS handshake with localhost timed out")
     }
 
     @Test func tcpConnectsSendsExpectsAndSaysWhatItGot() async throws {
