@@ -64,6 +64,7 @@
  *   and adds hh_arg and HH_CHECK_ARGS_IN_CALL (see CHECKS WITH PARAMETERS);
  *   hosts from 1.2 on call parameterised checks (1.0 already declared them).
  *   1.2 also appends `swift_version` to hh_plugin (for Swift plugins).
+ *   1.3 appends `validate` to hh_plugin: arguments checked at start-up.
  *
  * -------------------------------------------------------------------------
  * LIFECYCLE (in this order, each step at most once per process)
@@ -150,7 +151,7 @@ extern "C" {
 /** Major version: changes only with an incompatible ABI (and entry name). */
 #define HH_ABI_VERSION_MAJOR 1
 /** Minor version: grows when fields or constants are appended. */
-#define HH_ABI_VERSION_MINOR 2
+#define HH_ABI_VERSION_MINOR 3
 /** Both in one number: (major << 16) | minor. Stored in hh_plugin.abi_version. */
 #define HH_ABI_VERSION ((uint32_t)((HH_ABI_VERSION_MAJOR << 16) | HH_ABI_VERSION_MINOR))
 /** The major part of an encoded ABI version. */
@@ -583,6 +584,18 @@ struct hh_info {
 typedef int (*hh_info_fn)(const hh_host *host, hh_info *info);
 
 /**
+ * Optional (ABI 1.3): called at start-up once per configured check that has
+ * parameters, with the check's name and its arguments as hh_call.args would
+ * carry them (`args[i]` is the value of the check's i-th parameter), before any
+ * call. Return 0 when they can work; else write one line saying which argument
+ * and why into `error` (hh_format helps) and return non-zero: the host then stops
+ * start-up with "checks[N].args: <your text>" and the config line. Called in the
+ * process that runs the plugin (its worker, when isolated), after `init`.
+ */
+typedef int (*hh_validate_fn)(const hh_host *host, const char *check_name, const hh_arg *args,
+                              uint32_t arg_count, char *error, size_t error_capacity);
+
+/**
  * The plugin descriptor returned by the entry symbol.
  * Start every initialiser with HH_PLUGIN_HEADER and name the checks with
  * HH_PLUGIN_CHECKS(array); the host reads nothing beyond `struct_size`.
@@ -622,6 +635,11 @@ typedef struct hh_plugin {
      *  host's runtime, so the host refuses a plugin whose Swift version
      *  differs from its own, naming both. NULL for C and other plugins. */
     const char *swift_version;
+    /* ---- ABI 1.3 ---- */
+    /** Optional: checks the arguments of one configured check at start-up, once the
+     *  host has parsed them (so `healthhost validate` and `serve` refuse a config
+     *  whose arguments cannot work, naming the key and line). See hh_validate_fn. */
+    hh_validate_fn validate;
 } hh_plugin;
 
 /** The first two fields of every hh_plugin initialiser. */

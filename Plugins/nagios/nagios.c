@@ -12,9 +12,9 @@
  * - Its own process group, standard input /dev/null, standard output and error one
  *   pipe read up to 8 KiB (the head: the status line comes first; the rest is drained
  *   and dropped), no inherited descriptors, the environment PATH, LANG=C and LC_ALL=C.
- * - The check's timeout bounds it: at 90 % of it (the rest, at most 500 ms, is the
- *   grace) SIGTERM goes to the whole group, then SIGKILL; always reaped; whatever is
- *   left of the group is killed too.
+ * - The check's timeout bounds it: at 80 % of it SIGTERM goes to the whole group,
+ *   SIGKILL after a grace of 10 % (at most 500 ms); always reaped; whatever is left of
+ *   the group is killed too.
  */
 #define _GNU_SOURCE
 #include "healthhost_plugin.h"
@@ -162,11 +162,11 @@ static int check_run(const hh_call *call, hh_result *out, const char *command) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
     sigset_t none, all;
-    /* The command gets 90 % of the check's timeout, the group's SIGTERM grace the rest
-     * (at most 500 ms): the result, with the reason, is back before the host gives up. */
+    /* The command gets 80 % of the check's timeout, the group's SIGTERM grace the next
+     * 10 % (at most 500 ms): the result, with the reason, is back before the host gives up. */
     long long budget = call->timeout_ms ? call->timeout_ms : 5000;
     long long grace = budget / 10 < 500 ? budget / 10 : 500;
-    long long started = now_ms(), deadline = started + budget - grace;
+    long long started = now_ms(), deadline = started + budget * 8 / 10;
     char *line_end, *bar;
 
     if (strlen(command) >= MAX_COMMAND - 1) {
@@ -249,7 +249,7 @@ static int check_run(const hh_call *call, hh_result *out, const char *command) {
         observe(bar + 1, out);
     }
     if (timed_out) {
-        hh_result_set_message(out, "timed out after %lld ms: '%s' was killed%s%s", budget - grace, words[0],
+        hh_result_set_message(out, "timed out after %lld ms: '%s' was killed%s%s", budget * 8 / 10, words[0],
                               output[0] ? "; it said: " : "", output);
         return HH_FAIL;
     }
@@ -282,6 +282,31 @@ static int check_run(const hh_call *call, hh_result *out, const char *command) {
     }
 }
 
+/* ABI 1.3: at start-up, the command must split and its executable must exist. */
+static int nagios_validate(const hh_host *host, const char *check_name, const hh_arg *args, uint32_t count, char *error,
+                           size_t capacity) {
+    char storage[MAX_COMMAND], executable[1024], reason[128];
+    char *words[MAX_ARGS + 1];
+    (void)host;
+    if (strcmp(check_name, "run") != 0 || count < 1 || !args[0].string_value) return 0;
+    if (strlen(args[0].string_value) >= MAX_COMMAND - 1) {
+        hh_format(error, capacity, "command: longer than %d bytes", MAX_COMMAND);
+        return 1;
+    }
+    if (split_words(args[0].string_value, storage, sizeof storage, words, reason, sizeof reason) < 0) {
+        hh_format(error, capacity, "command: cannot split it into words: %s", reason);
+        return 1;
+    }
+    if (!resolve(words[0], executable, sizeof executable)) {
+        if (strchr(words[0], '/'))
+            hh_format(error, capacity, "command: cannot execute '%s': %s", words[0], strerror(errno));
+        else
+            hh_format(error, capacity, "command: '%s' is not an executable in %s", words[0], search_path);
+        return 1;
+    }
+    return 0;
+}
+
 static const hh_param run_params[] = {
     {.name = "command", .type = HH_PARAM_STRING,
      .summary = "The plugin and its arguments, split like shell words (no shell runs it)."},
@@ -302,6 +327,7 @@ static const hh_plugin nagios_plugin = {
     .version = "1.0.0",
     .summary = "Runs Nagios plugins (monitoring-plugins) as checks.",
     HH_PLUGIN_CHECKS(nagios_checks),
+    .validate = nagios_validate,
 };
 
 HH_EXPORT const hh_plugin *hh_plugin_entry_v1(void) { return &nagios_plugin; }

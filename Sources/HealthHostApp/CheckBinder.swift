@@ -122,6 +122,9 @@ struct CheckBinder {
         }
         do {
             return try check.binding(values)
+        } catch where error.code == .invalidArguments {
+            // The plugin's own validation (ABI 1.3): a config error at the entry's args.
+            throw .config(loaded.error(at: path + ["args"], "check '\(check.source)': \(error.message)"))
         } catch {
             throw .plugin(error)
         }

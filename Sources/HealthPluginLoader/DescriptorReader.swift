@@ -65,7 +65,8 @@ struct DescriptorReader {
         return PluginDescription(
             name: name, version: version, summary: string(plugin.summary) ?? "", abiVersion: abi,
             swiftVersion: swiftVersion, checks: checks,
-            infoSection: infoSection, hooks: PluginHooks(initialize: plugin.`init`, shutdown: plugin.shutdown, info: plugin.info))
+            infoSection: infoSection,
+            hooks: PluginHooks(initialize: plugin.`init`, shutdown: plugin.shutdown, info: plugin.info, validate: plugin.validate))
     }
 
     private func readChecks(_ plugin: hh_plugin, pluginName: String, abi: ABIVersion) throws(PluginLoadError) -> [CheckDescription] {

@@ -37,6 +37,20 @@ public struct PluginCheck: CheckImplementation {
         do {
             let bound = try BoundArguments(parameters: check.parameters, values: values, argumentsInCall: check.argumentsInCall)
             plugin.host.addSecrets(bound.secrets)
+            if let validate = plugin.description.hooks.validate {
+                var error = [CChar](repeating: 0, count: 1024)
+                let capacity = error.count
+                let status = check.name.withCString { name in
+                    validate(UnsafePointer(plugin.host.table), name, UnsafePointer(bound.args), UInt32(bound.count), &error, capacity)
+                }
+                if status != 0 {
+                    error[capacity - 1] = 0
+                    let reason = error.withUnsafeBufferPointer { string($0.baseAddress) } ?? ""
+                    throw PluginLoadError(
+                        .invalidArguments, path: plugin.path,
+                        bound.scrubbing(reason.isEmpty ? "check '\(source)' refused its arguments (returned \(status))" : reason))
+                }
+            }
             let binding = try plugin.worker.map { worker throws(PluginLoadError) in try worker.bind(check: check.name, values: values) }
             return PluginCheck(plugin: plugin, check: check, arguments: bound, workerBinding: binding)
         } catch let error as PluginLoadError {

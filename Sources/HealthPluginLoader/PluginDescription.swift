@@ -87,6 +87,8 @@ struct PluginHooks: @unchecked Sendable {
     let initialize: hh_init_fn?
     let shutdown: hh_shutdown_fn?
     let info: hh_info_fn?
+    /// ABI 1.3: checks a configured check's arguments at start-up.
+    var validate: hh_validate_fn? = nil
 }
 
 /// A check's C function and the context it is called with.

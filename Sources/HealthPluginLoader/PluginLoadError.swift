@@ -5,7 +5,7 @@ public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String { case fileNotFound, notASharedLibrary, entrySymbolMissing, entryReturnedNull,
             abiMismatch, invalidDescriptor, duplicatePluginName, initFailed, infoSectionConflict, swiftVersionMismatch,
-            workerFailed, untrusted }
+            workerFailed, untrusted, invalidArguments }
         private let value: Value
 
         private init(value: Value) { self.value = value }
@@ -34,6 +34,8 @@ public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
         /// An isolated plugin's worker process could not be started, or died or hung
         /// before the plugin was ready.
         public static let workerFailed = Code(value: .workerFailed)
+        /// The plugin's `validate` (ABI 1.3) refused a configured check's arguments.
+        public static let invalidArguments = Code(value: .invalidArguments)
         /// The file or a folder it is found in breaks the trust rules (`plugins.trust`).
         public static let untrusted = Code(value: .untrusted)
 

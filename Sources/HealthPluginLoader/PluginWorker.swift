@@ -255,7 +255,8 @@ final class PluginWorker: Sendable {
             case .frame(let frame) where frame.type == "bound":
                 break
             case .frame(let frame):
-                throw PluginLoadError(.invalidDescriptor, path: path, "check '\(check)': \(frame.message ?? "binding failed")")
+                let code = frame.code.flatMap(PluginLoadError.Code.init(named:)) ?? .invalidDescriptor
+                throw PluginLoadError(code, path: path, frame.message ?? "check '\(check)': binding failed")
             case .died(let reason), .gaveUp(let reason):
                 throw PluginLoadError(.workerFailed, path: path, "check '\(check)': \(reason)")
             }

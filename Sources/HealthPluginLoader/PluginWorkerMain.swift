@@ -116,6 +116,7 @@ public enum PluginWorkerMain {
             bindings.withLockedValue { $0[id] = bound }
             answer.type = "bound"
         } catch {
+            answer.code = error.code.description
             answer.message = error.message
         }
         return answer

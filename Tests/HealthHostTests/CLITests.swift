@@ -75,7 +75,7 @@ import Testing
         #expect(result.output.contains("core 1.0.0\n"))
         #expect(result.output.contains("  file:    \(core)\n"))
         #expect(result.output.contains("  sha256:  \(sha)\n"))
-        #expect(result.output.contains("  abi:     1.2\n"))
+        #expect(result.output.contains("  abi:     1.3\n"))
         #expect(result.output.contains("    true [default, thread-safe]  Always passes"))
         #expect(result.output.contains("    slow [thread-safe, timeout 300 ms]"))
         #expect(result.output.contains("      path (string, required)  Mount point."))

@@ -23,7 +23,7 @@ import Testing
         let set = try loader.load(paths: [path]) { _ in PluginSettings() }
         let core = try #require(set.plugin(named: "core"))
         #expect(core.description.version == "1.0.0")
-        #expect(core.description.abiVersion == ABIVersion(major: 1, minor: 2))
+        #expect(core.description.abiVersion == ABIVersion(major: 1, minor: 3))
         #expect(core.description.checks.map(\.name) == ["true", "false"])
         #expect(core.description.checks[0].isDefault && core.description.checks[0].isThreadSafe)
         #expect(!core.description.checks[1].isDefault)
@@ -39,7 +39,7 @@ import Testing
         let error = try #require(loadError([path]))
         #expect(error.code == .abiMismatch)
         #expect(error.description.contains(path))
-        #expect(error.message.contains("plugin built for ABI 2.0, this host supports ABI 1.0 to 1.2"))
+        #expect(error.message.contains("plugin built for ABI 2.0, this host supports ABI 1.0 to 1.3"))
     }
 
     @Test func rejectsASwiftPluginBuiltByAnotherSwiftVersion() async throws {

@@ -30,13 +30,37 @@ import Testing
         ("check_dummy 3 'no idea'", .fail, "UNKNOWN: no idea"),
         ("/bin/sh -c 'echo odd; exit 4'", .fail, "UNKNOWN: '/bin/sh' exited with status 4: odd"),
         ("/bin/sh -c 'kill -9 $$'", .fail, "UNKNOWN: '/bin/sh' was killed by signal 9 (SIGKILL)"),
-        ("check_nothing_like_this", .fail, "UNKNOWN: 'check_nothing_like_this' is not an executable in /usr/lib/nagios/plugins:"),
-        ("check_dummy 'unclosed", .fail, "UNKNOWN: cannot split the command: a single quote is not closed"),
     ])
     func exitCodesMapToStatusesAndTheFirstLineIsTheMessage(command: String, status: CheckStatus, message: String) async throws {
         let report = try await run(command)
         #expect(report.result.status == status)
         #expect(report.result.message.hasPrefix(message), "\(report.result.message)")
+    }
+
+    @Test(arguments: [
+        ("check_nothing_like_this", "command: 'check_nothing_like_this' is not an executable in /usr/lib/nagios/plugins:"),
+        ("/no/such/check_x -w 1", "command: cannot execute '/no/such/check_x': No such file or directory"),
+        ("check_dummy 'unclosed", "command: cannot split it into words: a single quote is not closed"),
+    ])
+    func aCommandThatCannotRunIsAConfigErrorAtStartUpNamingTheLine(command: String, message: String) async throws {
+        for isolation in ["{ default: none }", "{ default: none, nagios: process }"] {
+            let yaml = hostYAML(
+                plugins: [plugin], auth: "{ disabled: true }",
+                checks: "  - { name: ok, plugin: nagios, check: run, args: { command: \"check_dummy 0\" } }\n"
+                    + "  - { name: probe, plugin: nagios, check: run, args: { command: \"\(command)\" } }",
+                isolation: isolation)
+            let error = try await offThePool { () -> String in
+                do {
+                    let app = try TestHost.build(yaml: yaml)
+                    app.shutdown()
+                    return ""
+                } catch {
+                    return "\(error)"
+                }
+            }
+            #expect(error.contains("test.yaml:8:"), "\(isolation): \(error)")
+            #expect(error.contains("checks[1].args: check 'nagios.run': \(message)"), "\(isolation): \(error)")
+        }
     }
 
     @Test func aRealPluginAgainstARealPortSaysWhatItSaw() async throws {
@@ -71,7 +95,7 @@ import Testing
         let started = ContinuousClock.now
         let report = try await run("/bin/sh -c 'sleep 31.25 & sleep 31.25; echo never'", timeout: 0.5)
         #expect(report.result.status == .fail)
-        #expect(report.result.message.hasPrefix("timed out after 450 ms: '/bin/sh' was killed"), "\(report.result.message)")
+        #expect(report.result.message.hasPrefix("timed out after 400 ms: '/bin/sh' was killed"), "\(report.result.message)")
         #expect(ContinuousClock.now - started < .seconds(30), "a hang, not a slow machine")
         // Neither the shell nor the sleep it put in the background is left.
         #expect(await eventually { Self.processes(with: "31.25").isEmpty }, "\(Self.processes(with: "31.25"))")

@@ -22,7 +22,7 @@ import Testing
             let plugin = try #require(host.app.plugins.plugin(named: "sdktest"))
             #expect(plugin.description.version == "0.9.0")
             #expect(plugin.description.summary == "Exercises the Swift SDK.")
-            #expect(plugin.description.abiVersion.description == "1.2")
+            #expect(plugin.description.abiVersion.description == "1.3")
             // Swift plugins say which Swift runtime they need; the host checks it is its own.
             #expect(plugin.description.swiftVersion == SwiftRuntimeVersion.host)
             let checks = Dictionary(uniqueKeysWithValues: plugin.description.checks.map { ($0.name, $0) })
