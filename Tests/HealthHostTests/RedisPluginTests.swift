@@ -154,4 +154,35 @@ import Testing
             #expect(ContinuousClock.now - started < .seconds(30), "a hang, not a slow machine")
         }
     }
+
+    @Test func tlsSpeaksTLSAndVerifiesTheServer() async throws {
+        // A TLS-only redis-server with a self-signed certificate: the check connects over
+        // TLS and refuses the certificate, saying why (verification is never skipped).
+        let folder = TestPaths.temporaryDirectory("redis-tls")
+        let made = try await runOffThePool("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
+            "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ])
+        #expect(made.status == 0, "\(made.output)")
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        server.arguments = [
+            "--port", "0", "--tls-port", "\(port)", "--bind", "127.0.0.1", "--tls-cert-file", folder + "/cert.pem",
+            "--tls-key-file", folder + "/key.pem", "--tls-auth-clients", "no", "--save", "", "--dir", folder,
+        ]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        for _ in 0..<300 where (try? TestSocket(port: port)) == nil { try await Task.sleep(for: .milliseconds(10)) }
+        let checks = "  - { name: secure, plugin: redis, check: ping, args: { host: 127.0.0.1, port: \(port), tls: true } }"
+        try await TestHost.with(yaml: yaml(checks)) { host throws in
+            let secure = try await host.report("secure").result.message
+            #expect(secure.hasPrefix("TLS verification of 127.0.0.1 failed: self-signed certificate"), "\(secure)")
+        }
+    }
 }
