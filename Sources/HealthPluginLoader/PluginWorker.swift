@@ -419,8 +419,13 @@ final class PluginWorker: Sendable {
     /// The generations whose socket a reader thread owns (and closes).
     private let hasReader = NIOLockedValueBox<Set<Int>>([])
 
+    /// Reader threads still running: shutdown waits for them, so none is left working
+    /// (logging, reaping) while the process exits.
+    private let readersRunning = NIOLockedValueBox(0)
+
     private func startReader(for running: Running) {
         hasReader.withLockedValue { _ = $0.insert(running.generation) }
+        readersRunning.withLockedValue { $0 += 1 }
         let thread = Thread { [self] in self.read(running) }
         thread.name = "healthhost-worker-reader"
         thread.start()
@@ -437,6 +442,7 @@ final class PluginWorker: Sendable {
                 Glibc.kill(running.pid, SIGKILL)
             case .closed:
                 workerDied(running)
+                readersRunning.withLockedValue { $0 -= 1 }
                 return
             }
         }
@@ -558,12 +564,21 @@ final class PluginWorker: Sendable {
         var status: Int32 = 0
         let deadline = ContinuousClock.now + grace
         while ContinuousClock.now < deadline {
-            if waitpid(running.pid, &status, WNOHANG) == running.pid { return }
+            if waitpid(running.pid, &status, WNOHANG) == running.pid {
+                waitForReaders()
+                return
+            }
             usleep(5_000)
         }
         Glibc.kill(-running.pid, SIGKILL)
         Glibc.kill(running.pid, SIGKILL)
         while waitpid(running.pid, &status, 0) < 0 && errno == EINTR {}
+        waitForReaders()
+    }
+
+    private func waitForReaders() {
+        let deadline = ContinuousClock.now + .milliseconds(500)
+        while readersRunning.withLockedValue({ $0 }) > 0 && ContinuousClock.now < deadline { usleep(1_000) }
     }
 
     /// The worker's process id, while one runs.
