@@ -138,26 +138,27 @@ let package = Package(
         // The `net` plugin: tcp, http (libcurl), tls (OpenSSL). A plugin of its own, so a
         // host without libcurl still starts when it does not load it.
         .target(
-            name: "NetPlugin", dependencies: ["PluginNetSupport"], path: "Plugins/net",
+            name: "NetPlugin", dependencies: ["PluginSupport"], path: "Plugins/net",
             cSettings: [.headerSearchPath("../../include")], linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("resolv")]),
         // The `redis` plugin: RESP over a socket (see Plugins/redis/redis.c for why not hiredis).
         .target(
-            name: "RedisPlugin", dependencies: ["PluginNetSupport"], path: "Plugins/redis",
+            name: "RedisPlugin", dependencies: ["PluginSupport"], path: "Plugins/redis",
             cSettings: [.headerSearchPath("../../include")]),
         // The `postgres` plugin (libpq). A plugin of its own: a host without libpq starts
         // as long as it does not load it.
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(
-            name: "PostgresPlugin", dependencies: ["CLibPQ"], path: "Plugins/postgres",
+            name: "PostgresPlugin", dependencies: ["CLibPQ", "PluginSupport"], path: "Plugins/postgres",
             cSettings: [.headerSearchPath("../../include")]),
         // The `mysql` plugin (MySQL and MariaDB through libmariadb).
         .systemLibrary(
             name: "CMariaDB", path: "Sources/CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .target(
-            name: "MySQLPlugin", dependencies: ["CMariaDB"], path: "Plugins/mysql", cSettings: [.headerSearchPath("../../include")]),
-        // Connecting by a deadline and TLS over it, shared by the network plugins (static).
+            name: "MySQLPlugin", dependencies: ["CMariaDB", "PluginSupport"], path: "Plugins/mysql", cSettings: [.headerSearchPath("../../include")]),
+        // What the bundled plugins share (static): connecting by a deadline and TLS over
+        // it, state per configured check, secrets read from files.
         .target(
-            name: "PluginNetSupport", path: "Plugins/support", cSettings: [.headerSearchPath("../../include")],
+            name: "PluginSupport", path: "Plugins/support", cSettings: [.headerSearchPath("../../include")],
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
         // The `system` plugin, written with the Swift SDK.

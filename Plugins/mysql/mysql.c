@@ -5,48 +5,27 @@
  */
 #define _GNU_SOURCE
 #include "healthhost_plugin.h"
+#include "plugin_slots.h"
 
 #include <errno.h>
 #include <mysql.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* The kept connection of one configured check. */
 typedef struct connection {
-    char *configured_name;
     MYSQL *db;
     char password[512]; /* what `db` was opened with: another one means a new connection */
-    struct connection *next;
 } connection;
 
-static pthread_mutex_t connections_lock = PTHREAD_MUTEX_INITIALIZER;
-static connection *connections;
+static plugin_slots connections = PLUGIN_SLOTS_INITIALIZER(connection);
 
 static long long now_ms(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-/* The slot of one configured check (one thread at a time: the engine runs a configured
- * check once at a time). */
-static connection *slot_for(const char *configured_name) {
-    connection *entry;
-    pthread_mutex_lock(&connections_lock);
-    for (entry = connections; entry; entry = entry->next)
-        if (strcmp(entry->configured_name, configured_name) == 0) break;
-    if (!entry) {
-        entry = calloc(1, sizeof *entry);
-        if (entry) {
-            entry->configured_name = strdup(configured_name);
-            entry->next = connections;
-            connections = entry;
-        }
-    }
-    pthread_mutex_unlock(&connections_lock);
-    return entry;
 }
 
 static void disconnect(connection *c) {
@@ -55,33 +34,13 @@ static void disconnect(connection *c) {
     memset(c->password, 0, sizeof c->password);
 }
 
-static int password_of(const char *password, const char *password_file, char *out, size_t capacity, char *error,
-                       size_t error_size) {
-    FILE *file;
-    size_t length;
-    if (!password_file[0]) {
-        snprintf(out, capacity, "%s", password);
-        return 1;
-    }
-    file = fopen(password_file, "r");
-    if (!file) {
-        snprintf(error, error_size, "cannot read password_file %s: %s", password_file, strerror(errno));
-        return 0;
-    }
-    if (!fgets(out, (int)capacity, file)) out[0] = 0;
-    fclose(file);
-    length = strlen(out);
-    while (length > 0 && (out[length - 1] == '\n' || out[length - 1] == '\r')) out[--length] = 0;
-    return 1;
-}
-
 static int check_ping(const hh_call *call, hh_result *out, const char *host, int64_t port, const char *user,
                       const char *password, const char *password_file, const char *database, const char *query) {
     char secret[512], error[512];
     long long budget = call->timeout_ms ? call->timeout_ms : 5000, started = now_ms();
     /* libmariadb's timeouts are whole seconds: the closest below 90 % of the check's. */
     unsigned int seconds = (unsigned int)(budget * 9 / 10 / 1000);
-    connection *c = slot_for(call->configured_name);
+    connection *c = plugin_slot_state(&connections, call->configured_name);
     MYSQL_RES *result;
     int reused;
     if (!c) {
@@ -89,7 +48,7 @@ static int check_ping(const hh_call *call, hh_result *out, const char *host, int
         return HH_FAIL;
     }
     if (seconds == 0) seconds = 1;
-    if (!password_of(password, password_file, secret, sizeof secret, error, sizeof error)) {
+    if (!plugin_secret(password, password_file, "password_file", secret, sizeof secret, error, sizeof error)) {
         hh_result_set_message(out, "%s", error);
         return HH_FAIL;
     }
@@ -138,17 +97,11 @@ static int check_ping(const hh_call *call, hh_result *out, const char *host, int
     return HH_PASS;
 }
 
+static void release(void *state) { disconnect(state); }
+
 static void mysql_plugin_shutdown(const hh_host *host) {
     (void)host;
-    pthread_mutex_lock(&connections_lock);
-    while (connections) {
-        connection *next = connections->next;
-        disconnect(connections);
-        free(connections->configured_name);
-        free(connections);
-        connections = next;
-    }
-    pthread_mutex_unlock(&connections_lock);
+    plugin_slots_free(&connections, release);
 }
 
 static const hh_param ping_params[] = {

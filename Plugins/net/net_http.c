@@ -3,9 +3,9 @@
  * connection (keep-alive) instead of opening a new one each time. */
 #define _GNU_SOURCE
 #include "net_checks.h"
+#include "plugin_slots.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,48 +13,26 @@
 
 #define BODY_CAP (1024 * 1024)
 
-typedef struct handle_entry {
-    char *configured_name;
+/* The curl handle of one configured check. */
+typedef struct {
     CURL *curl;
-    struct handle_entry *next;
-} handle_entry;
+} handle;
 
-static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
-static handle_entry *handles;
+static plugin_slots handles = PLUGIN_SLOTS_INITIALIZER(handle);
 
-/* The handle of one configured check. The engine never runs a configured check twice at
- * once, so the handle is used by one thread at a time. */
 static CURL *handle_for(const char *configured_name) {
-    handle_entry *entry;
-    CURL *found = NULL;
-    pthread_mutex_lock(&handles_lock);
-    for (entry = handles; entry; entry = entry->next)
-        if (strcmp(entry->configured_name, configured_name) == 0) { found = entry->curl; break; }
-    if (!found) {
-        entry = calloc(1, sizeof *entry);
-        if (entry) {
-            entry->configured_name = strdup(configured_name);
-            entry->curl = curl_easy_init();
-            entry->next = handles;
-            handles = entry;
-            found = entry->curl;
-        }
-    }
-    pthread_mutex_unlock(&handles_lock);
-    return found;
+    handle *entry = plugin_slot_state(&handles, configured_name);
+    if (!entry) return NULL;
+    if (!entry->curl) entry->curl = curl_easy_init();
+    return entry->curl;
 }
 
-void net_http_shutdown(void) {
-    pthread_mutex_lock(&handles_lock);
-    while (handles) {
-        handle_entry *next = handles->next;
-        curl_easy_cleanup(handles->curl);
-        free(handles->configured_name);
-        free(handles);
-        handles = next;
-    }
-    pthread_mutex_unlock(&handles_lock);
+static void release(void *state) {
+    handle *entry = state;
+    if (entry->curl) curl_easy_cleanup(entry->curl);
 }
+
+void net_http_shutdown(void) { plugin_slots_free(&handles, release); }
 
 typedef struct {
     char *data;

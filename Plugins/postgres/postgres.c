@@ -6,49 +6,28 @@
  */
 #define _GNU_SOURCE
 #include "healthhost_plugin.h"
+#include "plugin_slots.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* The kept connection of one configured check. */
 typedef struct connection {
-    char *configured_name;
     PGconn *conn;
     char *conninfo; /* what `conn` was opened with: a changed file means a new connection */
-    struct connection *next;
 } connection;
 
-static pthread_mutex_t connections_lock = PTHREAD_MUTEX_INITIALIZER;
-static connection *connections;
+static plugin_slots connections = PLUGIN_SLOTS_INITIALIZER(connection);
 
 static long long now_ms(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-/* The slot of one configured check (never used by two threads at once: the engine runs
- * a configured check once at a time). */
-static connection *slot_for(const char *configured_name) {
-    connection *entry;
-    pthread_mutex_lock(&connections_lock);
-    for (entry = connections; entry; entry = entry->next)
-        if (strcmp(entry->configured_name, configured_name) == 0) break;
-    if (!entry) {
-        entry = calloc(1, sizeof *entry);
-        if (entry) {
-            entry->configured_name = strdup(configured_name);
-            entry->next = connections;
-            connections = entry;
-        }
-    }
-    pthread_mutex_unlock(&connections_lock);
-    return entry;
 }
 
 static void disconnect(connection *c) {
@@ -68,20 +47,6 @@ static void first_line(const char *message, char *out, size_t capacity) {
     if (length >= capacity) length = capacity - 1;
     memcpy(out, start, length);
     out[length] = 0;
-}
-
-static int read_file(const char *path, char *out, size_t capacity, char *error, size_t error_size) {
-    FILE *file = fopen(path, "r");
-    size_t length;
-    if (!file) {
-        snprintf(error, error_size, "cannot read conninfo_file %s: %s", path, strerror(errno));
-        return 0;
-    }
-    length = fread(out, 1, capacity - 1, file);
-    fclose(file);
-    out[length] = 0;
-    while (length > 0 && (out[length - 1] == '\n' || out[length - 1] == '\r' || out[length - 1] == ' ')) out[--length] = 0;
-    return 1;
 }
 
 /* Opens a connection by the deadline (non-blocking, polling libpq's socket). */
@@ -157,7 +122,7 @@ static int check_ping(const hh_call *call, hh_result *out, const char *conninfo,
     char error[512], from_file[4096], options[4200], version[16];
     const char *info = conninfo;
     long long budget = call->timeout_ms ? call->timeout_ms : 5000, started = now_ms(), deadline = started + budget * 9 / 10;
-    connection *c = slot_for(call->configured_name);
+    connection *c = plugin_slot_state(&connections, call->configured_name);
     PGresult *result;
     int reused, server;
     if (!c) {
@@ -165,7 +130,7 @@ static int check_ping(const hh_call *call, hh_result *out, const char *conninfo,
         return HH_FAIL;
     }
     if (conninfo_file[0]) {
-        if (!read_file(conninfo_file, from_file, sizeof from_file, error, sizeof error)) {
+        if (!plugin_read_first_line(conninfo_file, "conninfo_file", from_file, sizeof from_file, error, sizeof error)) {
             hh_result_set_message(out, "%s", error);
             return HH_FAIL;
         }
@@ -211,17 +176,11 @@ static int check_ping(const hh_call *call, hh_result *out, const char *conninfo,
     return HH_PASS;
 }
 
+static void release(void *state) { disconnect(state); }
+
 static void postgres_shutdown(const hh_host *host) {
     (void)host;
-    pthread_mutex_lock(&connections_lock);
-    while (connections) {
-        connection *next = connections->next;
-        disconnect(connections);
-        free(connections->configured_name);
-        free(connections);
-        connections = next;
-    }
-    pthread_mutex_unlock(&connections_lock);
+    plugin_slots_free(&connections, release);
 }
 
 static const hh_param ping_params[] = {

@@ -9,10 +9,10 @@
 #define _GNU_SOURCE
 #include "healthhost_plugin.h"
 #include "plugin_net.h"
+#include "plugin_slots.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,43 +21,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The kept connection of one configured check. */
 typedef struct connection {
-    char *configured_name;
+    int connected;
     int fd;
     SSL *ssl;
     char version[32];
     char buffer[8192];
     size_t buffered;
-    struct connection *next;
 } connection;
 
-static pthread_mutex_t connections_lock = PTHREAD_MUTEX_INITIALIZER;
-static connection *connections;
-
-/* The connection slot of one configured check (the engine never runs a configured check
- * twice at once, so one thread uses it at a time). */
-static connection *slot_for(const char *configured_name) {
-    connection *entry;
-    pthread_mutex_lock(&connections_lock);
-    for (entry = connections; entry; entry = entry->next)
-        if (strcmp(entry->configured_name, configured_name) == 0) break;
-    if (!entry) {
-        entry = calloc(1, sizeof *entry);
-        if (entry) {
-            entry->configured_name = strdup(configured_name);
-            entry->fd = -1;
-            entry->next = connections;
-            connections = entry;
-        }
-    }
-    pthread_mutex_unlock(&connections_lock);
-    return entry;
-}
+static plugin_slots connections = PLUGIN_SLOTS_INITIALIZER(connection);
 
 static void disconnect(connection *c) {
     net_tls_close(c->ssl);
     c->ssl = NULL;
-    if (c->fd >= 0) close(c->fd);
+    if (c->connected) close(c->fd);
+    c->connected = 0;
     c->fd = -1;
     c->buffered = 0;
     c->version[0] = 0;
@@ -136,51 +116,29 @@ static void read_version(connection *c, long long deadline) {
     consume(c, (size_t)length + 2);
 }
 
-/* The password: the argument, else the first line of the file (read on every call, so a
- * rotated Kubernetes Secret applies at once; it is a few bytes). */
-static int password_of(const char *password, const char *password_file, char *out, size_t capacity, char *error,
-                       size_t error_size) {
-    FILE *file;
-    size_t length;
-    out[0] = 0;
-    if (!password_file[0]) {
-        snprintf(out, capacity, "%s", password);
-        return 1;
-    }
-    file = fopen(password_file, "r");
-    if (!file) {
-        snprintf(error, error_size, "cannot read password_file %s: %s", password_file, strerror(errno));
-        return 0;
-    }
-    if (!fgets(out, (int)capacity, file)) out[0] = 0;
-    fclose(file);
-    length = strlen(out);
-    while (length > 0 && (out[length - 1] == '\n' || out[length - 1] == '\r')) out[--length] = 0;
-    return 1;
-}
-
 static int check_ping(const hh_call *call, hh_result *out, const char *host, int64_t port, const char *password,
                       const char *password_file, int64_t db, bool tls) {
     char error[256], line[512], secret[512];
     long long started = net_now_ms(), deadline = net_deadline(call), elapsed;
-    connection *c = slot_for(call->configured_name);
+    connection *c = plugin_slot_state(&connections, call->configured_name);
     bool reused;
     const char *ping[] = {"PING"};
     if (!c) {
         hh_result_set_message(out, "out of memory");
         return HH_FAIL;
     }
-    if (!password_of(password, password_file, secret, sizeof secret, error, sizeof error)) {
+    if (!plugin_secret(password, password_file, "password_file", secret, sizeof secret, error, sizeof error)) {
         hh_result_set_message(out, "%s", error);
         return HH_FAIL;
     }
-    reused = c->fd >= 0;
+    reused = c->connected;
     if (!reused) {
         c->fd = net_connect(host, (int)port, deadline, error, sizeof error);
         if (c->fd < 0) {
             hh_result_set_message(out, "%s", error);
             return HH_FAIL;
         }
+        c->connected = 1;
         if (tls) {
             c->ssl = net_tls_connect(c->fd, host, "", 1, deadline, error, sizeof error);
             if (!c->ssl) {
@@ -240,17 +198,11 @@ static int check_ping(const hh_call *call, hh_result *out, const char *host, int
     return HH_PASS;
 }
 
+static void release(void *state) { disconnect(state); }
+
 static void redis_shutdown(const hh_host *host) {
     (void)host;
-    pthread_mutex_lock(&connections_lock);
-    while (connections) {
-        connection *next = connections->next;
-        disconnect(connections);
-        free(connections->configured_name);
-        free(connections);
-        connections = next;
-    }
-    pthread_mutex_unlock(&connections_lock);
+    plugin_slots_free(&connections, release);
 }
 
 static const hh_param ping_params[] = {
