@@ -13,35 +13,22 @@ import Testing
 
     private final class DNSServer: @unchecked Sendable {
         let port: Int
-        private let process = Process()
+        private let server: ServerProcess
 
         init() async throws {
             port = try freePort()
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/dnsmasq")
-            process.arguments = [
-                "--no-daemon", "--conf-file=/dev/null", "--port=\(port)", "--listen-address=127.0.0.1", "--bind-interfaces",
-                "--no-resolv", "--no-hosts", "--user=root", "--pid-file=", "--local=/test.internal/",
-                "--host-record=a.test.internal,10.1.2.3", "--host-record=b.test.internal,10.1.2.4",
-                "--host-record=b.test.internal,10.1.2.5", "--host-record=v6.test.internal,::1",
-                "--txt-record=txt.test.internal,hello world", "--mx-host=test.internal,mail.test.internal,10",
-                "--cname=alias.test.internal,a.test.internal", "--srv-host=_http._tcp.test.internal,web.test.internal,8080,1,5",
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
             // dnsmasq also listens on TCP: ready when that port takes a connection.
-            for _ in 0..<300 {
-                if (try? TestSocket(port: port)) != nil { return }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            throw RawHTTPClient.ClientError("dnsmasq did not listen on \(port)")
-        }
-
-        deinit {
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
+            server = try await ServerProcess(
+                "/usr/sbin/dnsmasq",
+                [
+                    "--no-daemon", "--conf-file=/dev/null", "--port=\(port)", "--listen-address=127.0.0.1", "--bind-interfaces",
+                    "--no-resolv", "--no-hosts", "--user=root", "--pid-file=", "--local=/test.internal/",
+                    "--host-record=a.test.internal,10.1.2.3", "--host-record=b.test.internal,10.1.2.4",
+                    "--host-record=b.test.internal,10.1.2.5", "--host-record=v6.test.internal,::1",
+                    "--txt-record=txt.test.internal,hello world", "--mx-host=test.internal,mail.test.internal,10",
+                    "--cname=alias.test.internal,a.test.internal",
+                    "--srv-host=_http._tcp.test.internal,web.test.internal,8080,1,5",
+                ], readyWhenPort: port)
         }
     }
 

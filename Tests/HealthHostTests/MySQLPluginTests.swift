@@ -18,7 +18,7 @@ import Testing
         let port: Int
         let password = "app-pw-7"
         let folder: String
-        private let process = Process()
+        private var server: ServerProcess?
 
         init() async throws {
             port = try freePort()
@@ -28,29 +28,17 @@ import Testing
                 "--user=root",
             ])
             guard install.status == 0 else { throw RawHTTPClient.ClientError("mariadb-install-db: \(install.output)") }
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/mariadbd")
-            process.arguments = [
-                "--no-defaults", "--datadir=\(folder)/data", "--socket=\(folder)/sock", "--port=\(port)",
-                "--bind-address=127.0.0.1", "--user=root", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            for _ in 0..<300 where !FileManager.default.fileExists(atPath: folder + "/sock") {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            server = try await ServerProcess(
+                "/usr/sbin/mariadbd",
+                [
+                    "--no-defaults", "--datadir=\(folder)/data", "--socket=\(folder)/sock", "--port=\(port)",
+                    "--bind-address=127.0.0.1", "--user=root", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
+                ], orFile: folder + "/sock")
             let setup = try await runOffThePool("/usr/bin/mariadb", [
                 "--no-defaults", "--socket=\(folder)/sock", "-uroot", "-e",
                 "CREATE USER 'app'@'%' IDENTIFIED BY '\(password)'; GRANT ALL ON *.* TO 'app'@'%'; CREATE DATABASE orders;",
             ])
             guard setup.status == 0 else { throw RawHTTPClient.ClientError("mariadb setup: \(setup.output)") }
-        }
-
-        deinit {
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
         }
 
         /// Connections of the user `app` the server has now.

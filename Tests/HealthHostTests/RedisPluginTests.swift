@@ -17,31 +17,16 @@ import Testing
     private final class RedisServer: @unchecked Sendable {
         let port: Int
         let password = "r3dis-pw"
-        private let process = Process()
+        private let server: ServerProcess
 
         init() async throws {
             port = try freePort()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-            process.arguments = [
-                "--port", "\(port)", "--bind", "127.0.0.1", "--requirepass", password, "--save", "", "--appendonly", "no",
-                "--protected-mode", "yes", "--dir", TestPaths.temporaryDirectory("redis"),
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            for _ in 0..<300 {
-                if (try? TestSocket(port: port)) != nil { return }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            throw RawHTTPClient.ClientError("redis-server did not listen on \(port)")
-        }
-
-        deinit {
-            // SIGKILL: the test runner ignores SIGTERM, and so would its children.
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
+            server = try await ServerProcess(
+                "/usr/bin/redis-server",
+                [
+                    "--port", "\(port)", "--bind", "127.0.0.1", "--requirepass", password, "--save", "", "--appendonly", "no",
+                    "--protected-mode", "yes", "--dir", TestPaths.temporaryDirectory("redis"),
+                ], readyWhenPort: port)
         }
 
         /// `connected_clients` as the server counts them (this query's connection included).
@@ -165,20 +150,13 @@ import Testing
         ])
         #expect(made.status == 0, "\(made.output)")
         let port = try freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        server.arguments = [
-            "--port", "0", "--tls-port", "\(port)", "--bind", "127.0.0.1", "--tls-cert-file", folder + "/cert.pem",
-            "--tls-key-file", folder + "/key.pem", "--tls-auth-clients", "no", "--save", "", "--dir", folder,
-        ]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer {
-            kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
-        }
-        for _ in 0..<300 where (try? TestSocket(port: port)) == nil { try await Task.sleep(for: .milliseconds(10)) }
+        let server = try await ServerProcess(
+            "/usr/bin/redis-server",
+            [
+                "--port", "0", "--tls-port", "\(port)", "--bind", "127.0.0.1", "--tls-cert-file", folder + "/cert.pem",
+                "--tls-key-file", folder + "/key.pem", "--tls-auth-clients", "no", "--save", "", "--dir", folder,
+            ], readyWhenPort: port)
+        defer { _ = server }
         let checks = "  - { name: secure, plugin: redis, check: ping, args: { host: 127.0.0.1, port: \(port), tls: true } }"
         try await TestHost.with(yaml: yaml(checks)) { host throws in
             let secure = try await host.report("secure").result.message

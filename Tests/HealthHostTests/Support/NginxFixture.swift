@@ -6,8 +6,7 @@ import Foundation
 
 /// A real nginx on 127.0.0.1 for the net plugin's tests, with a CA and certificates made
 /// by the `openssl` command: plain HTTP, and HTTPS with a valid certificate, one that
-/// expires in 3 days, one for the wrong name and a self-signed one. Stopped by its PID
-/// when the fixture is released.
+/// expires in 3 days, one for the wrong name and a self-signed one (a ``ServerProcess``).
 final class NginxFixture: @unchecked Sendable {
     let folder: String
     let http: Int
@@ -15,7 +14,7 @@ final class NginxFixture: @unchecked Sendable {
     let httpsExpiring: Int
     let httpsWrongName: Int
     let httpsSelfSigned: Int
-    private let process = Process()
+    private var server: ServerProcess?
 
     var caFile: String { folder + "/ca.crt" }
     var accessLog: String { folder + "/access.log" }
@@ -52,27 +51,9 @@ final class NginxFixture: @unchecked Sendable {
             """
         let configFile = folder + "/nginx.conf"
         try config.write(toFile: configFile, atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-        process.arguments = ["-p", folder, "-c", configFile]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for port in [http, httpsValid] {
-            var up = false
-            for _ in 0..<200 where !up {
-                up = (try? TestSocket(port: port)) != nil
-                if !up { try await Task.sleep(for: .milliseconds(10)) }
-            }
-            guard up else { throw RawHTTPClient.ClientError("nginx did not listen on \(port): \(errorLog)") }
-        }
-    }
-
-    deinit {
-        // SIGKILL: the test runner ignores SIGTERM (signal handling for graceful
-        // shutdown), and an ignored signal stays ignored across exec.
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        server = try await ServerProcess("/usr/sbin/nginx", ["-p", folder, "-c", configFile], readyWhenPort: http)
+        guard (try? TestSocket(port: httpsValid)) != nil else {
+            throw RawHTTPClient.ClientError("nginx did not listen on \(httpsValid): \(errorLog)")
         }
     }
 
