@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "healthhost_plugin.h"
+#include "plugin_net.h"
 #include "plugin_slots.h"
 
 #include <errno.h>
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The kept connection of one configured check. */
 typedef struct connection {
@@ -21,12 +21,6 @@ typedef struct connection {
 } connection;
 
 static plugin_slots connections = PLUGIN_SLOTS_INITIALIZER(connection);
-
-static long long now_ms(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static void disconnect(connection *c) {
     if (c->db) mysql_close(c->db);
@@ -37,7 +31,7 @@ static void disconnect(connection *c) {
 static int check_ping(const hh_call *call, hh_result *out, const char *host, int64_t port, const char *user,
                       const char *password, const char *password_file, const char *database, const char *query) {
     char secret[512], error[512];
-    long long budget = call->timeout_ms ? call->timeout_ms : 5000, started = now_ms();
+    long long budget = call->timeout_ms ? call->timeout_ms : 5000, started = net_now_ms();
     /* libmariadb's timeouts are whole seconds: the closest below 90 % of the check's. */
     unsigned int seconds = (unsigned int)(budget * 9 / 10 / 1000);
     connection *c = plugin_slot_state(&connections, call->configured_name);
@@ -79,9 +73,9 @@ static int check_ping(const hh_call *call, hh_result *out, const char *host, int
         snprintf(error, sizeof error, "%s", mysql_error(c->db));
         disconnect(c);
         /* A kept connection the server dropped (2006, 2013): once more on a new one. */
-        if (reused && (code == 2006 || code == 2013) && now_ms() - started < budget / 2)
+        if (reused && (code == 2006 || code == 2013) && net_now_ms() - started < budget / 2)
             return check_ping(call, out, host, port, user, password, password_file, database, query);
-        if (code == 2013 && now_ms() - started >= (long long)seconds * 1000 - 50)
+        if (code == 2013 && net_now_ms() - started >= (long long)seconds * 1000 - 50)
             hh_result_set_message(out, "MySQL at %s:%lld: '%s' did not finish within %u s", host, (long long)port, query,
                                   seconds);
         else
@@ -91,9 +85,9 @@ static int check_ping(const hh_call *call, hh_result *out, const char *host, int
     }
     result = mysql_store_result(c->db);
     if (result) mysql_free_result(result);
-    hh_result_set_observed(out, (double)(now_ms() - started), "ms");
+    hh_result_set_observed(out, (double)(net_now_ms() - started), "ms");
     hh_result_set_message(out, "MySQL %s at %s:%lld answered %s in %lld ms%s", mysql_get_server_info(c->db), host,
-                          (long long)port, query, now_ms() - started, reused ? "" : " (new connection)");
+                          (long long)port, query, net_now_ms() - started, reused ? "" : " (new connection)");
     return HH_PASS;
 }
 

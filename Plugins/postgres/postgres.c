@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "healthhost_plugin.h"
+#include "plugin_net.h"
 #include "plugin_slots.h"
 
 #include <errno.h>
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The kept connection of one configured check. */
 typedef struct connection {
@@ -23,12 +23,6 @@ typedef struct connection {
 } connection;
 
 static plugin_slots connections = PLUGIN_SLOTS_INITIALIZER(connection);
-
-static long long now_ms(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static void disconnect(connection *c) {
     if (c->conn) PQfinish(c->conn);
@@ -64,7 +58,7 @@ static PGconn *open_connection(const char *conninfo, long long deadline, char *e
     }
     while (state != PGRES_POLLING_OK) {
         struct pollfd ready = {.fd = PQsocket(conn), .events = state == PGRES_POLLING_READING ? POLLIN : POLLOUT};
-        long long left = deadline - now_ms();
+        long long left = deadline - net_now_ms();
         if (state == PGRES_POLLING_FAILED) {
             first_line(PQerrorMessage(conn), error, error_size);
             PQfinish(conn);
@@ -96,7 +90,7 @@ static PGresult *run_query(PGconn *conn, const char *query, long long deadline, 
         }
         {
             struct pollfd ready = {.fd = PQsocket(conn), .events = POLLIN};
-            long long left = deadline - now_ms();
+            long long left = deadline - net_now_ms();
             if (left <= 0 || poll(&ready, 1, (int)left) <= 0) {
                 PGcancel *cancel = PQgetCancel(conn);
                 char ignored[64];
@@ -121,7 +115,7 @@ static int check_ping(const hh_call *call, hh_result *out, const char *conninfo,
                       const char *query, int64_t connect_timeout) {
     char error[512], from_file[4096], options[4200], version[16];
     const char *info = conninfo;
-    long long budget = call->timeout_ms ? call->timeout_ms : 5000, started = now_ms(), deadline = started + budget * 9 / 10;
+    long long budget = call->timeout_ms ? call->timeout_ms : 5000, started = net_now_ms(), deadline = started + budget * 9 / 10;
     connection *c = plugin_slot_state(&connections, call->configured_name);
     PGresult *result;
     int reused, server;
@@ -156,7 +150,7 @@ static int check_ping(const hh_call *call, hh_result *out, const char *conninfo,
     result = run_query(c->conn, query, deadline, error, sizeof error);
     if (!result) {
         disconnect(c);
-        if (reused && now_ms() < deadline) return check_ping(call, out, conninfo, conninfo_file, query, connect_timeout);
+        if (reused && net_now_ms() < deadline) return check_ping(call, out, conninfo, conninfo_file, query, connect_timeout);
         hh_result_set_message(out, "PostgreSQL: %s", error);
         return HH_FAIL;
     }
@@ -170,8 +164,8 @@ static int check_ping(const hh_call *call, hh_result *out, const char *conninfo,
     server = PQserverVersion(c->conn);
     if (server >= 100000) snprintf(version, sizeof version, "%d.%d", server / 10000, server % 10000);
     else snprintf(version, sizeof version, "%d.%d.%d", server / 10000, server / 100 % 100, server % 100);
-    hh_result_set_observed(out, (double)(now_ms() - started), "ms");
-    hh_result_set_message(out, "PostgreSQL %s answered %s in %lld ms%s", version, query, now_ms() - started,
+    hh_result_set_observed(out, (double)(net_now_ms() - started), "ms");
+    hh_result_set_message(out, "PostgreSQL %s answered %s in %lld ms%s", version, query, net_now_ms() - started,
                           reused ? "" : " (new connection)");
     return HH_PASS;
 }

@@ -115,18 +115,8 @@ import Testing
     }
 
     @Test func aServerThatNeverAnswersIsATimeoutWithinTheCheck() async throws {
-        // Accepts connections (the kernel's backlog) and never says a word.
-        let port = try freePort()
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        listen(listener, 8)
+        let silent = try SilentListener()
+        let port = silent.port
         let checks = """
               - { name: auth, plugin: redis, check: ping, timeout: 0.5, args: { port: \(port), password: x } }
               - { name: plain, plugin: redis, check: ping, timeout: 0.5, args: { port: \(port) } }
