@@ -54,6 +54,8 @@ let package = Package(
         .target(name: "CProcessSupport", path: "Sources/CProcessSupport"),
         // The Swift version a Swift plugin and the host must share (loader and SDK agree).
         .target(name: "HealthSwiftVersion", swiftSettings: strictSettings),
+        // The one JSON writer: response bodies, environment dumps, plugin config.
+        .target(name: "HealthJSON", swiftSettings: strictSettings),
         // Check model, registry, check selection and the runner. No HTTP, no dlopen.
         .target(
             name: "HealthCore",
@@ -66,7 +68,8 @@ let package = Package(
         // The YAML configuration: model, strict decoding, errors with line numbers.
         .target(
             name: "HealthConfig",
-            dependencies: ["HealthCore", .product(name: "Yams", package: "Yams")],
+            // HealthHTTP for the values the `http` section configures (request log policy).
+            dependencies: ["HealthCore", "HealthJSON", "HealthHTTP", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings),
         // Turns plugin files into checks: dlopen, ABI validation, calls into C.
         .target(
@@ -80,6 +83,7 @@ let package = Package(
         .target(
             name: "HealthHTTP",
             dependencies: [
+                "HealthJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -87,11 +91,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings),
-        // The HTTP dialects (native /health API) and auth, over the core.
+        // One request pipeline (auth, check selection, engine, render, metrics) and the
+        // dialects as its routes, each configured by its own config section.
         .target(
             name: "HealthDialects",
             dependencies: [
-                "HealthCore", "HealthHTTP", .product(name: "Logging", package: "swift-log"),
+                "HealthCore", "HealthConfig", "HealthHTTP", "HealthJSON", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -172,7 +177,7 @@ let package = Package(
             name: "HealthHostTests",
             dependencies: [
                 "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
-                "HealthHostApp", "HealthSwiftVersion",
+                "HealthHostApp", "HealthSwiftVersion", "HealthJSON",
                 // Built so the CLI tests can run the real binary.
                 "healthhost",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,5 @@
+import HealthHTTP
+
 /// A config value from a closed set of words; decoding names the allowed ones.
 protocol ConfigEnum: RawRepresentable<String>, CaseIterable, Decodable {}
 
@@ -16,4 +18,4 @@ extension ConfigEnum {
 
 extension PluginsConfiguration.ErrorPolicy: ConfigEnum {}
 extension NativeDialectConfiguration.UnknownChecks: ConfigEnum {}
-extension LoggingConfiguration.RequestLogging: ConfigEnum {}
+extension RequestLogPolicy: ConfigEnum {}

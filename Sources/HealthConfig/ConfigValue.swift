@@ -1,4 +1,4 @@
-import Foundation
+import HealthJSON
 
 /// Any value in the config where the shape is up to a plugin: `plugins.config.*` and
 /// check `args`.
@@ -31,10 +31,19 @@ public enum ConfigValue: Sendable, Equatable, Decodable {
     }
 
     /// The value as JSON text (maps with sorted keys).
-    public var jsonText: String {
-        let data = (try? JSONSerialization.data(
-            withJSONObject: foundationValue, options: [.sortedKeys, .fragmentsAllowed])) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
+    public var jsonText: String { json.text }
+
+    /// The value as a JSON document (NaN and infinities become `null`: JSON has neither).
+    public var json: JSONValue {
+        switch self {
+        case .null: .null
+        case .bool(let value): .bool(value)
+        case .int(let value): .int(value)
+        case .double(let value): .double(value)
+        case .string(let value): .string(value)
+        case .list(let items): .array(items.map(\.json))
+        case .map(let entries): .object(entries.mapValues(\.json))
+        }
     }
 
     /// The value as text when it is a scalar: "true", "2", "2.5", "abc"; `nil` otherwise.
@@ -62,18 +71,6 @@ public enum ConfigValue: Sendable, Equatable, Decodable {
             }
         default:
             return scalarText.map { [prefix: $0] } ?? [:]
-        }
-    }
-
-    private var foundationValue: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let value): value
-        case .int(let value): value
-        case .double(let value): value.isFinite ? value : NSNull()  // JSON has no NaN or infinity
-        case .string(let value): value
-        case .list(let items): items.map(\.foundationValue)
-        case .map(let entries): entries.mapValues(\.foundationValue)
         }
     }
 }

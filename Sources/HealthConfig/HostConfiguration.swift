@@ -1,3 +1,5 @@
+import HealthHTTP
+
 /// The whole host configuration, as read from the YAML file. Every key is optional;
 /// README.md documents each one.
 ///
@@ -284,18 +286,7 @@ public struct LoggingConfiguration: Sendable, Decodable {
     public var level = "info"
     /// `logging.access`: which HTTP requests get an `info` line (method, path, status,
     /// client, query with the secret hidden, time taken).
-    public var access = RequestLogging.none
-
-    /// Which requests `logging.access` logs.
-    public enum RequestLogging: String, Sendable, CaseIterable {
-        /// None (the default).
-        case none
-        /// Those answered with a status of 400 or more: who fails, without the noise of
-        /// the probes that pass (flask-management-endpoints' `no_log`, for the passing).
-        case failures
-        /// Every request.
-        case all
-    }
+    public var access = RequestLogPolicy.none
 
     /// The defaults.
     public init() {}

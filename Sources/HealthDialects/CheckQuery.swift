@@ -1,3 +1,4 @@
+import HealthJSON
 import HealthCore
 import HealthHTTP
 

@@ -1,3 +1,4 @@
+import HealthJSON
 import Foundation
 import HealthCore
 import HealthHTTP

@@ -1,4 +1,4 @@
-import Foundation
+import HealthJSON
 import NIOCore
 import NIOHTTP1
 
@@ -50,19 +50,14 @@ public struct HTTPResponse: Sendable {
         return HTTPResponse(status: status, headers: headers, body: ByteBuffer(string: text))
     }
 
-    /// A JSON response (keys sorted, as Flask's `jsonify` does).
+    /// A JSON response from a ``JSONValue`` (keys sorted, as Flask's `jsonify` does).
     public static func json(
-        _ value: some Encodable, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:],
+        _ value: JSONValue, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:],
         contentType: String = "application/json"
     ) -> HTTPResponse {
-        var headers = headers
-        headers.replaceOrAdd(name: "Content-Type", value: contentType)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else {
-            return .error(.internalServerError, code: "encoding_failed", message: "the response could not be encoded")
-        }
-        return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: data))
+        var text = JSONText()
+        text.value(value)
+        return .json(text, status: status, headers: headers, contentType: contentType)
     }
 
     /// A JSON response from prepared ``JSONText``.
@@ -84,11 +79,6 @@ public struct HTTPResponse: Sendable {
     public static func error(
         _ status: HTTPResponseStatus, code: String, message: String, headers: HTTPHeaders = [:]
     ) -> HTTPResponse {
-        .json(ErrorBody(error: code, message: message), status: status, headers: headers)
-    }
-
-    private struct ErrorBody: Encodable {
-        let error: String
-        let message: String
+        .json(.object(["error": .string(code), "message": .string(message)]), status: status, headers: headers)
     }
 }

@@ -1,10 +1,11 @@
 import NIOCore
 
-/// Which requests the server logs.
-public enum RequestLogPolicy: Sendable {
-    /// None.
+/// Which requests the server logs (`logging.access`).
+public enum RequestLogPolicy: String, Sendable, CaseIterable {
+    /// None (the default).
     case none
-    /// Those answered with a status of 400 or more.
+    /// Those answered with a status of 400 or more: who fails, without the noise of the
+    /// probes that pass (flask-management-endpoints' `no_log`, for the passing).
     case failures
     /// Every request.
     case all

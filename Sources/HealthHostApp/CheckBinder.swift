@@ -36,7 +36,7 @@ struct CheckBinder {
             }
         } else {
             for plugin in plugins.plugins {
-                for check in plugin.description.checks where check.parameters.allSatisfy({ $0.defaultValue != nil }) {
+                for check in plugin.descriptor.checks where check.parameters.allSatisfy({ $0.defaultValue != nil }) {
                     guard let unbound = plugin.implementation(of: check.name) else { continue }
                     let implementation = try bindArguments(of: unbound, args: [:], at: ["checks"])
                     let registered = RegisteredCheck(
@@ -79,7 +79,7 @@ struct CheckBinder {
             throw .config(loaded.error(at: path + ["plugin"], message))
         }
         guard let unbound = plugin.implementation(of: entry.check) else {
-            let names = plugin.description.checks.map(\.name).joined(separator: ", ")
+            let names = plugin.descriptor.checks.map(\.name).joined(separator: ", ")
             throw .config(
                 loaded.error(at: path + ["check"], "plugin '\(plugin.name)' has no check '\(entry.check)' (its checks: \(names))"))
         }

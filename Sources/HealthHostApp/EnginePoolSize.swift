@@ -17,7 +17,7 @@ enum EnginePoolSize {
     static func threads(
         for loaded: LoadedConfiguration, registry: CheckRegistry, plugins: PluginSet, logger: Logger
     ) -> Int {
-        let infoSections = plugins.plugins.filter { $0.description.infoSection != nil }.count
+        let infoSections = plugins.plugins.filter { $0.descriptor.infoSection != nil }.count
         let needed = registry.checks.count + infoSections + 1
         guard let configured = loaded.configuration.engine.threads else {
             if needed > maximum {

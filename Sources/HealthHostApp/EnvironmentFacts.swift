@@ -1,3 +1,4 @@
+import HealthJSON
 import Foundation
 import HealthConfig
 import HealthCore
@@ -33,7 +34,7 @@ enum EnvironmentFacts {
         ]
         let timeout = Duration.milliseconds(Int64(config.engine.timeout * 1000))
         let pluginSections = plugins.plugins.compactMap { plugin -> PluginInfoSection? in
-            guard let name = plugin.description.infoSection else { return nil }
+            guard let name = plugin.descriptor.infoSection else { return nil }
             return PluginInfoSection(name: name, plugin: plugin.name) {
                 switch await engine.runBlocking(timeout: timeout, { plugin.readInfo() }) {
                 case .entries(let entries)??:
@@ -49,7 +50,7 @@ enum EnvironmentFacts {
         }
         return EnvironmentReport(
             hostname: hostname, serviceName: serviceName, serviceVersion: serviceVersion, sections: sections,
-            libraries: plugins.plugins.reduce(into: [:]) { $0[$1.name] = $1.description.version },
+            libraries: plugins.plugins.reduce(into: [:]) { $0[$1.name] = $1.descriptor.version },
             runtimeVersion: SwiftVersion.components,
             resourceAttributes: ResourceAttributes.gather(
                 serviceName: serviceName, serviceVersion: serviceVersion, hostname: hostname, environment: environment),
@@ -60,7 +61,7 @@ enum EnvironmentFacts {
     static func validateInfoSections(_ plugins: PluginSet) throws(StartupError) {
         var owners: [String: LoadedPlugin] = [:]
         for plugin in plugins.plugins {
-            guard let section = plugin.description.infoSection else { continue }
+            guard let section = plugin.descriptor.infoSection else { continue }
             if EnvironmentReport.reservedSectionNames.contains(section) {
                 throw .plugin(
                     PluginLoadError(
@@ -143,7 +144,7 @@ enum EnvironmentFacts {
         else { return values }
         for (index, check) in checks.enumerated() where index < entries.count {
             guard let plugin = plugins.plugin(named: check.plugin),
-                let declared = plugin.description.checks.first(where: { $0.name == check.check }),
+                let declared = plugin.descriptor.checks.first(where: { $0.name == check.check }),
                 case .object(var entry) = entries[index], case .object(var args)? = entry["args"]
             else { continue }
             for parameter in declared.parameters where parameter.isSecret && args[parameter.name] != nil {
@@ -160,7 +161,7 @@ enum EnvironmentFacts {
     static func pluginsSection(_ plugins: PluginSet) -> JSONValue {
         var loaded: [String: JSONValue] = [:]
         for plugin in plugins.plugins {
-            let description = plugin.description
+            let description = plugin.descriptor
             loaded[plugin.name] = .object([
                 "path": .string(plugin.path),
                 "sha256": .string(plugin.sha256),

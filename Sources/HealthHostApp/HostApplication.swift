@@ -221,12 +221,7 @@ public final class HostApplication: Sendable {
         serverConfiguration.maxConnections = config.http.maxConnections
         let lifecycle = self.lifecycle
         serverConfiguration.isDraining = { lifecycle.isShuttingDown }
-        serverConfiguration.requestLog =
-            switch config.logging.access {
-            case .none: .none
-            case .failures: .failures
-            case .all: .all
-            }
+        serverConfiguration.requestLog = config.logging.access
         serverConfiguration.redactedQueryNames = [SharedSecretAuth.queryParameterName]
         let auth = self.auth
         serverConfiguration.redactedValues = { auth?.secretText.map { [$0] } ?? [] }
@@ -246,8 +241,8 @@ public final class HostApplication: Sendable {
     public func logSummary() {
         for plugin in plugins.plugins {
             logger.info(
-                "loaded plugin \(plugin.name) \(plugin.description.version)",
-                metadata: ["plugin.path": "\(plugin.path)", "plugin.abi": "\(plugin.description.abiVersion)"])
+                "loaded plugin \(plugin.name) \(plugin.descriptor.version)",
+                metadata: ["plugin.path": "\(plugin.path)", "plugin.abi": "\(plugin.descriptor.abiVersion)"])
         }
         for broken in plugins.broken {
             logger.error("broken plugin: \(broken.error)")

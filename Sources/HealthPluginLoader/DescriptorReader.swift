@@ -18,7 +18,7 @@ struct DescriptorReader {
     /// sizeof(hh_plugin) in ABI 1.0: everything before the 1.1 fields.
     static let abi10DescriptorSize = MemoryLayout<hh_plugin>.offset(of: \hh_plugin.info_section) ?? MemoryLayout<hh_plugin>.size
 
-    func read(_ pointer: UnsafePointer<hh_plugin>) throws(PluginLoadError) -> PluginDescription {
+    func read(_ pointer: UnsafePointer<hh_plugin>) throws(PluginLoadError) -> PluginDescriptor {
         // Only the first two fields may be read before the version and size are known.
         let raw = UnsafeRawPointer(pointer)
         let abi = ABIVersion(encoded: raw.load(as: UInt32.self))
@@ -62,7 +62,7 @@ struct DescriptorReader {
                     + "rebuild the plugin with Swift \(SwiftRuntimeVersion.host)")
         }
         let checks = try readChecks(plugin, pluginName: name, abi: abi)
-        return PluginDescription(
+        return PluginDescriptor(
             name: name, version: version, summary: string(plugin.summary) ?? "", abiVersion: abi,
             swiftVersion: swiftVersion, checks: checks,
             infoSection: infoSection,

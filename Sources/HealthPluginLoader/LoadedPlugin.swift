@@ -11,7 +11,7 @@ public final class LoadedPlugin: Sendable {
     /// SHA-256 of the file, lowercase hex.
     public let sha256: String
     /// What the descriptor says.
-    public let description: PluginDescription
+    public let descriptor: PluginDescriptor
     let host: PluginHostTable
     /// The worker process that runs it, when it is isolated.
     let worker: PluginWorker?
@@ -24,10 +24,10 @@ public final class LoadedPlugin: Sendable {
         var closed = false
     }
 
-    init(path: String, sha256: String, description: PluginDescription, host: PluginHostTable, worker: PluginWorker? = nil) {
+    init(path: String, sha256: String, descriptor: PluginDescriptor, host: PluginHostTable, worker: PluginWorker? = nil) {
         self.path = path
         self.sha256 = sha256
-        self.description = description
+        self.descriptor = descriptor
         self.host = host
         self.worker = worker
     }
@@ -39,11 +39,11 @@ public final class LoadedPlugin: Sendable {
     public var workerProcessID: Int32? { worker?.pid }
 
     /// The plugin's name.
-    public var name: String { description.name }
+    public var name: String { descriptor.name }
 
     /// Checks implementations for each of the plugin's checks, by check name.
     public func implementation(of checkName: String) -> PluginCheck? {
-        description.checks.first { $0.name == checkName }.map { PluginCheck(plugin: self, check: $0) }
+        descriptor.checks.first { $0.name == checkName }.map { PluginCheck(plugin: self, check: $0) }
     }
 
     /// Marks a call as started; `false` once the plugin is shut down.
@@ -70,7 +70,7 @@ public final class LoadedPlugin: Sendable {
             worker.shutdown()
             return
         }
-        guard let hook = description.hooks.shutdown else { return }
+        guard let hook = descriptor.hooks.shutdown else { return }
         if running > 0 {
             host.logger.warning(
                 "skipping the plugin's shutdown: \(running) check call(s) still running past their timeout")

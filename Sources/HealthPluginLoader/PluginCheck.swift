@@ -37,7 +37,7 @@ public struct PluginCheck: CheckImplementation {
         do {
             let bound = try BoundArguments(parameters: check.parameters, values: values, argumentsInCall: check.argumentsInCall)
             plugin.host.addSecrets(bound.secrets)
-            if let validate = plugin.description.hooks.validate {
+            if let validate = plugin.descriptor.hooks.validate {
                 var error = [CChar](repeating: 0, count: 1024)
                 let capacity = error.count
                 let status = check.name.withCString { name in

@@ -24,12 +24,12 @@ extension LoadedPlugin {
     /// stacking threads. `nil` when the plugin has no info section.
     public func readInfo() -> PluginInfo? {
         if let worker {
-            guard description.infoSection != nil else { return nil }
+            guard descriptor.infoSection != nil else { return nil }
             guard beginCall() else { return .failed("the plugin has been shut down") }
             defer { endCall() }
             return worker.readInfo(timeout: .seconds(5))
         }
-        guard let function = description.hooks.info else { return nil }
+        guard let function = descriptor.hooks.info else { return nil }
         guard infoGate.withLockedValue({ running in
             if running { return false }
             running = true

@@ -82,11 +82,11 @@ public struct PluginLoader: Sendable {
                     skipped.append(BrokenPlugin(path: file, error: error))
                     continue
                 }
-                if let other = opened.first(where: { $0.description.name == plugin.description.name }) {
+                if let other = opened.first(where: { $0.descriptor.name == plugin.descriptor.name }) {
                     plugin.worker?.shutdown()
                     throw PluginLoadError(
                         .duplicatePluginName, path: file,
-                        "plugin name '\(plugin.description.name)' is already used by \(other.path); plugin names must be unique")
+                        "plugin name '\(plugin.descriptor.name)' is already used by \(other.path); plugin names must be unique")
                 }
                 opened.append(plugin)
             } catch {
@@ -97,17 +97,17 @@ public struct PluginLoader: Sendable {
         var plugins: [LoadedPlugin] = []
         for plugin in opened {
             do throws(PluginLoadError) {
-                let settings = settings(plugin.description.name)
+                let settings = settings(plugin.descriptor.name)
                 if let worker = plugin.worker {
                     try worker.initialize(settings: settings)
                     let host = PluginHostTable(
-                        pluginName: plugin.description.name, path: plugin.path, settings: settings, logger: logger)
+                        pluginName: plugin.descriptor.name, path: plugin.path, settings: settings, logger: logger)
                     plugins.append(
                         LoadedPlugin(
-                            path: plugin.path, sha256: plugin.sha256 ?? "unreadable", description: plugin.description,
+                            path: plugin.path, sha256: plugin.sha256 ?? "unreadable", descriptor: plugin.descriptor,
                             host: host, worker: worker))
                 } else {
-                    plugins.append(try initialize(path: plugin.path, description: plugin.description, settings: settings))
+                    plugins.append(try initialize(path: plugin.path, descriptor: plugin.descriptor, settings: settings))
                 }
             } catch {
                 try handle(error)
@@ -117,7 +117,7 @@ public struct PluginLoader: Sendable {
     }
 
     /// Opens one file and reads its descriptor; calls nothing but the entry symbol.
-    public func open(_ path: String) throws(PluginLoadError) -> PluginDescription {
+    public func open(_ path: String) throws(PluginLoadError) -> PluginDescriptor {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw PluginDiscovery.brokenLinkError(path)
                 ?? PluginLoadError(.fileNotFound, path: path, "no such file, or not readable")
@@ -191,7 +191,7 @@ public struct PluginLoader: Sendable {
     /// A plugin opened but not yet initialised: in-process, or described by its worker.
     private struct Opened {
         let path: String
-        let description: PluginDescription
+        let descriptor: PluginDescriptor
         let worker: PluginWorker?
         let sha256: String?
     }
@@ -204,31 +204,31 @@ public struct PluginLoader: Sendable {
     private func openIsolatedOrNot(_ file: String) throws(PluginLoadError) -> Opened {
         if isolation.defaultIsolation == .process {
             let worker = PluginWorker(path: file, policy: isolation, logger: logger)
-            let (description, sha256) = try worker.describe()
-            if isolation.isolation(of: description.name) == .process {
-                return Opened(path: file, description: description, worker: worker, sha256: sha256)
+            let (descriptor, sha256) = try worker.describe()
+            if isolation.isolation(of: descriptor.name) == .process {
+                return Opened(path: file, descriptor: descriptor, worker: worker, sha256: sha256)
             }
             worker.shutdown()
-            return Opened(path: file, description: try open(file), worker: nil, sha256: nil)
+            return Opened(path: file, descriptor: try open(file), worker: nil, sha256: nil)
         }
-        let description = try open(file)
-        guard isolation.isolation(of: description.name) == .process else {
-            return Opened(path: file, description: description, worker: nil, sha256: nil)
+        let descriptor = try open(file)
+        guard isolation.isolation(of: descriptor.name) == .process else {
+            return Opened(path: file, descriptor: descriptor, worker: nil, sha256: nil)
         }
         let worker = PluginWorker(path: file, policy: isolation, logger: logger)
         let (remote, sha256) = try worker.describe()
-        return Opened(path: file, description: remote, worker: worker, sha256: sha256)
+        return Opened(path: file, descriptor: remote, worker: worker, sha256: sha256)
     }
 
     func initialize(
-        path: String, description: PluginDescription, settings: PluginSettings
+        path: String, descriptor: PluginDescriptor, settings: PluginSettings
     ) throws(PluginLoadError) -> LoadedPlugin {
-        let host = PluginHostTable(pluginName: description.name, path: path, settings: settings, logger: logger)
-        if let initialize = description.hooks.initialize {
-            try runInit(initialize, host: host, settings: settings, path: path, name: description.name)
+        let host = PluginHostTable(pluginName: descriptor.name, path: path, settings: settings, logger: logger)
+        if let initialize = descriptor.hooks.initialize {
+            try runInit(initialize, host: host, settings: settings, path: path, name: descriptor.name)
         }
         let digest = FileDigest.sha256(ofFile: path) ?? "unreadable"
-        return LoadedPlugin(path: path, sha256: digest, description: description, host: host)
+        return LoadedPlugin(path: path, sha256: digest, descriptor: descriptor, host: host)
     }
 }
 

@@ -66,14 +66,14 @@ final class PluginWorker: Sendable {
     // MARK: Start
 
     /// Starts the worker and returns what it says the plugin is, before `init`.
-    func describe() throws(PluginLoadError) -> (description: PluginDescription, sha256: String) {
+    func describe() throws(PluginLoadError) -> (descriptor: PluginDescriptor, sha256: String) {
         let (running, hello) = try spawnAndGreet()
-        guard let wire = hello.description, let description = wire.decoded() else {
+        guard let wire = hello.descriptor, let descriptor = wire.decoded() else {
             kill(running)
-            throw PluginLoadError(.workerFailed, path: path, "the worker sent a hello without a valid description")
+            throw PluginLoadError(.workerFailed, path: path, "the worker sent a hello without a valid descriptor")
         }
         state.withLockedValue { $0.running = running }
-        return (description, hello.sha256 ?? "unreadable")
+        return (descriptor, hello.sha256 ?? "unreadable")
     }
 
     /// Sends `init` with `settings` and waits for `ready`; then the worker serves calls.

@@ -25,9 +25,9 @@ public enum PluginWorkerMain {
         let socket = FrameSocket(descriptor: socketDescriptor)
         let logger = Logger(label: "healthhost.worker") { _ in FrameLogHandler(socket: socket) }
         let loader = PluginLoader(policy: .failFast, logger: logger)
-        let description: PluginDescription
+        let descriptor: PluginDescriptor
         do throws(PluginLoadError) {
-            description = try loader.open(pluginPath)
+            descriptor = try loader.open(pluginPath)
         } catch {
             socket.send(failure(error))
             return 0
@@ -35,7 +35,7 @@ public enum PluginWorkerMain {
         var hello = WorkerFrame(type: "hello")
         hello.version = WorkerFrame.version
         hello.pid = getpid()
-        hello.description = WireDescription(description)
+        hello.descriptor = WireDescriptor(descriptor)
         hello.sha256 = FileDigest.sha256(ofFile: pluginPath) ?? "unreadable"
         guard socket.send(hello) else { return 0 }
 
@@ -43,7 +43,7 @@ public enum PluginWorkerMain {
         let settings = PluginSettings(json: initFrame.settingsJSON ?? "{}", scalars: initFrame.scalars ?? [:])
         let plugin: LoadedPlugin
         do throws(PluginLoadError) {
-            plugin = try loader.initialize(path: pluginPath, description: description, settings: settings)
+            plugin = try loader.initialize(path: pluginPath, descriptor: descriptor, settings: settings)
         } catch {
             socket.send(failure(error))
             return 0

@@ -12,7 +12,7 @@ import Foundation
 /// | from | type | fields |
 /// |---|---|---|
 /// | host | `init` | `version`, `settings_json`, `scalars`, `log_level` |
-/// | worker | `ready` | `version`, `pid`, `description`, `sha256` — or `load_failed`: `code`, `message` |
+/// | worker | `ready` | `version`, `pid`, `descriptor`, `sha256` — or `load_failed`: `code`, `message` |
 /// | host | `bind` | `id`, `check`, `values` (one per declared parameter) — worker: `bound` or `bind_failed` |
 /// | host | `call` | `id`, `check`, `binding`, `configured_name`, `timeout_ms` — worker: `result` |
 /// | host | `info` | `id` — worker: `info_result` (`entries` or `message`) |
@@ -37,7 +37,7 @@ struct WorkerFrame: Codable, Sendable {
     var scalars: [String: String]?
     var logLevel: String?
     var values: [WireValue]?
-    var description: WireDescription?
+    var descriptor: WireDescriptor?
     var sha256: String?
     var code: String?
     var status: Int?
@@ -56,7 +56,7 @@ struct WorkerFrame: Codable, Sendable {
         case settingsJSON = "settings_json"
         case scalars
         case logLevel = "log_level"
-        case values, description, sha256, code, status, message
+        case values, descriptor, sha256, code, status, message
         case observedValue = "observed_value"
         case unit, level, entries
     }
@@ -69,7 +69,7 @@ struct WireValue: Codable, Sendable {
 }
 
 /// A plugin description on the wire: everything but the C function pointers.
-struct WireDescription: Codable, Sendable {
+struct WireDescriptor: Codable, Sendable {
     struct Check: Codable, Sendable {
         var name: String
         var summary: String
@@ -97,15 +97,15 @@ struct WireDescription: Codable, Sendable {
     var infoSection: String?
     var checks: [Check]
 
-    init(_ description: PluginDescription) {
-        name = description.name
-        version = description.version
-        summary = description.summary
-        abiMajor = description.abiVersion.major
-        abiMinor = description.abiVersion.minor
-        swiftVersion = description.swiftVersion
-        infoSection = description.infoSection
-        checks = description.checks.map { check in
+    init(_ descriptor: PluginDescriptor) {
+        name = descriptor.name
+        version = descriptor.version
+        summary = descriptor.summary
+        abiMajor = descriptor.abiVersion.major
+        abiMinor = descriptor.abiVersion.minor
+        swiftVersion = descriptor.swiftVersion
+        infoSection = descriptor.infoSection
+        checks = descriptor.checks.map { check in
             Check(
                 name: check.name, summary: check.summary, isDefault: check.isDefault, isThreadSafe: check.isThreadSafe,
                 timeoutMs: check.suggestedTimeout.map { Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) },
@@ -119,7 +119,7 @@ struct WireDescription: Codable, Sendable {
     }
 
     /// The description the host registers checks from; its checks have no C entry point.
-    func decoded() -> PluginDescription? {
+    func decoded() -> PluginDescriptor? {
         var checks: [CheckDescription] = []
         for check in self.checks {
             var parameters: [ParameterDescription] = []
@@ -136,7 +136,7 @@ struct WireDescription: Codable, Sendable {
                     suggestedTimeout: check.timeoutMs.map { .milliseconds($0) }, parameters: parameters,
                     argumentsInCall: check.argumentsInCall, entryPoint: nil))
         }
-        return PluginDescription(
+        return PluginDescriptor(
             name: name, version: version, summary: summary, abiVersion: ABIVersion(major: abiMajor, minor: abiMinor),
             swiftVersion: swiftVersion, checks: checks, infoSection: infoSection,
             hooks: PluginHooks(initialize: nil, shutdown: nil, info: nil))

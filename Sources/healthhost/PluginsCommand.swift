@@ -32,7 +32,7 @@ enum PluginListing {
     static func render(_ set: PluginSet) -> String {
         var out = ""
         for plugin in set.plugins {
-            let info = plugin.description
+            let info = plugin.descriptor
             out += "\(info.name) \(info.version)\n"
             if !info.summary.isEmpty { out += "  summary: \(info.summary)\n" }
             out += "  file:    \(plugin.path)\n"

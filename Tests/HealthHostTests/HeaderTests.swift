@@ -41,7 +41,7 @@ import Testing
 
         let set = try PluginLoader(policy: .failFast, logger: TestHost.logger).load(paths: [plugin]) { _ in PluginSettings() }
         let hello = try #require(set.plugin(named: "hello"))
-        #expect(hello.description.version == "1.0.0")
+        #expect(hello.descriptor.version == "1.0.0")
         let check = try #require(hello.implementation(of: "hello"))
         let result = check.run(CheckInvocation(configuredName: "hello", timeout: .seconds(1)))
         #expect(result == CheckResult(status: .pass, message: "hello from C", observedValue: 42, observedUnit: "answers"))

@@ -11,8 +11,8 @@ import Testing
             extra: "http:\n  runscope: { enabled: true }\n")
         try await TestHost.with(yaml: yaml) { host throws in
             let plugin = try #require(host.app.plugins.plugin(named: "dialectkit"))
-            #expect(plugin.description.abiVersion == ABIVersion(major: 1, minor: 0))
-            #expect(plugin.description.infoSection == nil)
+            #expect(plugin.descriptor.abiVersion == ABIVersion(major: 1, minor: 0))
+            #expect(plugin.descriptor.infoSection == nil)
             #expect(try await host.get("/health/?auth=s3cret").status == 200)
             let environment = try await host.get("/environment?auth=s3cret").json
             #expect(environment["dialectkit"] == nil)

@@ -40,7 +40,7 @@ import Testing
 
     @Test func declaredParametersAreRead() async throws {
         let plugin = try await testkit()
-        let disk = try #require(plugin.description.checks.first { $0.name == "disk" })
+        let disk = try #require(plugin.descriptor.checks.first { $0.name == "disk" })
         #expect(disk.parameters.map(\.name) == ["path", "min_free_mb", "password"])
         #expect(disk.parameters.map(\.kind) == [.string, .int, .string])
         #expect(disk.parameters[0].defaultValue == nil && disk.parameters[1].defaultValue == "100")

@@ -20,12 +20,12 @@ import Testing
     @Test func theDescriptorCarriesNamesFlagsAndTimeouts() async throws {
         try await TestHost.with(yaml: yaml()) { host throws in
             let plugin = try #require(host.app.plugins.plugin(named: "sdktest"))
-            #expect(plugin.description.version == "0.9.0")
-            #expect(plugin.description.summary == "Exercises the Swift SDK.")
-            #expect(plugin.description.abiVersion.description == "1.3")
+            #expect(plugin.descriptor.version == "0.9.0")
+            #expect(plugin.descriptor.summary == "Exercises the Swift SDK.")
+            #expect(plugin.descriptor.abiVersion.description == "1.3")
             // Swift plugins say which Swift runtime they need; the host checks it is its own.
-            #expect(plugin.description.swiftVersion == SwiftRuntimeVersion.host)
-            let checks = Dictionary(uniqueKeysWithValues: plugin.description.checks.map { ($0.name, $0) })
+            #expect(plugin.descriptor.swiftVersion == SwiftRuntimeVersion.host)
+            let checks = Dictionary(uniqueKeysWithValues: plugin.descriptor.checks.map { ($0.name, $0) })
             #expect(checks["ok"]?.summary == "Always passes.")
             #expect(checks["ok"]?.isDefault == true && checks["fail"]?.isDefault == false)
             #expect(checks["ok"]?.isThreadSafe == true && checks["serial"]?.isThreadSafe == false)
@@ -134,7 +134,7 @@ extension SDKTests {
     @Test func infoSectionsReachTheEnvironmentEndpoints() async throws {
         let http = "\nhttp:\n  runscope: { enabled: true }\n  heartbeat: { enabled: true }\n"
         try await TestHost.with(yaml: yaml() + http) { host throws in
-            #expect(host.app.plugins.plugin(named: "sdktest")?.description.infoSection == "sdk_info")
+            #expect(host.app.plugins.plugin(named: "sdktest")?.descriptor.infoSection == "sdk_info")
             let environment = try await host.get("/environment?auth=s3cret").json
             let section = environment["sdk_info"] as? [String: String]
             #expect(section?["greeting"] == "hello")
@@ -156,13 +156,13 @@ extension SDKTests {
     @Test func typedParametersAreDeclaredInTheDescriptor() async throws {
         try await TestHost.with(yaml: yaml()) { host throws in
             let plugin = try #require(host.app.plugins.plugin(named: "sdktest"))
-            let typed = try #require(plugin.description.checks.first { $0.name == "typed" })
+            let typed = try #require(plugin.descriptor.checks.first { $0.name == "typed" })
             #expect(typed.argumentsInCall)
             #expect(typed.parameters.map(\.name) == ["text", "count", "ratio", "loud"])
             #expect(typed.parameters.map(\.kind) == [.string, .int, .double, .bool])
             #expect(typed.parameters.map(\.defaultValue) == [nil, "3", "0.25", "false"])
             #expect(typed.parameters[0].summary == "Any text.")
-            let login = try #require(plugin.description.checks.first { $0.name == "login" })
+            let login = try #require(plugin.descriptor.checks.first { $0.name == "login" })
             #expect(login.parameters.map(\.isSecret) == [false, true])
             // Without a checks list, checks whose parameters all have defaults are served.
             #expect(host.app.registry.check(named: "sdktest.free_space") != nil)

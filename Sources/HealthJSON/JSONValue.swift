@@ -1,7 +1,5 @@
-import NIOHTTP1
-
 /// A JSON document as a value, for bodies whose shape varies (environment dumps,
-/// dialect bodies). Objects are written with sorted keys, as Flask's `jsonify` writes
+/// dialect bodies, plugin config handed to plugins). Objects are written with sorted keys, as Flask's `jsonify` writes
 /// them, so output is stable and diffable.
 public indirect enum JSONValue: Sendable, Equatable {
     case null
@@ -65,17 +63,5 @@ extension JSONText {
         } else {
             bytes.append(contentsOf: String(value).utf8)
         }
-    }
-}
-
-extension HTTPResponse {
-    /// A JSON response from a ``JSONValue``.
-    public static func json(
-        _ value: JSONValue, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:],
-        contentType: String = "application/json"
-    ) -> HTTPResponse {
-        var text = JSONText()
-        text.value(value)
-        return .json(text, status: status, headers: headers, contentType: contentType)
     }
 }

@@ -2,8 +2,8 @@
 ///
 /// Hot health endpoints answer thousands of times a second with the same few keys;
 /// `JSONEncoder` (reflection, boxing, a `Data` copy) costs several times more than the
-/// rest of the request. Bodies whose shape is fixed use this instead; everything
-/// else keeps `JSONEncoder` (``HTTPResponse/json(_:status:headers:contentType:)``).
+/// rest of the request. It is the one JSON writer of the host: bodies of a fixed shape
+/// write into it directly, everything else through ``JSONValue``.
 public struct JSONText: Sendable {
     /// The bytes written so far.
     public internal(set) var bytes: [UInt8] = []

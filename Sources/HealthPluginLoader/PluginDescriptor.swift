@@ -23,7 +23,7 @@ public struct ABIVersion: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A plugin as its descriptor describes it, copied into Swift values.
-public struct PluginDescription: Sendable {
+public struct PluginDescriptor: Sendable {
     /// Unique plugin name.
     public let name: String
     /// The plugin's own version.
