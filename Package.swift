@@ -65,6 +65,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
+        // Prometheus exposition of the engine's statistics and the request counters.
+        .target(name: "HealthMetrics", dependencies: ["HealthCore"], swiftSettings: strictSettings),
         // The YAML configuration: model, strict decoding, errors with line numbers.
         .target(
             name: "HealthConfig",
@@ -96,7 +98,7 @@ let package = Package(
         .target(
             name: "HealthDialects",
             dependencies: [
-                "HealthCore", "HealthConfig", "HealthHTTP", "HealthJSON", .product(name: "Logging", package: "swift-log"),
+                "HealthCore", "HealthConfig", "HealthHTTP", "HealthJSON", "HealthMetrics", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -107,7 +109,7 @@ let package = Package(
             name: "HealthHostApp",
             dependencies: [
                 "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects", "HealthSwiftVersion",
-                .product(name: "Logging", package: "swift-log"),
+                "HealthMetrics", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -177,7 +179,7 @@ let package = Package(
             name: "HealthHostTests",
             dependencies: [
                 "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
-                "HealthHostApp", "HealthSwiftVersion", "HealthJSON",
+                "HealthHostApp", "HealthSwiftVersion", "HealthJSON", "HealthMetrics",
                 // Built so the CLI tests can run the real binary.
                 "healthhost",
                 .product(name: "Logging", package: "swift-log"),

@@ -202,9 +202,9 @@ struct ConfigurationValidator {
         }
         let actuator = http.actuator
         try requirePath(actuator.prefix, at: ["http", "actuator", "prefix"], example: "/z")
-        try requireSeconds(actuator.dependencyTimeout, at: ["http", "actuator", "dependency_timeout"])
-        try requireSeconds(actuator.dependencySuccessTTL, at: ["http", "actuator", "dependency_success_ttl"], allowingZero: true)
-        try requireSeconds(actuator.dependencyFailureTTL, at: ["http", "actuator", "dependency_failure_ttl"], allowingZero: true)
+        try requireSeconds(actuator.dependencyTimeout.seconds, at: ["http", "actuator", "dependency_timeout"])
+        try requireSeconds(actuator.dependencySuccessTTL.seconds, at: ["http", "actuator", "dependency_success_ttl"], allowingZero: true)
+        try requireSeconds(actuator.dependencyFailureTTL.seconds, at: ["http", "actuator", "dependency_failure_ttl"], allowingZero: true)
         for name in actuator.serviceDependencies.keys.sorted() {
             try requireName(name, at: ["http", "actuator", "service_dependencies", .key(name)], what: "dependency name")
         }

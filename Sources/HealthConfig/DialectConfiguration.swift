@@ -133,11 +133,11 @@ public struct ActuatorDialectConfiguration: Sendable, Decodable {
     /// actuator health endpoint.
     public var serviceDependencies: [String: String] = [:]
     /// `dependency_timeout`: seconds per remote call (default 3).
-    public var dependencyTimeout = 3.0
+    public var dependencyTimeout: Duration = .seconds(3)
     /// `dependency_success_ttl` / `dependency_failure_ttl`: seconds remote results are
     /// reused (defaults 27 and 9, Runscope's).
-    public var dependencySuccessTTL = 27.0
-    public var dependencyFailureTTL = 9.0
+    public var dependencySuccessTTL: Duration = .seconds(27)
+    public var dependencyFailureTTL: Duration = .seconds(9)
 
     /// The defaults.
     public init() {}
@@ -157,9 +157,9 @@ public struct ActuatorDialectConfiguration: Sendable, Decodable {
         prefix = try container.optional(.prefix) ?? prefix
         access = try container.optional(.access) ?? access
         serviceDependencies = try container.optional(.serviceDependencies) ?? serviceDependencies
-        dependencyTimeout = try container.optional(.dependencyTimeout) ?? dependencyTimeout
-        dependencySuccessTTL = try container.optional(.dependencySuccessTTL) ?? dependencySuccessTTL
-        dependencyFailureTTL = try container.optional(.dependencyFailureTTL) ?? dependencyFailureTTL
+        dependencyTimeout = try container.seconds(.dependencyTimeout) ?? dependencyTimeout
+        dependencySuccessTTL = try container.seconds(.dependencySuccessTTL) ?? dependencySuccessTTL
+        dependencyFailureTTL = try container.seconds(.dependencyFailureTTL) ?? dependencyFailureTTL
     }
 }
 

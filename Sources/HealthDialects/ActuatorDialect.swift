@@ -1,11 +1,12 @@
 import HealthJSON
 import HealthCore
 import HealthHTTP
+import HealthConfig
 import NIOHTTP1
 
 /// Spring-Actuator-style endpoints (flask-management-endpoints) under `/z`:
 ///
-/// - `/z/health`: the default checks and every service dependency,
+/// - `/z/health`: every configured check and every service dependency,
 ///   `{"status": "UP"|"DOWN", "components": {name: {"status": ...}}}`, 200 or 503.
 /// - `/z/health/liveness` (the `liveness` group; `{"status": "UP"}` when empty) and
 ///   `/z/health/ping` (always UP).
@@ -19,21 +20,7 @@ import NIOHTTP1
 /// Component details (`{"details": {"message": ...}}`) are shown only to callers
 /// presenting the secret, as Spring's `show-details: when-authorized`. A request that
 /// carries ``RemoteDependencyCheck/markerHeader`` does not poll dependencies.
-public struct ActuatorDialect: Sendable {
-    /// Settings of the dialect.
-    public struct Options: Sendable {
-        /// Path prefix.
-        public var prefix: String
-        /// Who may call the health endpoints.
-        public var access: EndpointAccess
-
-        /// Creates options.
-        public init(prefix: String = "/z", access: EndpointAccess = .public) {
-            self.prefix = prefix
-            self.access = access
-        }
-    }
-
+public enum ActuatorDialect {
     /// Remote services polled as components of health and readiness, and the engine
     /// that runs (and caches) those calls.
     public struct Dependencies: Sendable {
@@ -52,109 +39,95 @@ public struct ActuatorDialect: Sendable {
         }
     }
 
-    private let options: Options
-    private let context: DialectContext
-    private let dependencies: Dependencies
-
-    /// Creates the dialect.
-    public init(options: Options, context: DialectContext, dependencies: Dependencies = .none) {
-        self.options = options
-        self.context = context
-        self.dependencies = dependencies
-    }
-
     /// Names under `/z/health/` that are not groups.
     static let fixedEndpoints: Set<String> = ["liveness", "readiness", "ping"]
     /// Longest group name served (longer is 404, as the seed).
     static let maximumGroupBytes = 128
 
-    /// Adds the dialect's routes.
-    public func register(in routes: inout RouteTable) {
-        let base = RouteTable.base(options.prefix)
+    /// The dialect's routes, configured by `http.actuator`.
+    public static func routes(
+        _ config: ActuatorDialectConfiguration, context: DialectContext, dependencies: Dependencies = .none
+    ) -> [HealthRoute] {
+        let base = RouteTable.base(config.prefix)
         let registry = context.registry
-        routes.get("\(base)/health") { request in
-            self.health(request, checks: registry.defaults, withDependencies: true)
-        }
-        routes.get("\(base)/health/ping") { _ in .now(Self.status("UP", components: nil, status: .ok)) }
-        routes.get("\(base)/health/liveness") { request in
-            self.health(request, checks: registry.members(of: "liveness"), withDependencies: false)
-        }
-        routes.get("\(base)/health/readiness") { request in
-            if self.context.lifecycle.isShuttingDown {
-                return .now(Self.status("OUT_OF_SERVICE", components: nil, status: .serviceUnavailable))
+        let access = HealthRoute.Access.checks(config.access)
+        let render: @Sendable (RouteInput) -> HTTPResponse = { health($0, context: context) }
+        func checks(_ local: [RegisteredCheck], withDependencies: Bool) -> CheckSelector {
+            let engine = context.engine
+            let localBatch = local.isEmpty ? [] : [CheckSelector.Batch(engine: engine, checks: local)]
+            guard withDependencies, let remoteEngine = dependencies.engine, !dependencies.checks.isEmpty else {
+                return CheckSelector { _ throws(HTTPError) in localBatch }
             }
-            return self.health(
-                request, checks: registry.members(of: "readiness"), withDependencies: true)
-        }
-        let groups = Set(registry.checks.flatMap(\.groups))
-            .subtracting(Self.fixedEndpoints).filter { $0.utf8.count <= Self.maximumGroupBytes }
-        for group in groups.sorted() {
-            let members = registry.members(of: group)
-            routes.get("\(base)/health/\(group)") { request in
-                self.health(request, checks: members, withDependencies: false)
+            let all = localBatch + [CheckSelector.Batch(engine: remoteEngine, checks: dependencies.checks)]
+            // A call from another actuator host's dependency check does not poll further.
+            return CheckSelector { request throws(HTTPError) in
+                request.headers[RemoteDependencyCheck.markerHeader].isEmpty ? all : localBatch
             }
         }
-        routes.get("\(base)/info") { request in self.info(request) }
+        let readiness = checks(registry.members(of: "readiness"), withDependencies: true)
         let version = context.environment.serviceVersion
-        routes.get("\(base)/version") { _ in .now(.text(version, headers: HealthHeaders.noCache)) }
-    }
-
-    private func health(
-        _ request: HTTPRequest, checks: [RegisteredCheck], withDependencies: Bool
-    ) -> HTTPReply {
-        guard let visibility = context.visibility(of: request, access: options.access) else {
-            return .now(SharedSecretAuth.unauthorizedResponse)
-        }
-        let isCascade = !request.headers[RemoteDependencyCheck.markerHeader].isEmpty
-        let remote = withDependencies && !isCascade ? dependencies.checks : []
-        let context = self.context
-        let build: @Sendable ([CheckReport], [CheckReport]) -> HTTPResponse = { local, remote in
-            let all = local + remote
-            guard !all.isEmpty else { return Self.status("UP", components: nil, status: .ok) }
-            var components: [String: JSONValue] = [:]
-            for report in all {
-                let passing = report.result.status.isPassing
-                var component: [String: JSONValue] = ["status": .string(passing ? "UP" : "DOWN")]
-                if visibility == .full {
-                    var details: [String: JSONValue] = ["message": .string(report.result.message)]
-                    if let value = report.result.observedValue {
-                        details["observedValue"] = .double(value)
-                        details["observedUnit"] = .string(report.result.observedUnit)
-                    }
-                    component["details"] = .object(details)
-                } else if !passing {
-                    context.logWithheld(report, endpoint: "actuator health")
+        var routes = [
+            // Every configured check, as Spring's /actuator/health shows every component.
+            HealthRoute("\(base)/health", access: access, checks: checks(registry.checks, withDependencies: true), render: render),
+            HealthRoute("\(base)/health/ping", access: .open) { _ in status("UP", components: nil, status: .ok) },
+            HealthRoute(
+                "\(base)/health/liveness", access: access, checks: checks(registry.members(of: "liveness"), withDependencies: false),
+                render: render),
+            HealthRoute(
+                "\(base)/health/readiness", access: access,
+                checks: CheckSelector { request throws(HTTPError) in
+                    context.lifecycle.isShuttingDown ? [] : try readiness.batches(for: request)
                 }
-                components[report.name] = .object(component)
-            }
-            let healthy = all.allSatisfy(\.result.status.isPassing)
-            return Self.status(healthy ? "UP" : "DOWN", components: components, status: healthy ? .ok : .serviceUnavailable)
+            ) { input in
+                if context.lifecycle.isShuttingDown {
+                    return status("OUT_OF_SERVICE", components: nil, status: .serviceUnavailable)
+                }
+                return health(input, context: context)
+            },
+            HealthRoute("\(base)/info", access: .secret, renderAsync: { _ in await info(context: context) }),
+            HealthRoute("\(base)/version", access: .open) { _ in .text(version, headers: HealthHeaders.noCache) },
+        ]
+        let groups = Set(registry.checks.flatMap(\.groups))
+            .subtracting(fixedEndpoints).filter { $0.utf8.count <= maximumGroupBytes }
+        for group in groups.sorted() {
+            routes.append(
+                HealthRoute(
+                    "\(base)/health/\(group)", access: access, checks: checks(registry.members(of: group), withDependencies: false),
+                    render: render))
         }
-        let engine = context.engine
-        let remoteEngine = dependencies.engine
-        if let local = checks.isEmpty ? [] : engine.reportsWithoutWaiting(for: checks),
-            let remoteReports = remote.isEmpty ? [] : remoteEngine?.reportsWithoutWaiting(for: remote)
-        {
-            return .now(build(local, remoteReports))
-        }
-        return .later {
-            async let local = checks.isEmpty ? [] : engine.reports(for: checks)
-            async let remoteReports = remote.isEmpty ? [] : (await remoteEngine?.reports(for: remote) ?? [])
-            return build(await local, await remoteReports)
-        }
+        return routes
     }
 
-    private func info(_ request: HTTPRequest) -> HTTPReply {
-        guard context.auth.allows(request) else { return .now(SharedSecretAuth.unauthorizedResponse) }
-        let environment = context.environment
-        return .later {
-            var body: [String: JSONValue] = [
-                "app": .object(["name": .string(environment.serviceName), "version": .string(environment.serviceVersion)]),
-                "trace.attributes": .object(environment.resourceAttributes),
-            ]
-            for (name, value) in await environment.readPluginSections().sections { body[name] = value }
-            return .json(context.redacted(body), headers: HealthHeaders.noCache)
+    private static func health(_ input: RouteInput, context: DialectContext) -> HTTPResponse {
+        guard !input.reports.isEmpty else { return status("UP", components: nil, status: .ok) }
+        var components: [String: JSONValue] = [:]
+        for report in input.reports {
+            let passing = report.result.status.isPassing
+            var component: [String: JSONValue] = ["status": .string(passing ? "UP" : "DOWN")]
+            if input.visibility == .full {
+                var details: [String: JSONValue] = ["message": .string(report.result.message)]
+                if let value = report.result.observedValue {
+                    details["observedValue"] = .double(value)
+                    details["observedUnit"] = .string(report.result.observedUnit)
+                }
+                component["details"] = .object(details)
+            } else if !passing {
+                context.logWithheld(report, endpoint: "actuator health")
+            }
+            components[report.name] = .object(component)
         }
+        let healthy = input.reports.allSatisfy(\.result.status.isPassing)
+        return status(healthy ? "UP" : "DOWN", components: components, status: healthy ? .ok : .serviceUnavailable)
+    }
+
+    private static func info(context: DialectContext) async -> HTTPResponse {
+        let environment = context.environment
+        var body: [String: JSONValue] = [
+            "app": .object(["name": .string(environment.serviceName), "version": .string(environment.serviceVersion)]),
+            "trace.attributes": .object(environment.resourceAttributes),
+        ]
+        for (name, value) in await environment.readPluginSections().sections { body[name] = value }
+        return .json(context.redacted(body), headers: HealthHeaders.noCache)
     }
 
     static func status(_ text: String, components: [String: JSONValue]?, status: HTTPResponseStatus) -> HTTPResponse {

@@ -6,21 +6,15 @@ import HealthHTTP
 /// `_defaults` = the default set, `a,b` = those, empty = none; unknown names are a 400
 /// that names them.
 enum CheckQuery {
-    struct Rejection: Error {
-        let response: HTTPResponse
-    }
-
     static func select(_ request: HTTPRequest, in registry: CheckRegistry, ignoringUnknown: Bool = false)
-        -> Result<[RegisteredCheck], Rejection>
+        throws(HTTPError) -> [RegisteredCheck]
     {
         let values = request.query.all("checks")
         guard values.count <= 1 else {
-            return .failure(
-                Rejection(
-                    response: .error(
-                        .badRequest, code: "bad_query",
-                        message: "the checks parameter is given \(values.count) times; give it once",
-                        headers: HealthHeaders.noCache)))
+            throw HTTPError(
+                .error(
+                    .badRequest, code: "bad_query", message: "the checks parameter is given \(values.count) times; give it once",
+                    headers: HealthHeaders.noCache))
         }
         let (checks, unknown) = registry.resolve(.parse(queryValue: values.first))
         if !unknown.isEmpty && !ignoringUnknown {
@@ -30,8 +24,8 @@ enum CheckQuery {
                 "unknown_checks": .array(unknown.map(JSONValue.string)),
                 "available_checks": .array(registry.names.map(JSONValue.string)),
             ])
-            return .failure(Rejection(response: .json(body, status: .badRequest, headers: HealthHeaders.noCache)))
+            throw HTTPError(.json(body, status: .badRequest, headers: HealthHeaders.noCache))
         }
-        return .success(checks)
+        return checks
     }
 }

@@ -4,8 +4,8 @@ import HealthHTTP
 import Logging
 import NIOConcurrencyHelpers
 
-/// What every dialect reads: one registry, one engine, one secret, one lifecycle, one
-/// environment. Dialects differ only in URLs and body shapes.
+/// What every dialect's routes read: one registry, one engine, one secret, one
+/// lifecycle, one environment. Dialects differ only in URLs and body shapes.
 public struct DialectContext: Sendable {
     /// The served checks.
     public let registry: CheckRegistry
@@ -34,22 +34,6 @@ public struct DialectContext: Sendable {
         self.logger = logger
     }
 
-    /// Runs `checks` and builds the response from their reports: on the event loop when
-    /// every result can be answered without waiting (cached, background, none), else
-    /// off it.
-    func reply(for checks: [RegisteredCheck], _ respond: @escaping @Sendable ([CheckReport]) -> HTTPResponse) -> HTTPReply {
-        if checks.isEmpty { return .now(respond([])) }
-        if let ready = engine.reportsWithoutWaiting(for: checks) { return .now(respond(ready)) }
-        let engine = self.engine
-        return .later { respond(await engine.reports(for: checks)) }
-    }
-
-    /// What the caller of a protected endpoint may see; `nil` means answer 401.
-    func visibility(of request: HTTPRequest, access: EndpointAccess) -> Visibility? {
-        if auth.allows(request) { return .full }
-        return access == .public ? .statusOnly : nil
-    }
-
     /// An environment body with secrets redacted: secret-looking keys, URL passwords and
     /// the shared secret itself wherever it appears.
     func redacted(_ body: [String: JSONValue]) -> JSONValue {
@@ -61,28 +45,11 @@ public struct DialectContext: Sendable {
     func logWithheld(_ report: CheckReport, endpoint: String) {
         guard withheldLog.shouldLog(check: report.name, reason: report.result.message) else { return }
         logger.warning(
-            "check \(report.name) failed: \(report.result.message)",
-            metadata: ["http.endpoint": "\(endpoint)", "check.name": "\(report.name)"])
+            "check failed; the reason is withheld from the caller",
+            metadata: [
+                "check.name": "\(report.name)", "check.message": "\(report.result.message)", "http.route": "\(endpoint)",
+            ])
     }
-}
-
-/// Who may call a dialect's check endpoints.
-public enum EndpointAccess: String, Sendable, CaseIterable {
-    /// Only callers presenting the secret (others get 401).
-    case required
-    /// Anyone gets statuses; messages and failure reasons only with the secret.
-    case `public`
-}
-
-/// How much of a result a caller may see.
-enum Visibility: Sendable {
-    /// Statuses, messages and values.
-    case full
-    /// Statuses only; a failure says "reason withheld".
-    case statusOnly
-
-    /// The text shown in place of a failure's message without the secret.
-    static let withheld = "reason withheld"
 }
 
 /// Remembers which withheld failures were logged recently, so a check failing under a

@@ -4,7 +4,7 @@ import HealthHTTP
 /// `process`, `config`, `plugins`, and each plugin's info section), every value whose
 /// key contains `key`, `token`, `pass` or `secret` replaced by `********` at every
 /// depth. Always requires the secret: it describes the host to whoever reads it.
-public struct EnvironmentDump: Sendable {
+public enum EnvironmentDump {
     /// Which sections are shown.
     public struct Sections: Sendable {
         /// Built-in section names shown (`os`, `runtime`, `process`, `config`, `plugins`).
@@ -22,21 +22,19 @@ public struct EnvironmentDump: Sendable {
         }
     }
 
-    let context: DialectContext
-    let sections: Sections
-
-    func respond(to request: HTTPRequest) -> HTTPReply {
-        guard context.auth.allows(request) else { return .now(SharedSecretAuth.unauthorizedResponse) }
+    /// The route serving the dump at `path`.
+    static func route(_ path: String, sections: Sections, context: DialectContext) -> HealthRoute {
         let environment = context.environment
-        let sections = self.sections
         let builtIn = environment.sections.filter { sections.builtIn.contains($0.key) }
         guard sections.pluginSections, !environment.pluginSections.isEmpty else {
-            return .now(.json(context.redacted(builtIn), headers: HealthHeaders.noCache))
+            return HealthRoute(path, access: .secret) { _ in .json(context.redacted(builtIn), headers: HealthHeaders.noCache) }
         }
-        return .later {
-            var body = builtIn
-            for (name, value) in await environment.readPluginSections().sections { body[name] = value }
-            return .json(context.redacted(body), headers: HealthHeaders.noCache)
-        }
+        return HealthRoute(
+            path, access: .secret,
+            renderAsync: { _ in
+                var body = builtIn
+                for (name, value) in await environment.readPluginSections().sections { body[name] = value }
+                return .json(context.redacted(body), headers: HealthHeaders.noCache)
+            })
     }
 }

@@ -1,5 +1,6 @@
 import HealthCore
 import HealthHTTP
+import HealthConfig
 import NIOHTTP1
 
 /// `/livez`, `/readyz` and `/startupz` over the `liveness`, `readiness` and `startup`
@@ -15,109 +16,93 @@ import NIOHTTP1
 /// - Readiness fails (`[-]shutdown failed`) from the moment shutdown begins.
 /// - Public by default: without the secret a failure prints `reason withheld` and the
 ///   reason goes to the log.
-public struct KubernetesDialect: Sendable {
-    /// Settings of the dialect.
-    public struct Options: Sendable {
-        /// Put before `/livez` etc.; empty for none.
-        public var prefix: String
-        /// Who may call the endpoints.
-        public var access: EndpointAccess
-        /// The status of a failure.
-        public var failureStatus: HTTPResponseStatus
-
-        /// Creates options.
-        public init(prefix: String = "", access: EndpointAccess = .public, failureStatus: HTTPResponseStatus = .internalServerError) {
-            self.prefix = prefix
-            self.access = access
-            self.failureStatus = failureStatus
-        }
-    }
-
+public enum KubernetesDialect {
     /// The three endpoints and their groups.
     static let endpoints: [(name: String, group: String)] = [
         ("livez", "liveness"), ("readyz", "readiness"), ("startupz", "startup"),
     ]
 
-    private let options: Options
-    private let context: DialectContext
-
-    /// Creates the dialect.
-    public init(options: Options, context: DialectContext) {
-        self.options = options
-        self.context = context
-    }
-
-    /// Adds the dialect's routes.
-    public func register(in routes: inout RouteTable) {
-        let base = RouteTable.base(options.prefix)
-        for endpoint in Self.endpoints {
+    /// The dialect's routes, configured by `http.kubernetes`.
+    public static func routes(_ config: KubernetesDialectConfiguration, context: DialectContext) -> [HealthRoute] {
+        let base = RouteTable.base(config.prefix)
+        let failureStatus = HTTPResponseStatus(statusCode: config.failureStatus)
+        var routes: [HealthRoute] = []
+        for endpoint in endpoints {
             let members = context.registry.members(of: endpoint.group)
-            routes.get("\(base)/\(endpoint.name)") { request in
-                self.group(request, endpoint: endpoint.name, members: members)
+            let memberNames = Set(members.map(\.name))
+            let engine = context.engine
+            let selector = CheckSelector { request throws(HTTPError) in
+                let excluded = excludedNames(request)
+                let toRun = excluded.isEmpty ? members : members.filter { !excluded.contains($0.name) }
+                return toRun.isEmpty ? [] : [CheckSelector.Batch(engine: engine, checks: toRun)]
             }
+            let isReadiness = endpoint.name == "readyz"
+            routes.append(
+                HealthRoute("\(base)/\(endpoint.name)", access: .checks(config.access), checks: selector) { input in
+                    group(
+                        input, endpoint: endpoint.name, members: members, memberNames: memberNames,
+                        shuttingDown: isReadiness && context.lifecycle.isShuttingDown, failureStatus: failureStatus,
+                        context: context)
+                })
             for check in members {
-                routes.get("\(base)/\(endpoint.name)/\(check.name)") { request in
-                    self.single(request, endpoint: endpoint.name, check: check)
-                }
+                let route = "\(base)/\(endpoint.name)/\(check.name)"
+                routes.append(
+                    HealthRoute(route, access: .checks(config.access), checks: .fixed([check], engine: engine)) { input in
+                        single(input, route: route, failureStatus: failureStatus, context: context)
+                    })
             }
         }
+        return routes
     }
 
-    private func group(_ request: HTTPRequest, endpoint: String, members: [RegisteredCheck]) -> HTTPReply {
-        guard let visibility = context.visibility(of: request, access: options.access) else {
-            return .now(SharedSecretAuth.unauthorizedResponse)
-        }
-        let verbose = request.query.contains("verbose")
-        let excludedNames = request.query.all("exclude").flatMap { $0.split(separator: ",").map(String.init) }
-        let unmatched = excludedNames.filter { name in !members.contains { $0.name == name } }.uniqued()
+    private static func excludedNames(_ request: HTTPRequest) -> [String] {
+        request.query.all("exclude").flatMap { $0.split(separator: ",").map(String.init) }
+    }
+
+    private static func group(
+        _ input: RouteInput, endpoint: String, members: [RegisteredCheck], memberNames: Set<String>, shuttingDown: Bool,
+        failureStatus: HTTPResponseStatus, context: DialectContext
+    ) -> HTTPResponse {
+        let visibility = input.visibility
+        let excludedNames = excludedNames(input.request)
         let excluded = Set(excludedNames)
-        let toRun = members.filter { !excluded.contains($0.name) }
-        let shuttingDown = endpoint == "readyz" && context.lifecycle.isShuttingDown
-        let context = self.context
-        let failureStatus = options.failureStatus
-        return context.reply(for: toRun) { reports in
-            var lines = ""
-            var failed = false
-            var reportIndex = 0
-            for check in members {
-                if excluded.contains(check.name) {
-                    lines += "[+]\(check.name) excluded: ok\n"
-                    continue
-                }
-                let report = reports[reportIndex]
-                reportIndex += 1
-                if report.result.status.isPassing {
-                    lines += "[+]\(check.name) ok\n"
-                } else {
-                    failed = true
-                    lines += "[-]\(check.name) failed: \(Self.reason(report.result.message, visibility))\n"
-                    if visibility == .statusOnly { context.logWithheld(report, endpoint: endpoint) }
-                }
+        let unmatched = excludedNames.filter { !memberNames.contains($0) }.uniqued()
+        var lines = ""
+        var failed = false
+        var reportIndex = 0
+        for check in members {
+            if excluded.contains(check.name) {
+                lines += "[+]\(check.name) excluded: ok\n"
+                continue
             }
-            if shuttingDown {
+            let report = input.reports[reportIndex]
+            reportIndex += 1
+            if report.result.status.isPassing {
+                lines += "[+]\(check.name) ok\n"
+            } else {
                 failed = true
-                lines += "[-]shutdown failed: \(Self.reason(HostLifecycle.shutdownReason, visibility))\n"
+                lines += "[-]\(check.name) failed: \(reason(report.result.message, visibility))\n"
+                if visibility == .statusOnly { context.logWithheld(report, endpoint: endpoint) }
             }
-            if !unmatched.isEmpty {
-                let quoted = unmatched.map { "\"\($0)\"" }.joined(separator: ",")
-                lines += "warn: some health checks cannot be excluded: no matches for \(quoted)\n"
-            }
-            if failed { return Self.text(lines + "\(endpoint) check failed\n", status: failureStatus) }
-            return Self.text(verbose ? lines + "\(endpoint) check passed\n" : "ok", status: .ok)
         }
+        if shuttingDown {
+            failed = true
+            lines += "[-]shutdown failed: \(reason(HostLifecycle.shutdownReason, visibility))\n"
+        }
+        if !unmatched.isEmpty {
+            let quoted = unmatched.map { "\"\($0)\"" }.joined(separator: ",")
+            lines += "warn: some health checks cannot be excluded: no matches for \(quoted)\n"
+        }
+        if failed { return text(lines + "\(endpoint) check failed\n", status: failureStatus) }
+        return text(input.request.query.contains("verbose") ? lines + "\(endpoint) check passed\n" : "ok", status: .ok)
     }
 
-    private func single(_ request: HTTPRequest, endpoint: String, check: RegisteredCheck) -> HTTPReply {
-        guard let visibility = context.visibility(of: request, access: options.access) else {
-            return .now(SharedSecretAuth.unauthorizedResponse)
-        }
-        let context = self.context
-        let failureStatus = options.failureStatus
-        return context.reply(for: [check]) { reports in
-            guard let report = reports.first, !report.result.status.isPassing else { return Self.text("ok", status: .ok) }
-            if visibility == .statusOnly { context.logWithheld(report, endpoint: "\(endpoint)/\(check.name)") }
-            return Self.text("internal server error: \(Self.reason(report.result.message, visibility))\n", status: failureStatus)
-        }
+    private static func single(
+        _ input: RouteInput, route: String, failureStatus: HTTPResponseStatus, context: DialectContext
+    ) -> HTTPResponse {
+        guard let report = input.reports.first, !report.result.status.isPassing else { return text("ok", status: .ok) }
+        if input.visibility == .statusOnly { context.logWithheld(report, endpoint: route) }
+        return text("internal server error: \(reason(report.result.message, input.visibility))\n", status: failureStatus)
     }
 
     private static func reason(_ message: String, _ visibility: Visibility) -> String {

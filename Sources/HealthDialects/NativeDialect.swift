@@ -1,6 +1,7 @@
 import HealthJSON
 import HealthCore
 import HealthHTTP
+import HealthConfig
 import NIOHTTP1
 
 /// The native API, impact-stack-observability's `Health` extension:
@@ -15,62 +16,32 @@ import NIOHTTP1
 ///   format instead (see ``HealthJSONFormat``).
 /// - `GET {prefix}/status` (secret needed): the engine's state of every check, for
 ///   operators (see ``CheckStatePage``); runs nothing.
-public struct NativeDialect: Sendable {
-    /// Settings of the dialect.
-    public struct Options: Sendable {
-        /// Path prefix, e.g. `/health`.
-        public var prefix: String
-        /// Whether unknown check names are ignored (the seed) instead of rejected.
-        public var ignoresUnknownChecks: Bool
-        /// Whether `Accept: application/health+json` gets the IETF draft's format.
-        public var servesHealthJSON: Bool
-
-        /// Creates options.
-        public init(prefix: String = "/health", ignoresUnknownChecks: Bool = false, servesHealthJSON: Bool = true) {
-            self.prefix = prefix
-            self.ignoresUnknownChecks = ignoresUnknownChecks
-            self.servesHealthJSON = servesHealthJSON
-        }
-    }
-
-    private let options: Options
-    private let context: DialectContext
-    private var registry: CheckRegistry { context.registry }
-
-    /// Creates the dialect.
-    public init(options: Options, context: DialectContext) {
-        self.options = options
-        self.context = context
-    }
-
-    /// Adds the dialect's routes.
-    public func register(in routes: inout RouteTable) {
-        let base = RouteTable.base(options.prefix)
+public enum NativeDialect {
+    /// The dialect's routes, configured by `http.native`.
+    public static func routes(_ config: NativeDialectConfiguration, context: DialectContext) -> [HealthRoute] {
+        let base = RouteTable.base(config.prefix)
+        let registry = context.registry
         let pong = HTTPResponse.text("pong", headers: HealthHeaders.noCache).withContentLength()
-        routes.get("\(base)/ping") { _ in .now(pong) }
-        let context = self.context
-        routes.get("\(base)/status") { request in
-            guard context.auth.allows(request) else { return .now(SharedSecretAuth.unauthorizedResponse) }
-            return .now(CheckStatePage.response(registry: context.registry, engine: context.engine))
-        }
-        let health: RouteTable.Handler = { request in self.health(request) }
-        routes.get("\(base)/", health)
-        if !base.isEmpty { routes.get(base, health) }
-    }
-
-    private func health(_ request: HTTPRequest) -> HTTPReply {
-        guard context.auth.allows(request) else { return .now(SharedSecretAuth.unauthorizedResponse) }
-        let checks: [RegisteredCheck]
-        switch CheckQuery.select(request, in: registry, ignoringUnknown: options.ignoresUnknownChecks) {
-        case .success(let selected): checks = selected
-        case .failure(let rejection): return .now(rejection.response)
-        }
-        if options.servesHealthJSON && HealthJSONFormat.isRequested(by: request) {
-            let environment = context.environment
-            return context.reply(for: checks) { HealthJSONFormat.response(for: $0, environment: environment) }
-        }
+        let checks = CheckSelector.query(
+            registry: registry, engine: context.engine, ignoringUnknown: config.unknownChecks == .ignore)
         let available = registry.names
-        return context.reply(for: checks) { Self.response(for: $0, available: available) }
+        let environment = context.environment
+        let servesHealthJSON = config.healthJSON
+        let health: @Sendable (RouteInput) -> HTTPResponse = { input in
+            if servesHealthJSON && HealthJSONFormat.isRequested(by: input.request) {
+                return HealthJSONFormat.response(for: input.reports, environment: environment)
+            }
+            return response(for: input.reports, available: available)
+        }
+        var routes = [
+            HealthRoute("\(base)/ping", access: .open) { _ in pong },
+            HealthRoute("\(base)/status", access: .secret) { _ in
+                CheckStatePage.response(registry: registry, engine: context.engine)
+            },
+            HealthRoute("\(base)/", access: .secret, checks: checks, render: health),
+        ]
+        if !base.isEmpty { routes.append(HealthRoute(base, access: .secret, checks: checks, render: health)) }
+        return routes
     }
 
     /// `{"available_checks":[...],"checks":{name:bool},"health":"running"|"degraded"}`, keys

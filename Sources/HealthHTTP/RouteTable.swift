@@ -30,17 +30,21 @@ public struct RouteTable: HTTPResponder {
     public var paths: [String] { routes.keys.sorted() }
 
     public func respond(to request: HTTPRequest) -> HTTPReply {
-        guard let handler = routes[request.path] else {
-            return .now(.error(.notFound, code: "not_found", message: "no endpoint at \(Self.printable(request.path))"))
-        }
-        guard request.method == .GET || request.method == .HEAD else {
-            return .now(
-                .error(
-                    .methodNotAllowed, code: "method_not_allowed",
-                    message: "\(request.method.rawValue) is not allowed here; use GET or HEAD",
-                    headers: ["Allow": "GET, HEAD"]))
-        }
+        guard let handler = routes[request.path] else { return .now(Self.notFound(request.path)) }
+        guard request.method == .GET || request.method == .HEAD else { return .now(Self.methodNotAllowed(request.method)) }
         return handler(request)
+    }
+
+    /// The JSON 404 for a path no route serves.
+    public static func notFound(_ path: String) -> HTTPResponse {
+        .error(.notFound, code: "not_found", message: "no endpoint at \(printable(path))")
+    }
+
+    /// The 405 for a method other than GET and HEAD, with `Allow`.
+    public static func methodNotAllowed(_ method: HTTPMethod) -> HTTPResponse {
+        .error(
+            .methodNotAllowed, code: "method_not_allowed", message: "\(method.rawValue) is not allowed here; use GET or HEAD",
+            headers: ["Allow": "GET, HEAD"])
     }
 
     /// The path as it may be echoed back: bounded in length.

@@ -2,6 +2,7 @@ import HealthConfig
 import HealthCore
 import HealthDialects
 import HealthHTTP
+import HealthMetrics
 import HealthPluginLoader
 import Logging
 import NIOConcurrencyHelpers
@@ -38,8 +39,10 @@ public final class HostApplication: Sendable {
     public let lifecycle: HostLifecycle
     /// What the environment and info endpoints show.
     public let environment: EnvironmentReport
-    /// The routes of every enabled dialect.
-    public let routes: RouteTable
+    /// Every enabled dialect's routes, behind the one request pipeline.
+    public let routes: RoutePipeline
+    /// Requests served per route, for `/metrics`.
+    public let requestMetrics: RequestMetrics
     /// Runs the actuator dialect's remote dependency calls; `nil` without dependencies.
     let dependencyEngine: CheckEngine?
     /// The task re-reading `auth.secret_file`, once started.
@@ -80,7 +83,7 @@ public final class HostApplication: Sendable {
     private init(
         loaded: LoadedConfiguration, plugins: PluginSet, registry: CheckRegistry, engine: CheckEngine,
         auth: SharedSecretAuth?, logger: Logger, lifecycle: HostLifecycle, environment: EnvironmentReport,
-        routes: RouteTable, dependencyEngine: CheckEngine?
+        routes: RoutePipeline, requestMetrics: RequestMetrics, dependencyEngine: CheckEngine?
     ) {
         self.loaded = loaded
         self.plugins = plugins
@@ -91,6 +94,7 @@ public final class HostApplication: Sendable {
         self.lifecycle = lifecycle
         self.environment = environment
         self.routes = routes
+        self.requestMetrics = requestMetrics
         self.dependencyEngine = dependencyEngine
     }
 
@@ -133,7 +137,7 @@ public final class HostApplication: Sendable {
             logger: logger)
         let assembly = RouteAssembly(loaded: loaded, context: context)
         let dependencies: ActuatorDialect.Dependencies
-        let routes: RouteTable
+        let routes: [HealthRoute]
         do {
             dependencies = try assembly.dependencies(logger: logger)
             routes = try assembly.routes(dependencies: dependencies)
@@ -141,9 +145,12 @@ public final class HostApplication: Sendable {
             engine.shutdown()
             throw error
         }
+        let requestMetrics = RequestMetrics(routes: routes.map(\.path))
+        let pipeline = RoutePipeline(routes: routes, auth: auth ?? .disabled, metrics: requestMetrics)
         return HostApplication(
             loaded: loaded, plugins: plugins, registry: registry, engine: engine, auth: auth, logger: logger,
-            lifecycle: lifecycle, environment: environment, routes: routes, dependencyEngine: dependencies.engine)
+            lifecycle: lifecycle, environment: environment, routes: pipeline, requestMetrics: requestMetrics,
+            dependencyEngine: dependencies.engine)
     }
 
     /// This process's executable, resolved once (workers must find it even after an

@@ -14,59 +14,29 @@ struct RouteAssembly {
 
     private var http: HTTPConfiguration { loaded.configuration.http }
 
-    func routes(dependencies: ActuatorDialect.Dependencies) throws(StartupError) -> RouteTable {
-        var routes = RouteTable()
+    /// Every enabled dialect's routes, in one list.
+    func routes(dependencies: ActuatorDialect.Dependencies) throws(StartupError) -> [HealthRoute] {
+        var routes: [HealthRoute] = []
         var owners: [String: String] = [:]
-        func add(_ dialect: String, _ register: (inout RouteTable) -> Void) throws(StartupError) {
-            var table = RouteTable()
-            register(&table)
-            for path in table.paths {
-                if let owner = owners[path] {
+        func add(_ dialect: String, _ dialectRoutes: [HealthRoute]) throws(StartupError) {
+            for route in dialectRoutes {
+                if let owner = owners[route.path], owner != dialect {
                     throw .config(
                         loaded.error(
                             at: ["http", .key(dialect)],
-                            "the \(dialect) dialect's path \(path) is already served by the \(owner) dialect; give one of them another prefix"))
+                            "the \(dialect) dialect's path \(route.path) is already served by the \(owner) dialect; give one of them another prefix"))
                 }
-                owners[path] = dialect
+                owners[route.path] = dialect
             }
-            routes.add(contentsOf: table)
+            routes += dialectRoutes
         }
-        if http.native.enabled {
-            let native = http.native
-            let options = NativeDialect.Options(
-                prefix: native.prefix, ignoresUnknownChecks: native.unknownChecks == .ignore, servesHealthJSON: native.healthJSON)
-            try add("native") { NativeDialect(options: options, context: context).register(in: &$0) }
-        }
-        if http.kubernetes.enabled {
-            let kubernetes = http.kubernetes
-            let options = KubernetesDialect.Options(
-                prefix: kubernetes.prefix, access: access(kubernetes.access),
-                failureStatus: HTTPResponseStatus(statusCode: kubernetes.failureStatus))
-            try add("kubernetes") { KubernetesDialect(options: options, context: context).register(in: &$0) }
-        }
-        if http.runscope.enabled {
-            let runscope = http.runscope
-            var headers = HTTPHeaders()
-            for (name, value) in runscope.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
-            let environment = runscope.environment
-            let options = RunscopeDialect.Options(
-                path: runscope.path, access: access(runscope.access),
-                successStatus: HTTPResponseStatus(statusCode: runscope.successStatus),
-                failureStatus: HTTPResponseStatus(statusCode: runscope.failureStatus), headers: headers,
-                environmentPath: environment.enabled ? environment.path : nil,
-                environmentSections: .init(builtIn: Set(environment.enabledSections), pluginSections: environment.pluginSections))
-            try add("runscope") { RunscopeDialect(options: options, context: context).register(in: &$0) }
-        }
+        if http.native.enabled { try add("native", NativeDialect.routes(http.native, context: context)) }
+        if http.kubernetes.enabled { try add("kubernetes", KubernetesDialect.routes(http.kubernetes, context: context)) }
+        if http.runscope.enabled { try add("runscope", RunscopeDialect.routes(http.runscope, context: context)) }
         if http.actuator.enabled {
-            let options = ActuatorDialect.Options(prefix: http.actuator.prefix, access: access(http.actuator.access))
-            try add("actuator") {
-                ActuatorDialect(options: options, context: context, dependencies: dependencies).register(in: &$0)
-            }
+            try add("actuator", ActuatorDialect.routes(http.actuator, context: context, dependencies: dependencies))
         }
-        if http.heartbeat.enabled {
-            let options = HeartbeatDialect.Options(prefix: http.heartbeat.prefix, access: access(http.heartbeat.access))
-            try add("heartbeat") { HeartbeatDialect(options: options, context: context).register(in: &$0) }
-        }
+        if http.heartbeat.enabled { try add("heartbeat", HeartbeatDialect.routes(http.heartbeat, context: context)) }
         return routes
     }
 
@@ -75,10 +45,8 @@ struct RouteAssembly {
     func dependencies(logger: Logger) throws(StartupError) -> ActuatorDialect.Dependencies {
         let actuator = http.actuator
         guard actuator.enabled, !actuator.serviceDependencies.isEmpty else { return .none }
-        let timeout = Duration.milliseconds(Int64(actuator.dependencyTimeout * 1000))
-        let refresh = RefreshPolicy(
-            successTTL: .milliseconds(Int64(actuator.dependencySuccessTTL * 1000)),
-            failureTTL: .milliseconds(Int64(actuator.dependencyFailureTTL * 1000)))
+        let timeout = actuator.dependencyTimeout
+        let refresh = RefreshPolicy(successTTL: actuator.dependencySuccessTTL, failureTTL: actuator.dependencyFailureTTL)
         let base = RouteTable.base(actuator.prefix)
         var registry = CheckRegistry()
         for (name, value) in actuator.serviceDependencies.sorted(by: { $0.key < $1.key }) {
@@ -103,12 +71,5 @@ struct RouteAssembly {
         // One thread per dependency: each has at most one call in flight, so none waits.
         let engine = CheckEngine(registry: registry, threads: min(64, registry.checks.count), logger: logger)
         return ActuatorDialect.Dependencies(checks: registry.checks, engine: engine)
-    }
-
-    private func access(_ setting: AccessSetting) -> EndpointAccess {
-        switch setting {
-        case .public: .public
-        case .required: .required
-        }
     }
 }

@@ -9,16 +9,20 @@ import Testing
     private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
     private let enabled = "  actuator: { enabled: true }"
 
-    @Test func healthListsTheDefaultChecksAsComponents() async throws {
+    /// Every configured check, default or not, as Spring's `/actuator/health` shows every
+    /// component (and flask-management-endpoints' `/health` "runs all health checks").
+    @Test func healthListsEveryConfiguredCheckAsComponents() async throws {
         try await TestHost.with(yaml: try DialectFixture.yaml(http: enabled)) { host throws in
             let response = try await host.get("/z/health")
-            #expect(response.status == 200)
+            #expect(response.status == 503)
             #expect(response.header("Content-Type") == "application/json")
-            #expect(response.body == #"{"components":{"ok":{"status":"UP"},"warn":{"status":"UP"}},"status":"UP"}"#)
+            #expect(
+                response.body
+                    == #"{"components":{"down":{"status":"DOWN"},"ok":{"status":"UP"},"warn":{"status":"UP"}},"status":"DOWN"}"#)
             let detailed = try await host.get("/z/health", headers: auth)
             #expect(
                 detailed.body
-                    == #"{"components":{"ok":{"details":{"message":"all good","observedUnit":"ms","observedValue":12},"status":"UP"},"warn":{"details":{"message":"disk 91% full","observedUnit":"percent","observedValue":91.5},"status":"UP"}},"status":"UP"}"#
+                    == #"{"components":{"down":{"details":{"message":"connection refused: db:5432"},"status":"DOWN"},"ok":{"details":{"message":"all good","observedUnit":"ms","observedValue":12},"status":"UP"},"warn":{"details":{"message":"disk 91% full","observedUnit":"percent","observedValue":91.5},"status":"UP"}},"status":"DOWN"}"#
             )
         }
     }
@@ -107,9 +111,9 @@ import Testing
             """
         try await TestHost.with(yaml: try DialectFixture.yaml(http: http)) { host throws in
             let health = try await host.get("/z/health", headers: auth)
-            #expect(health.status == 200)
+            #expect(health.status == 503)  // `down` is configured, so it is a component
             let components = try #require(health.json["components"] as? [String: [String: Any]])
-            #expect(Set(components.keys) == ["ok", "warn", "users_api", "widget_api"])
+            #expect(Set(components.keys) == ["ok", "warn", "down", "users_api", "widget_api"])
             #expect(components["users_api"]?["status"] as? String == "UP")
             #expect(remote.requests.sorted() == ["/admin/health", "/z/health/readiness"])
             #expect(remote.markers == 2)  // every call says it is a dependency check

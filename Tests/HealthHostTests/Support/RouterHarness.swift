@@ -1,0 +1,65 @@
+import Testing
+import HealthConfig
+import HealthCore
+import HealthDialects
+import HealthHTTP
+import HealthMetrics
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// Routes under test without sockets or compiled plugins (HummingbirdTesting's
+/// `.router` mode): the real ``RoutePipeline`` over checks whose results the test sets,
+/// called directly. End-to-end tests through the real server and real plugins stay in
+/// the dialect suites; these cover the pipeline's own decisions.
+struct RouterHarness {
+    /// Checks whose next result the test decides; each counts its runs.
+    final class FakeChecks: Sendable {
+        private let results = NIOLockedValueBox<[String: CheckResult]>([:])
+        private let runs = NIOLockedValueBox<[String: Int]>([:])
+
+        func set(_ name: String, _ result: CheckResult) { results.withLockedValue { $0[name] = result } }
+        func runCount(_ name: String) -> Int { runs.withLockedValue { $0[name] ?? 0 } }
+
+        func check(_ name: String, groups: [String] = [], isDefault: Bool = true) -> RegisteredCheck {
+            let implementation = ClosureCheck(source: "fake.\(name)") { [self] _ in
+                runs.withLockedValue { $0[name, default: 0] += 1 }
+                return results.withLockedValue { $0[name] } ?? .pass("ok")
+            }
+            return RegisteredCheck(name: name, implementation: implementation, isDefault: isDefault, groups: groups)
+        }
+    }
+
+    let pipeline: RoutePipeline
+    let metrics: RequestMetrics
+    let engine: CheckEngine
+
+    /// The routes `makeRoutes` builds over `checks`, behind a pipeline with `secret`.
+    init(
+        checks: [RegisteredCheck], secret: String? = "s3cret",
+        makeRoutes: (DialectContext) -> [HealthRoute]
+    ) throws {
+        var registry = CheckRegistry()
+        for check in checks { try registry.register(check) }
+        engine = CheckEngine(registry: registry, threads: 2, logger: TestHost.logger)
+        let auth = secret.map { SharedSecretAuth(secret: $0) } ?? .disabled
+        let context = DialectContext(registry: registry, engine: engine, auth: auth, logger: TestHost.logger)
+        let routes = makeRoutes(context)
+        metrics = RequestMetrics(routes: routes.map(\.path))
+        pipeline = RoutePipeline(routes: routes, auth: auth, metrics: metrics)
+    }
+
+    /// The pipeline's answer to `GET target` with `headers`.
+    func get(_ target: String, headers: [(String, String)] = [], method: HTTPMethod = .GET) async throws -> HTTPResponse {
+        let request = try #require(HTTPRequest.parse(method: method, uri: target, headers: HTTPHeaders(headers)))
+        switch pipeline.respond(to: request) {
+        case .now(let response): return response
+        case .later(let work): return await work()
+        }
+    }
+}
+
+extension HTTPResponse {
+    /// The body as text.
+    var text: String { String(buffer: body) }
+}
