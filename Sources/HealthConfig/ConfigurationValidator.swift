@@ -200,6 +200,7 @@ struct ConfigurationValidator {
                 throw loaded.error(at: ["http", "runscope", "headers", .key(name)], "a header value must not contain line breaks")
             }
         }
+        try requirePath(http.metrics.path, at: ["http", "metrics", "path"], example: "/metrics")
         let actuator = http.actuator
         try requirePath(actuator.prefix, at: ["http", "actuator", "prefix"], example: "/z")
         try requireSeconds(actuator.dependencyTimeout.seconds, at: ["http", "actuator", "dependency_timeout"])

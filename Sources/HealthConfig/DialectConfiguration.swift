@@ -187,6 +187,31 @@ public struct HeartbeatDialectConfiguration: Sendable, Decodable {
     }
 }
 
+/// `http.metrics`: the Prometheus exposition.
+public struct MetricsEndpointConfiguration: Sendable, Decodable {
+    /// `enabled` (default true).
+    public var enabled = true
+    /// `path` (default `/metrics`).
+    public var path = "/metrics"
+    /// `access` (default `required`: Prometheus sends the secret as
+    /// `authorization: { credentials_file: ... }`; `public` serves anyone — the series
+    /// carry check names, statuses, durations and plugin versions, never messages).
+    public var access = AccessSetting.required
+
+    /// The defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case enabled, path, access }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try container.optional(.enabled) ?? enabled
+        path = try container.optional(.path) ?? path
+        access = try container.optional(.access) ?? access
+    }
+}
+
 /// `service`: who this host speaks for, in `/z/info`, `/z/version`, health+json and
 /// OpenTelemetry resource attributes.
 public struct ServiceConfiguration: Sendable, Decodable {

@@ -34,6 +34,8 @@ public struct HTTPConfiguration: Sendable, Decodable {
     public var actuator = ActuatorDialectConfiguration()
     /// `http.heartbeat`: `/.well-known/heartbeat/...`.
     public var heartbeat = HeartbeatDialectConfiguration()
+    /// `http.metrics`: `/metrics` for Prometheus.
+    public var metrics = MetricsEndpointConfiguration()
 
     /// The defaults.
     public init() {}
@@ -48,7 +50,7 @@ public struct HTTPConfiguration: Sendable, Decodable {
         case maxHeaderBytes = "max_header_bytes"
         case shutdownDelay = "shutdown_delay"
         case eventLoops = "event_loops"
-        case native, kubernetes, runscope, actuator, heartbeat
+        case native, kubernetes, runscope, actuator, heartbeat, metrics
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +70,7 @@ public struct HTTPConfiguration: Sendable, Decodable {
         runscope = try container.optional(.runscope) ?? runscope
         actuator = try container.optional(.actuator) ?? actuator
         heartbeat = try container.optional(.heartbeat) ?? heartbeat
+        metrics = try container.optional(.metrics) ?? metrics
     }
 }
 

@@ -104,8 +104,12 @@ public final class CheckEngine: Sendable {
         let now = clock.now
         var reports: [CheckReport] = []
         reports.reserveCapacity(checks.count)
-        for check in checks {
-            guard let answer = slots[check.name]?.answerWithoutWaiting(now: now) else { return nil }
+        for (index, check) in checks.enumerated() {
+            guard let answer = slots[check.name]?.answerWithoutWaiting(now: now) else {
+                // The request waits for a call after all: the answers so far are not used.
+                for earlier in checks[..<index] { slots[earlier.name]?.countCacheHit(-1) }
+                return nil
+            }
             reports.append(answer)
         }
         return reports

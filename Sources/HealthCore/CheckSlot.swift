@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// The engine's state of one registered check: its latest result, the call in progress
 /// (at most one: single-flight) with the requests waiting for it, and its statistics.
@@ -41,21 +42,32 @@ final class CheckSlot: Sendable {
 
     let check: RegisteredCheck
     private let state = NIOLockedValueBox(State())
+    /// Requests answered without a call; outside the lock, as the hot path counts it.
+    private let cacheHits = Atomic<Int>(0)
 
     init(check: RegisteredCheck) {
         self.check = check
     }
 
-    /// The answer a request gets without waiting, if there is one.
+    /// The answer a request gets without waiting, if there is one, counted as a cache hit.
     func answerWithoutWaiting(now: ContinuousClock.Instant) -> CheckReport? {
-        state.withLockedValue { immediateAnswer($0, now: now) }
+        let answer = state.withLockedValue { immediateAnswer($0, now: now) }
+        if answer != nil { countCacheHit(1) }
+        return answer
+    }
+
+    /// Counts requests answered from the stored result (-1 takes back a hit whose answer
+    /// was not used, when another check of the same request needed a call).
+    func countCacheHit(_ change: Int) {
+        _ = cacheHits.wrappingAdd(change, ordering: .relaxed)
     }
 
     /// Decides a request: an immediate answer, joining the call in progress, or a new
     /// call. `waiter` is called later unless the decision is `.answer`.
     func request(now: ContinuousClock.Instant, waiter: @escaping ReportDelivery) -> Decision {
-        state.withLockedValue { state in
+        let decision = state.withLockedValue { state -> Decision in
             if let answer = immediateAnswer(state, now: now) { return .answer(answer) }
+            state.statistics.cacheMisses += 1
             if state.call != nil {
                 state.call?.waiters.append(waiter)
                 return .joined
@@ -64,6 +76,8 @@ final class CheckSlot: Sendable {
             state.call?.waiters.append(waiter)
             return .started(id: id)
         }
+        if case .answer = decision { countCacheHit(1) }
+        return decision
     }
 
     /// Starts a background run unless a call is in progress; returns its id.
@@ -120,6 +134,7 @@ final class CheckSlot: Sendable {
             }
             state.latest = Stored(report: report, at: now)
             state.statistics.record(report)
+            state.statistics.durations.record(seconds: duration.seconds)
             return (report, call.waiters, false, call.timer)
         }
         guard let (report, waiters, late, timer) = finished else { return nil }
@@ -152,8 +167,10 @@ final class CheckSlot: Sendable {
 
     /// A copy of the statistics, with ``CheckStatistics/isStale`` as of `now`.
     func statistics(now: ContinuousClock.Instant) -> CheckStatistics {
-        state.withLockedValue { state in
+        let hits = cacheHits.load(ordering: .relaxed)
+        return state.withLockedValue { state in
             var copy = state.statistics
+            copy.cacheHits = hits
             if let staleAfter = check.staleAfter, let latest = state.latest { copy.isStale = now - latest.at > staleAfter }
             return copy
         }

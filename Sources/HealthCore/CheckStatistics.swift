@@ -23,12 +23,21 @@ public struct CheckStatistics: Sendable {
     /// Whether the newest result of a background check is older than its staleness
     /// bound, so that requests get it as failed ("stale"); as of when the copy was taken.
     public var isStale = false
+    /// Results by status (timeouts count as `fail`), fresh runs only.
+    public var runsByStatus: [CheckStatus: Int] = [:]
+    /// How long calls that returned in time took.
+    public var durations = DurationHistogram(bounds: DurationHistogram.checkBounds)
+    /// Requests answered from a stored result without a call (cached, background, stale).
+    public var cacheHits = 0
+    /// Requests that needed a call (started one, or joined the one in progress).
+    public var cacheMisses = 0
 
     /// No runs yet.
     public init() {}
 
     mutating func record(_ report: CheckReport) {
         lastReport = report
+        runsByStatus[report.result.status, default: 0] += 1
         if report.result.status.isPassing {
             lastSuccessAt = report.finishedAt
             consecutiveFailures = 0

@@ -145,8 +145,15 @@ public final class HostApplication: Sendable {
             engine.shutdown()
             throw error
         }
-        let requestMetrics = RequestMetrics(routes: routes.map(\.path))
-        let pipeline = RoutePipeline(routes: routes, auth: auth ?? .disabled, metrics: requestMetrics)
+        let requestMetrics: RequestMetrics
+        let pipeline: RoutePipeline
+        do {
+            (requestMetrics, pipeline) = try assembly.pipeline(
+                routes: routes, plugins: plugins, dependencies: dependencies, auth: auth ?? .disabled)
+        } catch {
+            engine.shutdown()
+            throw error
+        }
         return HostApplication(
             loaded: loaded, plugins: plugins, registry: registry, engine: engine, auth: auth, logger: logger,
             lifecycle: lifecycle, environment: environment, routes: pipeline, requestMetrics: requestMetrics,

@@ -2,6 +2,8 @@ import HealthConfig
 import HealthCore
 import HealthDialects
 import HealthHTTP
+import HealthMetrics
+import HealthSwiftVersion
 import HealthPluginLoader
 import Logging
 import NIOHTTP1
@@ -38,6 +40,41 @@ struct RouteAssembly {
         }
         if http.heartbeat.enabled { try add("heartbeat", HeartbeatDialect.routes(http.heartbeat, context: context)) }
         return routes
+    }
+
+    /// The pipeline over `routes` and, when `http.metrics` is on, `/metrics`, which
+    /// counts them all.
+    func pipeline(
+        routes: [HealthRoute], plugins: PluginSet, dependencies: ActuatorDialect.Dependencies, auth: SharedSecretAuth
+    ) throws(StartupError) -> (RequestMetrics, RoutePipeline) {
+        let metricsConfig = http.metrics
+        guard metricsConfig.enabled else {
+            let metrics = RequestMetrics(routes: routes.map(\.path))
+            return (metrics, RoutePipeline(routes: routes, auth: auth, metrics: metrics))
+        }
+        if let owner = routes.first(where: { $0.path == metricsConfig.path }) {
+            throw .config(
+                loaded.error(
+                    at: ["http", "metrics", "path"],
+                    "the metrics path \(owner.path) is already served by a dialect; give http.metrics another path"))
+        }
+        let metrics = RequestMetrics(routes: routes.map(\.path) + [metricsConfig.path])
+        var sources = [MetricsExposition.CheckSource(registry: context.registry, engine: context.engine)]
+        if let engine = dependencies.engine {
+            var registry = CheckRegistry()
+            for check in dependencies.checks { try? registry.register(check) }
+            sources.append(MetricsExposition.CheckSource(registry: registry, engine: engine))
+        }
+        let pluginEntries = plugins.plugins.map { plugin in
+            MetricsExposition.Plugin(
+                name: plugin.name, version: plugin.descriptor.version, abi: plugin.descriptor.abiVersion.description,
+                worker: { plugin.workerStatistics.map { ($0.deaths, $0.restarts, $0.isQuarantined) } })
+        }
+        let exposition = MetricsExposition(
+            sources: sources, plugins: pluginEntries, requests: metrics, version: HostApplication.version,
+            swiftVersion: SwiftRuntimeVersion.host)
+        let all = routes + [MetricsRoute.route(metricsConfig, exposition: exposition)]
+        return (metrics, RoutePipeline(routes: all, auth: auth, metrics: metrics))
     }
 
     /// The dependency checks of `http.actuator.service_dependencies` and their engine;

@@ -1,3 +1,4 @@
+import HealthCore
 import Synchronization
 
 /// Requests served per route and status code, and how long they took: the
@@ -8,9 +9,6 @@ public final class RequestMetrics: Sendable {
     /// The route label of requests no route matched (their paths are not labels:
     /// a scanner would create a series per path).
     public static let unmatchedRoute = "unmatched"
-
-    /// Upper bounds of the duration histogram, in seconds.
-    public static let bucketBounds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     private let counters: [String: RouteCounters]
     private let unmatched: RouteCounters
@@ -40,24 +38,19 @@ public final class RequestMetrics: Sendable {
 public struct RouteCounts: Sendable {
     /// Requests per status code.
     public var byCode: [UInt: Int] = [:]
-    /// Requests at or under each of ``RequestMetrics/bucketBounds`` (not cumulative).
-    public var buckets = [Int](repeating: 0, count: RequestMetrics.bucketBounds.count)
+    /// How long they took, from routing to the response being ready.
+    public var durations = DurationHistogram(bounds: DurationHistogram.requestBounds)
     /// Every request.
-    public var count = 0
-    /// Their total duration in seconds.
-    public var sum = 0.0
+    public var count: Int { durations.count }
 }
 
 final class RouteCounters: Sendable {
     private let counts = Mutex(RouteCounts())
 
     func record(code: UInt, seconds: Double) {
-        let bucket = RequestMetrics.bucketBounds.firstIndex { seconds <= $0 }
         counts.withLock { counts in
             counts.byCode[code, default: 0] += 1
-            if let bucket { counts.buckets[bucket] += 1 }
-            counts.count += 1
-            counts.sum += seconds
+            counts.durations.record(seconds: seconds)
         }
     }
 

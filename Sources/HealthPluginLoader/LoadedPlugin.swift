@@ -35,6 +35,9 @@ public final class LoadedPlugin: Sendable {
     /// Where the plugin runs.
     public var isolation: PluginIsolation { worker == nil ? .none : .process }
 
+    /// Its worker's deaths and restarts (isolated plugins only).
+    public var workerStatistics: WorkerStatistics? { worker?.statistics }
+
     /// The process id of its worker, while one runs (isolated plugins only).
     public var workerProcessID: Int32? { worker?.pid }
 

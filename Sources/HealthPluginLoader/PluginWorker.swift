@@ -48,6 +48,7 @@ final class PluginWorker: Sendable {
         /// The configured names of the calls in flight, by call id.
         var runningNames: [Int: String] = [:]
         var deaths: [ContinuousClock.Instant] = []
+        var statistics = WorkerStatistics()
         var lastDeath: String?
         var restartNotBefore: ContinuousClock.Instant?
         var quarantined: String?
@@ -62,6 +63,9 @@ final class PluginWorker: Sendable {
         logger[metadataKey: "plugin.path"] = "\(path)"
         self.logger = logger
     }
+
+    /// Deaths, restarts and quarantine so far.
+    var statistics: WorkerStatistics { state.withLockedValue { $0.statistics } }
 
     // MARK: Start
 
@@ -389,7 +393,10 @@ final class PluginWorker: Sendable {
                         throw PluginLoadError(.workerFailed, path: path, "the restarted worker refused check '\(binding.check)'")
                     }
                 }
-                state.withLockedValue { $0.running = running }
+                state.withLockedValue { state in
+                    state.running = running
+                    state.statistics.restarts += 1
+                }
                 startReader(for: running)
                 logger.notice("plugin worker restarted", metadata: ["worker.pid": "\(running.pid)"])
                 return .success(running)
@@ -491,6 +498,7 @@ final class PluginWorker: Sendable {
         let now = ContinuousClock.now
         return state.withLockedValue { state in
             state.deaths.append(now)
+            state.statistics.deaths += 1
             state.deaths.removeAll { now - $0 > policy.quarantineWindow }
             state.lastDeath = cause
             if state.deaths.count >= policy.quarantineAfter {
@@ -500,6 +508,7 @@ final class PluginWorker: Sendable {
                     + "fix the plugin and restart healthhost"
                 if state.quarantined == nil { logger.error("\(quarantined)") }
                 state.quarantined = quarantined
+                state.statistics.isQuarantined = true
                 return quarantined
             }
             let exponent = min(state.deaths.count - 1, 16)
@@ -730,4 +739,14 @@ final class OutputTail: Sendable {
             }
         }
     }
+}
+
+/// What happened to a plugin's worker process, for `/metrics`.
+public struct WorkerStatistics: Sendable {
+    /// Times the worker died (crashed, exited, was killed past a timeout, or failed to restart).
+    public var deaths = 0
+    /// Times a new worker was started after one died.
+    public var restarts = 0
+    /// Whether too many deaths stopped further restarts.
+    public var isQuarantined = false
 }
