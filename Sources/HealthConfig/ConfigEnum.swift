@@ -19,3 +19,4 @@ extension ConfigEnum {
 extension PluginsConfiguration.ErrorPolicy: ConfigEnum {}
 extension NativeDialectConfiguration.UnknownChecks: ConfigEnum {}
 extension RequestLogPolicy: ConfigEnum {}
+extension LoggingConfiguration.LogFormat: ConfigEnum {}

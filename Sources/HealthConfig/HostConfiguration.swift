@@ -287,16 +287,28 @@ public struct LoggingConfiguration: Sendable, Decodable {
     /// `logging.access`: which HTTP requests get an `info` line (method, path, status,
     /// client, query with the secret hidden, time taken).
     public var access = RequestLogPolicy.none
+    /// `logging.format`: `text` (one line per event, metadata as `key=value`) or `json`
+    /// (one JSON object per line, metadata as fields), for log collectors.
+    public var format = LogFormat.text
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable, CaseIterable {
+        /// `2026-12-02T00:42:42+0000 info healthhost: check.name=db [HealthCore] message`.
+        case text
+        /// `{"time":"2026-12-02T00:42:42.123Z","level":"info","message":"...","check.name":"db",...}`.
+        case json
+    }
 
     /// The defaults.
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case level, access }
+    enum CodingKeys: String, CodingKey, CaseIterable { case level, access, format }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         level = try container.optional(.level) ?? level
         access = try container.optional(.access) ?? access
+        format = try container.optional(.format) ?? format
     }
 }

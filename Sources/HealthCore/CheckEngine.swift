@@ -201,8 +201,9 @@ public final class CheckEngine: Sendable {
             let took = (finishedAt - started).humanReadable
             logger.warning(
                 "check \(check.name) returned after \(took), past its limit of \(check.timeout.humanReadable); its result was dropped and calls may start again",
-                metadata: ["check": "\(check.name)", "check.source": "\(check.implementation.source)"])
+                metadata: ["check.name": "\(check.name)", "check.source": "\(check.implementation.source)"])
         }
+        if let change = finished.change { logStatusChange(change, of: check) }
         for waiter in finished.waiters { waiter(finished.report) }
     }
 
@@ -212,13 +213,31 @@ public final class CheckEngine: Sendable {
         if timedOut.wasExecuting {
             logger.warning(
                 "check \(check.name) timed out after \(check.timeout.humanReadable) and has not returned; no new call of it starts until it does",
-                metadata: ["check": "\(check.name)", "check.source": "\(check.implementation.source)"])
+                metadata: ["check.name": "\(check.name)", "check.source": "\(check.implementation.source)"])
         } else {
             logger.warning(
                 "check \(check.name) timed out after \(check.timeout.humanReadable) before it could start: all worker threads were busy or an earlier call of this non-thread-safe check had not returned",
-                metadata: ["check": "\(check.name)", "check.source": "\(check.implementation.source)"])
+                metadata: ["check.name": "\(check.name)", "check.source": "\(check.implementation.source)"])
         }
+        if let change = timedOut.change { logStatusChange(change, of: check) }
         for waiter in timedOut.waiters { waiter(timedOut.report) }
+    }
+
+    /// One line per change of a check's status: a failure at `warning`, a recovery or a
+    /// first pass at `notice`, the data in metadata (a first passing result is not news).
+    private func logStatusChange(_ change: StatusChange, of check: RegisteredCheck) {
+        let status = change.report.result.status
+        if change.previous == nil && status == .pass { return }
+        var metadata: Logger.Metadata = [
+            "check.name": "\(check.name)", "check.source": "\(check.implementation.source)",
+            "check.status": "\(status)", "check.previous_status": "\(change.previous.map(\.description) ?? "none")",
+            "check.message": "\(change.report.result.message)",
+            "check.duration_ms": "\(Int((change.report.duration.seconds * 1000).rounded()))",
+        ]
+        if let lasted = change.previousLasted { metadata["check.previous_status_seconds"] = "\(Int(lasted.seconds.rounded()))" }
+        let message: Logger.Message =
+            change.previous == nil ? "check status: first result is \(status)" : "check status changed to \(status)"
+        logger.log(level: status == .pass ? .notice : .warning, message, metadata: metadata)
     }
 
     // MARK: - Background refresh

@@ -119,8 +119,9 @@ final class CheckSlot: Sendable {
     /// stuck state: its result is not served, as it came too late).
     func finish(
         _ id: Int, result: CheckResult, duration: Duration, now: ContinuousClock.Instant
-    ) -> (report: CheckReport, waiters: [ReportDelivery], late: Bool)? {
-        let finished = state.withLockedValue { state -> (CheckReport, [ReportDelivery], Bool, Scheduled<Void>?)? in
+    ) -> (report: CheckReport, waiters: [ReportDelivery], late: Bool, change: StatusChange?)? {
+        let finished = state.withLockedValue {
+            state -> (CheckReport, [ReportDelivery], Bool, Scheduled<Void>?, StatusChange?)? in
             guard let call = state.call, call.id == id else { return nil }
             state.call = nil
             state.statistics.runningSince = nil
@@ -128,24 +129,24 @@ final class CheckSlot: Sendable {
             state.statistics.completedCalls += 1
             state.statistics.lastDuration = duration
             var report = CheckReport(name: check.name, result: result, finishedAt: Date(), duration: duration)
-            if call.isTimedOut { return (report, [], true, nil) }
+            if call.isTimedOut { return (report, [], true, nil, nil) }
             if check.staleAfter == nil, case let ttl = check.refresh.ttl(for: result.status), ttl > .zero {
                 report.expiresAt = report.finishedAt.addingTimeInterval(ttl.seconds)
             }
             state.latest = Stored(report: report, at: now)
-            state.statistics.record(report)
+            let change = state.statistics.record(report)
             state.statistics.durations.record(seconds: duration.seconds)
-            return (report, call.waiters, false, call.timer)
+            return (report, call.waiters, false, call.timer, change)
         }
-        guard let (report, waiters, late, timer) = finished else { return nil }
+        guard let (report, waiters, late, timer, change) = finished else { return nil }
         timer?.cancel()
-        return (report, waiters, late)
+        return (report, waiters, late, change)
     }
 
     /// Times out call `id`: stores and returns the timeout report with the waiters to
     /// wake, and whether the check itself is running (rather than still queued).
     func timeOut(_ id: Int, now: ContinuousClock.Instant) -> (
-        report: CheckReport, waiters: [ReportDelivery], wasExecuting: Bool
+        report: CheckReport, waiters: [ReportDelivery], wasExecuting: Bool, change: StatusChange?
     )? {
         state.withLockedValue { state in
             guard var call = state.call, call.id == id, !call.isTimedOut else { return nil }
@@ -158,10 +159,10 @@ final class CheckSlot: Sendable {
             call.timer = nil
             state.call = call
             state.latest = Stored(report: report, at: now)
-            state.statistics.record(report)
+            let change = state.statistics.record(report)
             state.statistics.timeouts += 1
             state.statistics.isStuck = call.isExecuting
-            return (report, waiters, call.isExecuting)
+            return (report, waiters, call.isExecuting, change)
         }
     }
 

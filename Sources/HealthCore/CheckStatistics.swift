@@ -31,12 +31,19 @@ public struct CheckStatistics: Sendable {
     public var cacheHits = 0
     /// Requests that needed a call (started one, or joined the one in progress).
     public var cacheMisses = 0
+    /// When the newest result's status began (the first result of that status in a row).
+    public var statusSince: Date?
 
     /// No runs yet.
     public init() {}
 
-    mutating func record(_ report: CheckReport) {
-        lastReport = report
+    /// Records a fresh result; returns the change of status it makes, if any (the first
+    /// result is a change from no status).
+    @discardableResult
+    mutating func record(_ report: CheckReport) -> StatusChange? {
+        let previous = lastReport?.result.status
+        let previousSince = statusSince
+        defer { lastReport = report }
         runsByStatus[report.result.status, default: 0] += 1
         if report.result.status.isPassing {
             lastSuccessAt = report.finishedAt
@@ -44,5 +51,20 @@ public struct CheckStatistics: Sendable {
         } else {
             consecutiveFailures += 1
         }
+        guard previous != report.result.status else { return nil }
+        statusSince = report.finishedAt
+        return StatusChange(
+            report: report, previous: previous,
+            previousLasted: previousSince.map { .milliseconds(Int64(report.finishedAt.timeIntervalSince($0) * 1000)) })
     }
+}
+
+/// A check's status changed (pass to fail, fail to warn...): what the engine logs.
+public struct StatusChange: Sendable {
+    /// The result with the new status.
+    public let report: CheckReport
+    /// The status before; `nil` for the check's first result.
+    public let previous: CheckStatus?
+    /// How long the check had the previous status.
+    public let previousLasted: Duration?
 }

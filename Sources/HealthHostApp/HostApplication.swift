@@ -121,6 +121,7 @@ public final class HostApplication: Sendable {
         let config = loaded.configuration
         var logger = logger
         logger.logLevel = Logger.Level(rawValue: config.logging.level) ?? .info
+        LogFormatSwitch.shared.set(config.logging.format)
 
         let auth = options.requiresAuth ? try AuthResolver.resolve(loaded, environment: options.environment) : nil
         let plugins = try loadPlugins(

@@ -24,7 +24,12 @@ struct ConfigOptions: ParsableArguments {
 enum CommandLogging {
     /// For the short commands (`check`, `plugins`, `validate`): lines written at once.
     static let logger: Logger = {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap { label in
+            HostLogHandler(label: label) { line in
+                var stream = StandardErrorStream()
+                stream.write(line)
+            }
+        }
         return Logger(label: "healthhost")
     }()
 
@@ -35,7 +40,12 @@ enum CommandLogging {
     static let serveWriter = LogWriter(fileDescriptor: StandardStreamGuard.install())
     static let serveLogger: Logger = {
         let stream = serveWriter.stream
-        LoggingSystem.bootstrap { label in StreamLogHandler(label: label, stream: stream) }
+        LoggingSystem.bootstrap { label in
+            HostLogHandler(label: label) { line in
+                var stream = stream
+                stream.write(line)
+            }
+        }
         return Logger(label: "healthhost")
     }()
 }
@@ -44,4 +54,11 @@ enum CommandLogging {
 func reportStartupFailure(_ error: StartupError, code: Int32) -> ExitCode {
     FileHandle.standardError.write(Data("healthhost: \(error)\n".utf8))
     return ExitCode(code)
+}
+
+/// Writes straight to standard error (one write per line), for the short commands.
+struct StandardErrorStream: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandle.standardError.write(Data(string.utf8))
+    }
 }

@@ -8,54 +8,6 @@ import Testing
 /// The transport of the real `healthhost serve` process: its memory under a client that
 /// never reads, a standard error nobody reads, and the drain on SIGTERM.
 @Suite struct TransportCLITests {
-    /// A running `healthhost serve` on a free port; killed when the test ends.
-    private final class Served: @unchecked Sendable {
-        let process = Process()
-        let port: Int
-        let errors = Pipe()
-
-        init(yaml: String) throws {
-            port = try freePort()
-            let path = TestPaths.temporaryDirectory("transport") + "/healthhost.yaml"
-            _ = FileManager.default.createFile(
-                atPath: path, contents: Data(yaml.replacingOccurrences(of: "port: 0", with: "port: \(port)").utf8))
-            process.executableURL = URL(fileURLWithPath: TestPaths.executable)
-            process.arguments = ["serve", "--config", path]
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-        }
-
-        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-
-        func waitUntilServing() async throws {
-            for _ in 0..<200 {
-                if (try? await RawHTTPClient.request(port: port, "GET", "/health/ping"))?.body == "pong" { return }
-                try await Task.sleep(for: .milliseconds(25))
-            }
-            throw RawHTTPClient.ClientError("healthhost did not answer on \(port)")
-        }
-
-        /// Resident memory in KiB, from /proc.
-        var residentKiB: Int {
-            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-        }
-
-        /// SIGTERM, then everything it wrote to standard error until it exited.
-        func terminate() async throws -> String {
-            kill(process.processIdentifier, SIGTERM)
-            let output = errors.fileHandleForReading
-            let process = self.process
-            return try await offThePool {
-                let log = String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                return log
-            }
-        }
-    }
-
     private func yaml(checks: String? = nil, extra: String = "") async throws -> String {
         hostYAML(
             plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()],
@@ -63,7 +15,7 @@ import Testing
     }
 
     @Test func aClientThatPipelinesAndNeverReadsDoesNotGrowTheHost() async throws {
-        let served = try Served(yaml: try await yaml(extra: "http: { idle_timeout: 30 }\n"))
+        let served = try ServedHost(yaml: try await yaml(extra: "http: { idle_timeout: 30 }\n"))
         try await served.waitUntilServing()
         let before = served.residentKiB
         let ping = Array(String(repeating: "GET /health/ping HTTP/1.1\r\nHost: x\r\n\r\n", count: 200).utf8)
@@ -82,7 +34,7 @@ import Testing
     }
 
     @Test func aStandardErrorNobodyReadsStallsNothingAndTheDropsAreReported() async throws {
-        let served = try Served(yaml: try await yaml(extra: "logging: { access: all }\n"))
+        let served = try ServedHost(yaml: try await yaml(extra: "logging: { access: all }\n"))
         try await served.waitUntilServing()
         // 5,000 requests log about 650 KB: ten times what a pipe holds, more than twice
         // what the writer queues. Nobody reads it.
@@ -103,7 +55,7 @@ import Testing
     }
 
     @Test func sigtermLetsARequestInFlightFinishWithConnectionCloseThenExitsZero() async throws {
-        let served = try Served(
+        let served = try ServedHost(
             yaml: try await yaml(
                 checks: """
                       - { name: ok, plugin: core, check: "true", groups: [liveness] }
@@ -143,7 +95,7 @@ import Testing
     }
 
     @Test func atTheDescriptorLimitAcceptsBackOffLogOnceAndServeAgainWhenDescriptorsFree() async throws {
-        let served = try Served(yaml: try await yaml())
+        let served = try ServedHost(yaml: try await yaml())
         try await served.waitUntilServing()
         let pid = served.process.processIdentifier
         // Lower the running host's descriptor limit to what it has open now plus a few.
@@ -187,7 +139,7 @@ import Testing
     }
 
     @Test func aFloodOfBadRequestsLeavesEveryGoodRequestAnswered() async throws {
-        let served = try Served(yaml: try await yaml(extra: "http: { header_timeout: 1, body_timeout: 0.5 }\n"))
+        let served = try ServedHost(yaml: try await yaml(extra: "http: { header_timeout: 1, body_timeout: 0.5 }\n"))
         try await served.waitUntilServing()
         let port = served.port
         let attacks: [String] = [

@@ -1,0 +1,54 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A running `healthhost serve` (the real binary) on a free port, its standard error
+/// piped to the test; killed when the test ends.
+final class ServedHost: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let errors = Pipe()
+
+    init(yaml: String) throws {
+        port = try freePort()
+        let path = TestPaths.temporaryDirectory("transport") + "/healthhost.yaml"
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data(yaml.replacingOccurrences(of: "port: 0", with: "port: \(port)").utf8))
+        process.executableURL = URL(fileURLWithPath: TestPaths.executable)
+        process.arguments = ["serve", "--config", path]
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    func waitUntilServing() async throws {
+        for _ in 0..<200 {
+            if (try? await RawHTTPClient.request(port: port, "GET", "/health/ping"))?.body == "pong" { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw RawHTTPClient.ClientError("healthhost did not answer on \(port)")
+    }
+
+    /// Resident memory in KiB, from /proc.
+    var residentKiB: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// SIGTERM, then everything it wrote to standard error until it exited.
+    func terminate() async throws -> String {
+        kill(process.processIdentifier, SIGTERM)
+        let output = errors.fileHandleForReading
+        let process = self.process
+        return try await offThePool {
+            let log = String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return log
+        }
+    }
+}
