@@ -35,6 +35,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // SIGTERM/SIGINT handling and graceful shutdown of long-running services.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The tracing API (Tracer, Span, context propagation); healthhost's own exporter
+        // sends spans over OTLP/HTTP (see Sources/HealthTracing for why not swift-otel).
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // W3C traceparent/tracestate parsing and ids.
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         // YAML config files, with node positions for error messages.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
@@ -67,6 +72,19 @@ let package = Package(
             swiftSettings: strictSettings),
         // Prometheus exposition of the engine's statistics and the request counters.
         .target(name: "HealthMetrics", dependencies: ["HealthCore"], swiftSettings: strictSettings),
+        // Traces: the swift-distributed-tracing Tracer, sampling, OTLP/HTTP protobuf export.
+        .target(
+            name: "HealthTracing",
+            dependencies: [
+                "HealthCore", "HealthHTTP",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
         // The YAML configuration: model, strict decoding, errors with line numbers.
         .target(
             name: "HealthConfig",
@@ -98,7 +116,8 @@ let package = Package(
         .target(
             name: "HealthDialects",
             dependencies: [
-                "HealthCore", "HealthConfig", "HealthHTTP", "HealthJSON", "HealthMetrics", .product(name: "Logging", package: "swift-log"),
+                "HealthCore", "HealthConfig", "HealthHTTP", "HealthJSON", "HealthMetrics", "HealthTracing",
+                .product(name: "Tracing", package: "swift-distributed-tracing"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -109,7 +128,7 @@ let package = Package(
             name: "HealthHostApp",
             dependencies: [
                 "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects", "HealthSwiftVersion",
-                "HealthMetrics", .product(name: "Logging", package: "swift-log"),
+                "HealthMetrics", "HealthTracing", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -179,7 +198,7 @@ let package = Package(
             name: "HealthHostTests",
             dependencies: [
                 "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
-                "HealthHostApp", "HealthSwiftVersion", "HealthJSON", "HealthMetrics",
+                "HealthHostApp", "HealthSwiftVersion", "HealthJSON", "HealthMetrics", "HealthTracing",
                 // Built so the CLI tests can run the real binary.
                 "healthhost",
                 .product(name: "Logging", package: "swift-log"),

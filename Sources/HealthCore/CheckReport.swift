@@ -15,6 +15,8 @@ public struct CheckReport: Sendable {
     public var isCached: Bool
     /// Until when the engine reuses this result; `nil` when it is not reused.
     public var expiresAt: Date?
+    /// Whether the engine answered it because a call missed its timeout (or is stuck past it).
+    public var isTimedOut = false
 
     /// Creates a report.
     public init(

@@ -150,9 +150,10 @@ final class CheckSlot: Sendable {
     )? {
         state.withLockedValue { state in
             guard var call = state.call, call.id == id, !call.isTimedOut else { return nil }
-            let report = CheckReport(
+            var report = CheckReport(
                 name: check.name, result: .fail("timed out: no result within \(check.timeout.humanReadable)"),
                 finishedAt: Date(), duration: check.timeout)
+            report.isTimedOut = true
             let waiters = call.waiters
             call.waiters = []
             call.isTimedOut = true
@@ -221,8 +222,10 @@ final class CheckSlot: Sendable {
             ? "timed out: the call started \(age) ago has not returned (limit \(limit)); no new call starts until it does"
             : "timed out: the call requested \(age) ago is still waiting for a worker thread or for the previous "
                 + "call of this check to return (limit \(limit))"
-        return CheckReport(
+        var report = CheckReport(
             name: check.name, result: .fail(message), finishedAt: latest?.finishedAt ?? Date(), duration: check.timeout,
             isCached: true)
+        report.isTimedOut = true
+        return report
     }
 }

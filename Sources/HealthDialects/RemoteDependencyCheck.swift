@@ -33,9 +33,9 @@ public struct RemoteDependencyCheck: CheckImplementation {
     public var serializationKey: String? { nil }
 
     public func run(_ invocation: CheckInvocation) -> CheckResult {
-        let response: HTTPGetClient.Response
+        let response: HTTPClient.Response
         do {
-            response = try HTTPGetClient.get(
+            response = try HTTPClient.get(
                 target, headers: [Self.markerHeader: "1"], timeout: .nanoseconds(invocation.timeout.nanoseconds)
             ).wait()
         } catch {
@@ -45,7 +45,7 @@ public struct RemoteDependencyCheck: CheckImplementation {
     }
 
     /// UP only on 200 with `"status": "UP"`.
-    static func evaluate(_ response: HTTPGetClient.Response, target: HTTPTarget) -> CheckResult {
+    static func evaluate(_ response: HTTPClient.Response, target: HTTPTarget) -> CheckResult {
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         let status = object?["status"] as? String
         guard response.status == 200 else {

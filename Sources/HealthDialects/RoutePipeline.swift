@@ -1,39 +1,52 @@
 import HealthCore
 import HealthHTTP
 import HealthMetrics
+import HealthTracing
 import NIOCore
+import NIOHTTP1
+import Tracing
 
 /// The one request pipeline every route goes through, so that what every health
 /// endpoint does is done once: find the route (404, 405), decide what the caller may see
 /// (401), select the checks (a bad selection is a 400), get their reports from the
 /// engine — on the event loop when every one is ready (cached, background), else off it
-/// — render, and count the request in the metrics.
+/// — render, count the request in the metrics and, when tracing is on, record a server
+/// span (continuing the caller's `traceparent`) with a child span per check report.
 public struct RoutePipeline: HTTPResponder {
     private let routes: [String: HealthRoute]
     private let auth: SharedSecretAuth
     private let metrics: RequestMetrics?
+    private let tracer: HostTracer?
 
     /// A pipeline serving `routes` (a later route of the same path replaces an earlier).
-    public init(routes: [HealthRoute], auth: SharedSecretAuth, metrics: RequestMetrics? = nil) {
+    public init(routes: [HealthRoute], auth: SharedSecretAuth, metrics: RequestMetrics? = nil, tracer: HostTracer? = nil) {
         var byPath: [String: HealthRoute] = [:]
         for route in routes { byPath[route.path] = route }
         self.routes = byPath
         self.auth = auth
         self.metrics = metrics
+        self.tracer = tracer
     }
 
     /// Every served path, sorted.
     public var paths: [String] { routes.keys.sorted() }
 
     public func respond(to request: HTTPRequest) -> HTTPReply {
-        guard let metrics else { return reply(to: request) }
+        guard metrics != nil || tracer != nil else { return reply(to: request, span: nil) }
         let started = NIODeadline.now()
         let label = routes[request.path] == nil ? RequestMetrics.unmatchedRoute : request.path
+        let span = tracer.map { Self.serverSpan($0, for: request, route: label) }
+        let metrics = self.metrics
         @Sendable func record(_ response: HTTPResponse) {
             let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
-            metrics.record(route: label, code: response.status.code, seconds: seconds)
+            metrics?.record(route: label, code: response.status.code, seconds: seconds)
+            if let span {
+                span.attributes["http.response.status_code"] = Int64(response.status.code)
+                if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+                span.end()
+            }
         }
-        switch reply(to: request) {
+        switch reply(to: request, span: span) {
         case .now(let response):
             record(response)
             return .now(response)
@@ -46,7 +59,7 @@ public struct RoutePipeline: HTTPResponder {
         }
     }
 
-    private func reply(to request: HTTPRequest) -> HTTPReply {
+    private func reply(to request: HTTPRequest, span: HostSpan?) -> HTTPReply {
         guard let route = routes[request.path] else { return .now(RouteTable.notFound(request.path)) }
         guard request.method == .GET || request.method == .HEAD else { return .now(RouteTable.methodNotAllowed(request.method)) }
         guard let visibility = visibility(of: request, access: route.access) else {
@@ -59,6 +72,7 @@ public struct RoutePipeline: HTTPResponder {
             return .now(error.response)
         }
         if let ready = Self.reportsWithoutWaiting(batches) {
+            if let span, let tracer { Self.traceChecks(ready, batches: batches, parent: span, tracer: tracer) }
             let input = RouteInput(request: request, visibility: visibility, reports: ready)
             switch route.render {
             case .now(let render): return .now(render(input))
@@ -66,12 +80,62 @@ public struct RoutePipeline: HTTPResponder {
             }
         }
         let render = route.render
+        let tracer = self.tracer
         return .later {
-            let input = RouteInput(request: request, visibility: visibility, reports: await Self.reports(batches))
+            let reports = await Self.reports(batches)
+            if let span, let tracer { Self.traceChecks(reports, batches: batches, parent: span, tracer: tracer) }
+            let input = RouteInput(request: request, visibility: visibility, reports: reports)
             switch render {
             case .now(let render): return render(input)
             case .async(let render): return await render(input)
             }
+        }
+    }
+
+    /// The server span of a request: `GET /readyz`, as the HTTP semantic conventions name
+    /// spans by method and route (unmatched paths are not span names).
+    private static func serverSpan(_ tracer: HostTracer, for request: HTTPRequest, route: String) -> HostSpan {
+        var context = InstrumentationContext.topLevel
+        tracer.extract(request.headers, into: &context, using: HeaderExtractor())
+        let span = tracer.startSpan("\(request.method.rawValue) \(route)", context: context, ofKind: .server)
+        if span.isRecording {
+            span.attributes["http.request.method"] = request.method.rawValue
+            span.attributes["http.route"] = route
+            span.attributes["url.path"] = route == RequestMetrics.unmatchedRoute ? route : request.path
+        }
+        return span
+    }
+
+    /// A child span per report: a run this request started or joined spans the run's own
+    /// time; a stored answer is an instant at the request (`check.cached`).
+    private static func traceChecks(
+        _ reports: [CheckReport], batches: [CheckSelector.Batch], parent: HostSpan, tracer: HostTracer
+    ) {
+        guard parent.isRecording else { return }
+        let checks = batches.flatMap(\.checks)
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        for (index, report) in reports.enumerated() {
+            let source = index < checks.count ? checks[index].implementation.source : ""
+            let end: UInt64
+            let start: UInt64
+            if report.isCached {
+                (start, end) = (now, now)
+            } else {
+                let finished = UInt64(max(0, report.finishedAt.timeIntervalSince1970 * 1e9))
+                end = finished
+                start = finished - min(finished, UInt64(max(0, report.duration.seconds * 1e9)))
+            }
+            let span = tracer.startSpan(
+                "check \(report.name)", context: parent.context, ofKind: .internal,
+                at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: start))
+            span.attributes["check.name"] = report.name
+            span.attributes["check.plugin"] = String(source.split(separator: ".", maxSplits: 1).first ?? "")
+            span.attributes["check.source"] = source
+            span.attributes["check.status"] = report.result.status.description
+            span.attributes["check.cached"] = report.isCached
+            span.attributes["check.timed_out"] = report.isTimedOut
+            if report.result.status == .fail { span.setStatus(SpanStatus(code: .error)) }
+            span.end(at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: end))
         }
     }
 
@@ -105,5 +169,12 @@ public struct RoutePipeline: HTTPResponder {
             for await (index, reports) in group { byBatch[index] = reports }
             return byBatch.flatMap { $0 }
         }
+    }
+}
+
+/// Reads `traceparent` and `tracestate` from request headers.
+private struct HeaderExtractor: Extractor {
+    func extract(key: String, from headers: HTTPHeaders) -> String? {
+        headers.first(name: key)
     }
 }

@@ -3,7 +3,9 @@ import HealthCore
 import HealthDialects
 import HealthHTTP
 import HealthMetrics
+import HealthJSON
 import HealthPluginLoader
+import HealthTracing
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -43,6 +45,8 @@ public final class HostApplication: Sendable {
     public let routes: RoutePipeline
     /// Requests served per route, for `/metrics`.
     public let requestMetrics: RequestMetrics
+    /// The tracer, when `OTEL_*` variables turn tracing on.
+    public let tracer: HostTracer?
     /// Runs the actuator dialect's remote dependency calls; `nil` without dependencies.
     let dependencyEngine: CheckEngine?
     /// The task re-reading `auth.secret_file`, once started.
@@ -83,7 +87,7 @@ public final class HostApplication: Sendable {
     private init(
         loaded: LoadedConfiguration, plugins: PluginSet, registry: CheckRegistry, engine: CheckEngine,
         auth: SharedSecretAuth?, logger: Logger, lifecycle: HostLifecycle, environment: EnvironmentReport,
-        routes: RoutePipeline, requestMetrics: RequestMetrics, dependencyEngine: CheckEngine?
+        routes: RoutePipeline, requestMetrics: RequestMetrics, tracer: HostTracer?, dependencyEngine: CheckEngine?
     ) {
         self.loaded = loaded
         self.plugins = plugins
@@ -95,6 +99,7 @@ public final class HostApplication: Sendable {
         self.environment = environment
         self.routes = routes
         self.requestMetrics = requestMetrics
+        self.tracer = tracer
         self.dependencyEngine = dependencyEngine
     }
 
@@ -148,17 +153,44 @@ public final class HostApplication: Sendable {
         }
         let requestMetrics: RequestMetrics
         let pipeline: RoutePipeline
+        let tracer: HostTracer?
         do {
+            tracer = try makeTracer(environment: options.environment, resource: environment.resourceAttributes, logger: logger)
             (requestMetrics, pipeline) = try assembly.pipeline(
-                routes: routes, plugins: plugins, dependencies: dependencies, auth: auth ?? .disabled)
+                routes: routes, plugins: plugins, dependencies: dependencies, auth: auth ?? .disabled, tracer: tracer)
         } catch {
             engine.shutdown()
             throw error
         }
         return HostApplication(
             loaded: loaded, plugins: plugins, registry: registry, engine: engine, auth: auth, logger: logger,
-            lifecycle: lifecycle, environment: environment, routes: pipeline, requestMetrics: requestMetrics,
+            lifecycle: lifecycle, environment: environment, routes: pipeline, requestMetrics: requestMetrics, tracer: tracer,
             dependencyEngine: dependencies.engine)
+    }
+
+    /// The tracer the `OTEL_*` variables of `environment` ask for, if any.
+    private static func makeTracer(
+        environment: [String: String], resource: [String: JSONValue], logger: Logger
+    ) throws(StartupError) -> HostTracer? {
+        let settings: TracingSettings?
+        do {
+            settings = try TracingSettings.from(environment: environment)
+        } catch {
+            throw .tracing(error.description)
+        }
+        guard let settings else { return nil }
+        var attributes: [String: HostTracer.ResourceValue] = [:]
+        for (key, value) in resource {
+            switch value {
+            case .string(let text): attributes[key] = .string(text)
+            case .int(let number): attributes[key] = .int(number)
+            case .array(let items): attributes[key] = .strings(items.map { if case .string(let text) = $0 { text } else { $0.text } })
+            default: attributes[key] = .string(value.text)
+            }
+        }
+        logger.info(
+            "tracing: spans go to the OTLP/HTTP collector", metadata: ["otlp.endpoint": "\(settings.endpoint)"])
+        return HostTracer(settings: settings, resource: attributes, version: version, logger: logger)
     }
 
     /// This process's executable, resolved once (workers must find it even after an
@@ -250,6 +282,11 @@ public final class HostApplication: Sendable {
             return group
         }
         return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger, group: group)
+    }
+
+    /// Sends the spans still queued (at most `timeout`), once serving has stopped.
+    public func flushTraces(timeout: Duration = .seconds(2)) async {
+        await tracer?.shutdown(timeout: timeout)
     }
 
     /// Logs what was loaded: each plugin and each served check.

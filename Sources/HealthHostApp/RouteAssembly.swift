@@ -4,6 +4,7 @@ import HealthDialects
 import HealthHTTP
 import HealthMetrics
 import HealthSwiftVersion
+import HealthTracing
 import HealthPluginLoader
 import Logging
 import NIOHTTP1
@@ -45,12 +46,13 @@ struct RouteAssembly {
     /// The pipeline over `routes` and, when `http.metrics` is on, `/metrics`, which
     /// counts them all.
     func pipeline(
-        routes: [HealthRoute], plugins: PluginSet, dependencies: ActuatorDialect.Dependencies, auth: SharedSecretAuth
+        routes: [HealthRoute], plugins: PluginSet, dependencies: ActuatorDialect.Dependencies, auth: SharedSecretAuth,
+        tracer: HostTracer?
     ) throws(StartupError) -> (RequestMetrics, RoutePipeline) {
         let metricsConfig = http.metrics
         guard metricsConfig.enabled else {
             let metrics = RequestMetrics(routes: routes.map(\.path))
-            return (metrics, RoutePipeline(routes: routes, auth: auth, metrics: metrics))
+            return (metrics, RoutePipeline(routes: routes, auth: auth, metrics: metrics, tracer: tracer))
         }
         if let owner = routes.first(where: { $0.path == metricsConfig.path }) {
             throw .config(
@@ -74,7 +76,7 @@ struct RouteAssembly {
             sources: sources, plugins: pluginEntries, requests: metrics, version: HostApplication.version,
             swiftVersion: SwiftRuntimeVersion.host)
         let all = routes + [MetricsRoute.route(metricsConfig, exposition: exposition)]
-        return (metrics, RoutePipeline(routes: all, auth: auth, metrics: metrics))
+        return (metrics, RoutePipeline(routes: all, auth: auth, metrics: metrics, tracer: tracer))
     }
 
     /// The dependency checks of `http.actuator.service_dependencies` and their engine;

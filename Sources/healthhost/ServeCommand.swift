@@ -38,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
             app.shutdown()
             throw ExitCode(1)
         }
+        await app.flushTraces()
         app.shutdown()
         app.logger.info("stopped")
     }

@@ -2,9 +2,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A minimal HTTP/1.1 GET on SwiftNIO's client pipeline: one request per connection,
-/// bounded body, a deadline for the whole exchange. For polling remote health endpoints.
-public enum HTTPGetClient {
+/// A minimal HTTP/1.1 client on SwiftNIO's client pipeline (NIOHTTP1's encoder and
+/// decoder): one request per connection, bounded body, a deadline for the whole
+/// exchange. For polling remote health endpoints and exporting spans.
+public enum HTTPClient {
     /// What came back.
     public struct Response: Sendable {
         /// The status code.
@@ -26,6 +27,25 @@ public enum HTTPGetClient {
         _ target: HTTPTarget, headers: HTTPHeaders = [:], timeout: TimeAmount,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) -> EventLoopFuture<Response> {
+        var headers = headers
+        headers.replaceOrAdd(name: "Accept", value: "application/json")
+        return request(.GET, target, headers: headers, body: nil, timeout: timeout, group: group)
+    }
+
+    /// POSTs `body` to `target`, failing after `timeout`.
+    public static func post(
+        _ target: HTTPTarget, headers: HTTPHeaders = [:], body: [UInt8], timeout: TimeAmount,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) -> EventLoopFuture<Response> {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+        return request(.POST, target, headers: headers, body: body, timeout: timeout, group: group)
+    }
+
+    private static func request(
+        _ method: HTTPMethod, _ target: HTTPTarget, headers: HTTPHeaders, body: [UInt8]?, timeout: TimeAmount,
+        group: any EventLoopGroup
+    ) -> EventLoopFuture<Response> {
         let eventLoop = group.any()
         let promise = eventLoop.makePromise(of: Response.self)
         let deadline = eventLoop.scheduleTask(in: timeout) {
@@ -35,9 +55,8 @@ public enum HTTPGetClient {
         var requestHeaders = headers
         requestHeaders.replaceOrAdd(name: "Host", value: target.port == 80 ? target.host : "\(target.host):\(target.port)")
         requestHeaders.replaceOrAdd(name: "Connection", value: "close")
-        requestHeaders.replaceOrAdd(name: "Accept", value: "application/json")
         requestHeaders.replaceOrAdd(name: "User-Agent", value: "healthhost")
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target.pathAndQuery, headers: requestHeaders)
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: target.pathAndQuery, headers: requestHeaders)
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelInitializer { channel in
@@ -52,6 +71,7 @@ public enum HTTPGetClient {
                 case .success(let channel):
                     promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
                     channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                    if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
                     channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
                 case .failure(let error):
                     promise.fail(Failure(description: "cannot connect to \(target.host):\(target.port): \(error)"))
@@ -74,8 +94,8 @@ public enum HTTPGetClient {
             case .head(let head):
                 status = Int(head.status.code)
             case .body(var buffer):
-                guard body.count + buffer.readableBytes <= HTTPGetClient.maximumBodyBytes else {
-                    promise.fail(Failure(description: "the body is larger than \(HTTPGetClient.maximumBodyBytes) bytes"))
+                guard body.count + buffer.readableBytes <= HTTPClient.maximumBodyBytes else {
+                    promise.fail(Failure(description: "the body is larger than \(HTTPClient.maximumBodyBytes) bytes"))
                     context.close(promise: nil)
                     return
                 }

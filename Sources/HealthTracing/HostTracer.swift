@@ -1,0 +1,227 @@
+import HealthCore
+import Logging
+import Synchronization
+import Tracing
+import W3CTraceContext
+
+/// The host's tracer (swift-distributed-tracing's `Tracer`): W3C `traceparent` in and
+/// out, sampling as `OTEL_TRACES_SAMPLER` says, finished spans batched to an OTLP/HTTP
+/// collector by the ``SpanExporter``.
+///
+/// ```swift
+/// var context = InstrumentationContext.topLevel
+/// tracer.extract(request.headers, into: &context, using: HTTPHeadersExtractor())
+/// let span = tracer.startSpan("GET /readyz", context: context, ofKind: .server)
+/// defer { span.end() }
+/// ```
+public final class HostTracer: Tracer, Sendable {
+    public typealias Span = HostSpan
+
+    private let settings: TracingSettings
+    let exporter: SpanExporter
+
+    /// A tracer exporting with `settings`, the spans' resource being `resource`.
+    public init(settings: TracingSettings, resource: [String: ResourceValue], version: String, logger: Logger) {
+        self.settings = settings
+        let attributes = resource.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value.spanValue) }
+        exporter = SpanExporter(settings: settings, resource: attributes, version: version, logger: logger)
+    }
+
+    /// A resource attribute's value.
+    public enum ResourceValue: Sendable {
+        case string(String)
+        case int(Int)
+        case strings([String])
+
+        var spanValue: FinishedSpan.Value {
+            switch self {
+            case .string(let text): .string(text)
+            case .int(let number): .int(Int64(number))
+            case .strings(let texts): .strings(texts)
+            }
+        }
+    }
+
+    /// Spans exported, dropped and failed exports so far.
+    public var counts: (exported: Int, dropped: Int, failedExports: Int) { exporter.counts }
+
+    /// Exports what is queued, waiting at most `timeout`.
+    public func shutdown(timeout: Duration = .seconds(2)) async {
+        await exporter.shutdown(timeout: timeout)
+    }
+
+    public func startSpan<Instant: TracerInstant>(
+        _ operationName: String, context: @autoclosure () -> InstrumentationContext, ofKind kind: SpanKind,
+        at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
+    ) -> HostSpan {
+        let parentContext = context()
+        let parent = parentContext.traceContext
+        let traceID = parent?.traceID ?? TraceID.random()
+        let sampled = Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler)
+        let own = TraceContext(
+            traceID: traceID, spanID: SpanID.random(), flags: sampled ? .sampled : [],
+            state: parent?.state ?? TraceState([]))
+        var spanContext = parentContext
+        spanContext.traceContext = own
+        return HostSpan(
+            name: operationName, kind: kind, context: spanContext, own: own, parentSpanID: parent?.spanID,
+            start: instant().nanosecondsSinceEpoch, exporter: sampled ? exporter : nil)
+    }
+
+    public func forceFlush() {}
+
+    public func extract<Carrier, Extract: Extractor>(
+        _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
+    ) where Extract.Carrier == Carrier {
+        guard let parent = extractor.extract(key: "traceparent", from: carrier) else { return }
+        let state = extractor.extract(key: "tracestate", from: carrier)
+        // A malformed traceparent is ignored, as the W3C spec asks: a new trace starts.
+        if let traceContext = try? TraceContext(traceParentHeaderValue: parent, traceStateHeaderValue: state) {
+            context.traceContext = traceContext
+        }
+    }
+
+    public func inject<Carrier, Inject: Injector>(
+        _ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject
+    ) where Inject.Carrier == Carrier {
+        guard let traceContext = context.traceContext else { return }
+        injector.inject(traceContext.traceParentHeaderValue, forKey: "traceparent", into: &carrier)
+        if let state = traceContext.traceStateHeaderValue { injector.inject(state, forKey: "tracestate", into: &carrier) }
+    }
+
+    static func isSampled(traceID: TraceID, parent: TraceContext?, sampler: TracingSettings.Sampler) -> Bool {
+        switch sampler {
+        case .alwaysOn: return true
+        case .alwaysOff: return false
+        case .ratio(let ratio):
+            // The lower 8 bytes of the trace id as a fraction, as the ratio samplers do.
+            let bytes = traceID.bytes
+            let low = [bytes.8, bytes.9, bytes.10, bytes.11, bytes.12, bytes.13, bytes.14, bytes.15]
+                .reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            return Double(low >> 11) / Double(UInt64(1) << 53) < ratio
+        case .parentBased(let root):
+            guard let parent else { return isSampled(traceID: traceID, parent: nil, sampler: root) }
+            return parent.flags.contains(.sampled)
+        }
+    }
+}
+
+/// A span of the host: recorded when sampled, exported when it ends.
+public final class HostSpan: Tracing.Span, Sendable {
+    private struct State {
+        var name: String
+        var attributes = SpanAttributes()
+        var status: SpanStatus?
+        var isEnded = false
+    }
+
+    public let context: InstrumentationContext
+    private let kind: SpanKind
+    private let own: TraceContext
+    private let parentSpanID: SpanID?
+    private let start: UInt64
+    private let exporter: SpanExporter?
+    private let state: Mutex<State>
+
+    init(
+        name: String, kind: SpanKind, context: InstrumentationContext, own: TraceContext, parentSpanID: SpanID?,
+        start: UInt64, exporter: SpanExporter?
+    ) {
+        self.context = context
+        self.kind = kind
+        self.own = own
+        self.parentSpanID = parentSpanID
+        self.start = start
+        self.exporter = exporter
+        self.state = Mutex(State(name: name))
+    }
+
+    public var operationName: String {
+        get { state.withLock { $0.name } }
+        set { state.withLock { $0.name = newValue } }
+    }
+
+    public var attributes: SpanAttributes {
+        get { state.withLock { $0.attributes } }
+        set { state.withLock { $0.attributes = newValue } }
+    }
+
+    public var isRecording: Bool { exporter != nil }
+
+    public func setStatus(_ status: SpanStatus) { state.withLock { $0.status = status } }
+
+    public func addEvent(_ event: SpanEvent) {}
+
+    public func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {
+        setStatus(SpanStatus(code: .error, message: "\(error)"))
+    }
+
+    public func addLink(_ link: SpanLink) {}
+
+    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        guard let exporter else { return }
+        let end = instant().nanosecondsSinceEpoch
+        guard let finished = state.withLock({ state -> State? in
+            guard !state.isEnded else { return nil }
+            state.isEnded = true
+            return state
+        }) else { return }
+        exporter.enqueue(
+            FinishedSpan(
+                traceID: Self.bytes(own.traceID.bytes), spanID: Self.bytes(own.spanID.bytes),
+                parentSpanID: parentSpanID.map { Self.bytes($0.bytes) }, traceState: own.traceStateHeaderValue ?? "",
+                name: finished.name, kind: Self.kind(kind), startNanoseconds: start, endNanoseconds: max(end, start),
+                attributes: Self.values(finished.attributes),
+                status: finished.status.map { (isError: $0.code == .error, message: $0.message ?? "") }))
+    }
+
+    /// The span's trace and span ids, as hex (for logs and tests).
+    public var traceIDHex: String { own.traceID.description }
+
+    private static func kind(_ kind: SpanKind) -> FinishedSpan.Kind {
+        switch kind {
+        case .server: .server
+        case .client: .client
+        case .producer: .producer
+        case .consumer: .consumer
+        case .internal: .internal
+        }
+    }
+
+    private static func values(_ attributes: SpanAttributes) -> [(key: String, value: FinishedSpan.Value)] {
+        var values: [(key: String, value: FinishedSpan.Value)] = []
+        attributes.forEach { key, attribute in
+            switch attribute {
+            case .string(let text): values.append((key, .string(text)))
+            case .bool(let flag): values.append((key, .bool(flag)))
+            case .int32(let number): values.append((key, .int(Int64(number))))
+            case .int64(let number): values.append((key, .int(number)))
+            case .double(let number): values.append((key, .double(number)))
+            case .stringArray(let texts): values.append((key, .strings(texts)))
+            case .stringConvertible(let convertible): values.append((key, .string(convertible.description)))
+            default: values.append((key, .string("\(attribute)")))
+            }
+        }
+        return values.sorted { $0.key < $1.key }
+    }
+
+    private static func bytes(_ tuple: SpanID.Bytes) -> [UInt8] {
+        withUnsafeBytes(of: tuple) { Array($0) }
+    }
+
+    private static func bytes(_ tuple: TraceID.Bytes) -> [UInt8] {
+        withUnsafeBytes(of: tuple) { Array($0) }
+    }
+}
+
+extension InstrumentationContext {
+    private enum TraceContextKey: InstrumentationContextKey {
+        typealias Value = TraceContext
+    }
+
+    /// The W3C trace context of the current span (or of the caller, once extracted).
+    var traceContext: TraceContext? {
+        get { self[TraceContextKey.self] }
+        set { self[TraceContextKey.self] = newValue }
+    }
+}

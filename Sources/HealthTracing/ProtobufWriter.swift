@@ -1,0 +1,83 @@
+/// Writes protocol buffers in the binary wire format, field by field: all the OTLP
+/// exporter needs (varints, fixed64, length-delimited strings, bytes and messages).
+/// Write-only, for the fixed schema of `ExportTraceServiceRequest`; the tests decode
+/// what it writes with the reference implementation (opentelemetry-proto's Python
+/// classes).
+struct ProtobufWriter {
+    private(set) var bytes: [UInt8] = []
+
+    private enum WireType: UInt8 {
+        case varint = 0
+        case fixed64 = 1
+        case lengthDelimited = 2
+        case fixed32 = 5
+    }
+
+    private mutating func tag(_ field: Int, _ type: WireType) {
+        varint(UInt64(field) << 3 | UInt64(type.rawValue))
+    }
+
+    private mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    /// An unsigned or enum field (`uint32`, `uint64`, enums); zero is left out, as proto3 does.
+    mutating func varintField(_ field: Int, _ value: UInt64) {
+        guard value != 0 else { return }
+        tag(field, .varint)
+        varint(value)
+    }
+
+    /// An `int64` field (negative numbers take ten bytes, as the format says).
+    mutating func int64Field(_ field: Int, _ value: Int64) {
+        tag(field, .varint)
+        varint(UInt64(bitPattern: value))
+    }
+
+    /// A `bool` field, written even when false (inside a oneof, false is a value).
+    mutating func boolField(_ field: Int, _ value: Bool) {
+        tag(field, .varint)
+        varint(value ? 1 : 0)
+    }
+
+    /// A `fixed64` field.
+    mutating func fixed64Field(_ field: Int, _ value: UInt64) {
+        tag(field, .fixed64)
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    /// A `fixed32` field.
+    mutating func fixed32Field(_ field: Int, _ value: UInt32) {
+        tag(field, .fixed32)
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    /// A `double` field.
+    mutating func doubleField(_ field: Int, _ value: Double) {
+        fixed64Field(field, value.bitPattern)
+    }
+
+    /// A `bytes` field.
+    mutating func bytesField(_ field: Int, _ value: [UInt8]) {
+        tag(field, .lengthDelimited)
+        varint(UInt64(value.count))
+        bytes.append(contentsOf: value)
+    }
+
+    /// A `string` field (UTF-8).
+    mutating func stringField(_ field: Int, _ value: String) {
+        bytesField(field, Array(value.utf8))
+    }
+
+    /// An embedded message, written by `body`.
+    mutating func messageField(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
+        var nested = ProtobufWriter()
+        body(&nested)
+        bytesField(field, nested.bytes)
+    }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""A small OTLP/HTTP trace receiver for the tests: decodes every POST to /v1/traces
+with opentelemetry-proto's own classes (the reference decoding of the protobuf the
+host sends) and appends one JSON line per span to SPANS_FILE.
+
+usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUS]
+  PORT_FILE   written with the port once listening on 127.0.0.1
+  STATUS      the HTTP status to answer (default 200), to test a failing collector
+"""
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+port_file, spans_file = sys.argv[1], sys.argv[2]
+status = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+
+
+def value(any_value):
+    kind = any_value.WhichOneof("value")
+    if kind == "array_value":
+        return [value(item) for item in any_value.array_value.values]
+    return getattr(any_value, kind) if kind else None
+
+
+class Receiver(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf":
+            self.send_response(415)
+            self.end_headers()
+            return
+        request = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+        with open(spans_file, "a") as out:
+            for resource_spans in request.resource_spans:
+                resource = {kv.key: value(kv.value) for kv in resource_spans.resource.attributes}
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        out.write(json.dumps({
+                            "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
+                            "parent_span_id": span.parent_span_id.hex(), "name": span.name, "kind": span.kind,
+                            "start": span.start_time_unix_nano, "end": span.end_time_unix_nano,
+                            "attributes": {kv.key: value(kv.value) for kv in span.attributes},
+                            "status_code": span.status.code, "scope": scope_spans.scope.name,
+                            "resource": resource, "authorization": self.headers.get("Authorization"),
+                        }) + "\n")
+        answer = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+server = HTTPServer(("127.0.0.1", 0), Receiver)
+with open(port_file + ".tmp", "w") as out:
+    out.write(str(server.server_address[1]))
+import os
+os.rename(port_file + ".tmp", port_file)
+server.serve_forever()

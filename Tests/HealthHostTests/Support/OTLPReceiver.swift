@@ -1,0 +1,37 @@
+import Foundation
+
+/// A real OTLP/HTTP receiver (Tests/Fixtures/otlp_receiver.py): decodes what the host
+/// exports with opentelemetry-proto's classes and keeps every span as a JSON line.
+final class OTLPReceiver: Sendable {
+    let port: Int
+    private let spansFile: String
+    private let server: ServerProcess
+
+    /// Starts a receiver answering every export with `status`.
+    init(status: Int = 200) async throws {
+        let directory = TestPaths.temporaryDirectory("otlp")
+        let portFile = "\(directory)/port"
+        spansFile = "\(directory)/spans.jsonl"
+        let script = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/otlp_receiver.py").path
+        server = try await ServerProcess("/usr/bin/env", ["python3", script, portFile, spansFile, "\(status)"], orFile: portFile)
+        port = Int(try String(contentsOfFile: portFile, encoding: .utf8)) ?? 0
+    }
+
+    /// The spans received so far.
+    var spans: [[String: Any]] {
+        guard let text = try? String(contentsOfFile: spansFile, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+    }
+
+    /// Waits (up to 10 s) until at least `count` spans arrived; returns them.
+    func waitForSpans(_ count: Int) async throws -> [[String: Any]] {
+        for _ in 0..<200 {
+            let received = spans
+            if received.count >= count { return received }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return spans
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import HealthHostApp
+import HealthTracing
+import Testing
+
+/// Traces over OTLP/HTTP to a real receiver that decodes them with opentelemetry-proto:
+/// a server span per request continuing the caller's `traceparent`, a child span per
+/// check, configured by the standard `OTEL_*` variables, off without them.
+@Suite(.serialized) struct TracingTests {
+    private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
+    private let callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    private let callerSpan = "00f067aa0ba902b7"
+
+    private func environment(port: Int, extra: [String: String] = [:]) -> [String: String] {
+        [
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_BSP_SCHEDULE_DELAY": "50",
+            "OTEL_SERVICE_NAME": "orders", "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=staging",
+            "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer%20collector-key",
+        ].merging(extra) { _, new in new }
+    }
+
+    @Test func aRequestIsAServerSpanOfTheCallersTraceWithASpanPerCheck() async throws {
+        let receiver = try await OTLPReceiver()
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: receiver.port)) { host throws in
+            let traceparent = "00-\(callerTrace)-\(callerSpan)-01"
+            let response = try await host.get(
+                "/health/?checks=ok,down", headers: auth.merging(["traceparent": traceparent]) { $1 })
+            #expect(response.status == 503)
+            let spans = try await receiver.waitForSpans(3)
+            #expect(spans.count == 3)
+            let server = try #require(spans.first { $0["name"] as? String == "GET /health/" })
+            #expect(server["kind"] as? Int == 2)  // SERVER
+            #expect(server["trace_id"] as? String == callerTrace)
+            #expect(server["parent_span_id"] as? String == callerSpan)
+            let attributes = try #require(server["attributes"] as? [String: Any])
+            #expect(attributes["http.response.status_code"] as? Int == 503)
+            #expect(attributes["http.request.method"] as? String == "GET")
+            #expect(attributes["http.route"] as? String == "/health/")
+            #expect(server["status_code"] as? Int == 2)  // ERROR: a 5xx
+            #expect(server["scope"] as? String == "healthhost")
+            #expect(server["authorization"] as? String == "Bearer collector-key")
+            let resource = try #require(server["resource"] as? [String: Any])
+            #expect(resource["service.name"] as? String == "orders")
+            #expect(resource["deployment.environment"] as? String == "staging")
+
+            for (name, status) in [("ok", "pass"), ("down", "fail")] {
+                let check = try #require(spans.first { $0["name"] as? String == "check \(name)" })
+                #expect(check["trace_id"] as? String == callerTrace)
+                #expect(check["parent_span_id"] as? String == server["span_id"] as? String)
+                #expect(check["kind"] as? Int == 1)  // INTERNAL
+                let fields = try #require(check["attributes"] as? [String: Any])
+                #expect(fields["check.name"] as? String == name)
+                #expect(fields["check.plugin"] as? String == "dialectkit")
+                #expect(fields["check.status"] as? String == status)
+                #expect(fields["check.cached"] as? Bool == false)
+                #expect(fields["check.timed_out"] as? Bool == false)
+                let start = try #require(check["start"] as? Int)
+                #expect(try #require(check["end"] as? Int) >= start)
+            }
+            #expect(spans.first { $0["name"] as? String == "check down" }?["status_code"] as? Int == 2)
+            // No secret in any span.
+            #expect(!String(describing: spans).contains(DialectFixture.secret))
+        }
+    }
+
+    @Test func withoutATraceparentARequestStartsATraceAndAnUnmatchedPathIsNotASpanName() async throws {
+        let receiver = try await OTLPReceiver()
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: receiver.port)) { host throws in
+            #expect(try await host.get("/livez", headers: ["traceparent": "garbage"]).status == 200)
+            #expect(try await host.get("/wp-login.php").status == 404)
+            let spans = try await receiver.waitForSpans(3)
+            let live = try #require(spans.first { $0["name"] as? String == "GET /livez" })
+            #expect(live["parent_span_id"] as? String == "")
+            #expect((live["trace_id"] as? String)?.count == 32)
+            #expect(spans.contains { $0["name"] as? String == "GET unmatched" })
+            #expect(!spans.contains { ($0["name"] as? String)?.contains("wp-login") == true })
+        }
+    }
+
+    @Test func anUnsampledCallerIsNotRecorded() async throws {
+        let receiver = try await OTLPReceiver()
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: receiver.port)) { host throws in
+            #expect(try await host.get("/livez", headers: ["traceparent": "00-\(callerTrace)-\(callerSpan)-00"]).status == 200)
+            #expect(try await host.get("/readyz").status == 200)
+            let spans = try await receiver.waitForSpans(3)
+            #expect(!spans.contains { $0["trace_id"] as? String == callerTrace })
+            #expect(spans.contains { $0["name"] as? String == "GET /readyz" })
+        }
+    }
+
+    @Test func aDeadCollectorCostsOnlyDroppedSpans() async throws {
+        let silent = try SilentListener()
+        let refusing = try await OTLPReceiver(status: 503)
+        for port in [silent.port, refusing.port] {
+            let env = environment(
+                port: port, extra: ["OTEL_EXPORTER_OTLP_TIMEOUT": "200", "OTEL_BSP_MAX_QUEUE_SIZE": "8"])
+            try await TestHost.with(yaml: try DialectFixture.yaml(), environment: env) { host throws in
+                let started = ContinuousClock.now
+                for _ in 0..<50 { #expect(try await host.get("/livez").status == 200) }
+                // Probes never wait for the collector (a generous bound: 50 requests).
+                #expect(ContinuousClock.now - started < .seconds(5))
+                let tracer = try #require(host.app.tracer)
+                #expect(await eventually { tracer.counts.failedExports >= 1 && tracer.counts.dropped > 0 })
+                #expect(tracer.counts.exported == 0)
+            }
+        }
+    }
+
+    @Test func tracingIsOffWithoutOTELVariablesAndBadOnesAreStartupErrors() async throws {
+        try await TestHost.with(yaml: try DialectFixture.yaml()) { host throws in
+            #expect(host.app.tracer == nil)
+        }
+        let disabled = ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_SDK_DISABLED": "true"]
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: disabled) { host throws in
+            #expect(host.app.tracer == nil)
+        }
+        let cases: [([String: String], String)] = [
+            (
+                ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"],
+                "tracing error: OTEL_EXPORTER_OTLP_PROTOCOL: healthhost exports OTLP over HTTP with protobuf; expected 'http/protobuf', found 'grpc'"
+            ),
+            (
+                ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://collector:4318/v1/traces"],
+                "tracing error: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector:4318/v1/traces': only http:// is supported"
+            ),
+            (
+                ["OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "sometimes"],
+                "tracing error: OTEL_TRACES_SAMPLER: expected always_on, always_off, traceidratio"
+            ),
+            (
+                ["OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "api-key"],
+                "tracing error: OTEL_EXPORTER_OTLP_HEADERS: expected key=value pairs separated by commas"
+            ),
+        ]
+        for (environment, expected) in cases {
+            let yaml = try await DialectFixture.yaml()
+            let error = #expect(throws: StartupError.self) { try TestHost.build(yaml: yaml, environment: environment) }
+            #expect(error.map { "\($0)".hasPrefix(expected) } == true, "\(String(describing: error))")
+        }
+    }
+}
