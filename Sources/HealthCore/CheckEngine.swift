@@ -69,16 +69,21 @@ public final class CheckEngine: Sendable {
         }
     }
 
-    /// Stops the schedules and the workers: queued calls are answered "not run", each
-    /// worker thread exits when its current call returns. Does not wait, so a hung call
-    /// cannot keep the host from exiting.
-    public func shutdown() {
+    /// Stops the schedules of interval checks; calls in progress finish.
+    public func stopBackgroundRefresh() {
         let ticks = schedule.withLockedValue { schedule in
             schedule.isStopped = true
             defer { schedule.ticks = [:] }
             return Array(schedule.ticks.values)
         }
         for tick in ticks { tick.cancel() }
+    }
+
+    /// Stops the schedules and the workers: queued calls are answered "not run", each
+    /// worker thread exits when its current call returns. Does not wait, so a hung call
+    /// cannot keep the host from exiting.
+    public func shutdown() {
+        stopBackgroundRefresh()
         pool.shutdownGracefully { _ in }
     }
 

@@ -241,18 +241,24 @@ public final class HostApplication: Sendable {
             quarantineWindow: duration(plugins.quarantineWindow))
     }
 
-    /// Starts what runs in the background while serving: checks with an `interval`, and
+    /// Starts what runs in the background while serving, outside a `ServiceGroup` (the
+    /// tests, which stop the server themselves): checks with an `interval`, and
     /// re-reading `auth.secret_file` every `auth.reload_interval` seconds.
     public func startBackgroundWork(environment: [String: String] = [:]) {
         engine.startBackgroundRefresh()
+        guard let reloader = secretReloader(environment: environment) else { return }
+        let task = Task { await reloader.run() }
+        secretReloading.withLockedValue { $0 = task }
+    }
+
+    /// The reloader of `auth.secret_file`, when there is one to re-read.
+    func secretReloader(environment: [String: String]) -> SecretFileReloader? {
         let interval = loaded.configuration.auth.reloadInterval
         guard let auth, auth.isEnabled, interval > 0,
             let path = AuthResolver.secretFile(loaded, environment: environment)
-        else { return }
-        let reloader = SecretFileReloader(
+        else { return nil }
+        return SecretFileReloader(
             path: path, interval: .milliseconds(Int64(interval * 1000)), auth: auth, engine: engine, logger: logger)
-        let task = Task { await reloader.run() }
-        secretReloading.withLockedValue { $0 = task }
     }
 
     /// The HTTP server for this host.
@@ -282,11 +288,6 @@ public final class HostApplication: Sendable {
             return group
         }
         return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger, group: group)
-    }
-
-    /// Sends the spans still queued (at most `timeout`), once serving has stopped.
-    public func flushTraces(timeout: Duration = .seconds(2)) async {
-        await tracer?.shutdown(timeout: timeout)
     }
 
     /// Logs what was loaded: each plugin and each served check.

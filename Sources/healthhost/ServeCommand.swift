@@ -25,11 +25,12 @@ struct ServeCommand: AsyncParsableCommand {
             throw reportStartupFailure(error, code: 1)
         }
         app.logSummary()
-        app.startBackgroundWork(environment: ProcessInfo.processInfo.environment)
         let server = app.makeServer()
+        let services = app.services(server: server, environment: ProcessInfo.processInfo.environment)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: HostService(app: app, server: server))], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger))
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: app.logger))
         do {
             try await group.run()
         } catch {
@@ -38,7 +39,6 @@ struct ServeCommand: AsyncParsableCommand {
             app.shutdown()
             throw ExitCode(1)
         }
-        await app.flushTraces()
         app.shutdown()
         app.logger.info("stopped")
     }
