@@ -33,7 +33,7 @@ public final class CheckEngine: Sendable {
     private let timers: any EventLoop
     private let logger: Logger
     private let schedule = NIOLockedValueBox(BackgroundSchedule())
-    private let clock = ContinuousClock()
+    private let clock: EngineClock
 
     private struct BackgroundSchedule {
         var isStopped = false
@@ -41,14 +41,17 @@ public final class CheckEngine: Sendable {
     }
 
     /// Creates an engine for the checks of `registry` with `threads` worker threads.
+    /// `clock` is where TTLs, staleness and durations read the time (tests advance a
+    /// ``ManualClock``); timeouts and schedules run on `timerLoop`.
     public init(
         registry: CheckRegistry, threads: Int = 16, logger: Logger,
-        timerLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        timerLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any(), clock: EngineClock = .system
     ) {
+        self.clock = clock
         var slots: [String: CheckSlot] = [:]
         var gates: [String: SerialGate] = [:]
         for check in registry.checks {
-            slots[check.name] = CheckSlot(check: check)
+            slots[check.name] = CheckSlot(check: check, clock: clock)
             if let key = check.implementation.serializationKey, gates[key] == nil { gates[key] = SerialGate() }
         }
         self.slots = slots
@@ -135,7 +138,7 @@ public final class CheckEngine: Sendable {
             return deliver(
                 CheckReport(
                     name: check.name, result: .fail("internal error: '\(check.name)' is not registered with the engine"),
-                    finishedAt: Date(), duration: .zero))
+                    finishedAt: clock.currentDate, duration: .zero))
         }
         if let answer = slot.answerWithoutWaiting(now: clock.now) { return deliver(answer) }
         switch slot.request(now: clock.now, waiter: deliver) {

@@ -41,12 +41,14 @@ final class CheckSlot: Sendable {
     }
 
     let check: RegisteredCheck
+    private let clock: EngineClock
     private let state = NIOLockedValueBox(State())
     /// Requests answered without a call; outside the lock, as the hot path counts it.
     private let cacheHits = Atomic<Int>(0)
 
-    init(check: RegisteredCheck) {
+    init(check: RegisteredCheck, clock: EngineClock = .system) {
         self.check = check
+        self.clock = clock
     }
 
     /// The answer a request gets without waiting, if there is one, counted as a cache hit.
@@ -72,7 +74,7 @@ final class CheckSlot: Sendable {
                 state.call?.waiters.append(waiter)
                 return .joined
             }
-            let id = Self.begin(&state, now: now)
+            let id = begin(&state, now: now)
             state.call?.waiters.append(waiter)
             return .started(id: id)
         }
@@ -83,7 +85,7 @@ final class CheckSlot: Sendable {
     /// Starts a background run unless a call is in progress; returns its id.
     func trigger(now: ContinuousClock.Instant) -> Int? {
         state.withLockedValue { state in
-            state.call == nil ? Self.begin(&state, now: now) : nil
+            state.call == nil ? begin(&state, now: now) : nil
         }
     }
 
@@ -128,7 +130,7 @@ final class CheckSlot: Sendable {
             state.statistics.isStuck = false
             state.statistics.completedCalls += 1
             state.statistics.lastDuration = duration
-            var report = CheckReport(name: check.name, result: result, finishedAt: Date(), duration: duration)
+            var report = CheckReport(name: check.name, result: result, finishedAt: clock.currentDate, duration: duration)
             if call.isTimedOut { return (report, [], true, nil, nil) }
             if check.staleAfter == nil, case let ttl = check.refresh.ttl(for: result.status), ttl > .zero {
                 report.expiresAt = report.finishedAt.addingTimeInterval(ttl.seconds)
@@ -152,7 +154,7 @@ final class CheckSlot: Sendable {
             guard var call = state.call, call.id == id, !call.isTimedOut else { return nil }
             var report = CheckReport(
                 name: check.name, result: .fail("timed out: no result within \(check.timeout.humanReadable)"),
-                finishedAt: Date(), duration: check.timeout)
+                finishedAt: clock.currentDate, duration: check.timeout)
             report.isTimedOut = true
             let waiters = call.waiters
             call.waiters = []
@@ -178,9 +180,9 @@ final class CheckSlot: Sendable {
         }
     }
 
-    private static func begin(_ state: inout State, now: ContinuousClock.Instant) -> Int {
+    private func begin(_ state: inout State, now: ContinuousClock.Instant) -> Int {
         state.nextCallID += 1
-        let date = Date()
+        let date = clock.currentDate
         state.call = Call(id: state.nextCallID, requestedAt: now, requestedDate: date)
         state.statistics.runningSince = date
         return state.nextCallID
@@ -223,7 +225,7 @@ final class CheckSlot: Sendable {
             : "timed out: the call requested \(age) ago is still waiting for a worker thread or for the previous "
                 + "call of this check to return (limit \(limit))"
         var report = CheckReport(
-            name: check.name, result: .fail(message), finishedAt: latest?.finishedAt ?? Date(), duration: check.timeout,
+            name: check.name, result: .fail(message), finishedAt: latest?.finishedAt ?? clock.currentDate, duration: check.timeout,
             isCached: true)
         report.isTimedOut = true
         return report

@@ -69,13 +69,17 @@ public final class HostApplication: Sendable {
         /// The `healthhost` binary isolated plugins' workers run (this process's own by
         /// default; tests, whose process is the test runner, name the built binary).
         public var workerExecutable: String
+        /// Where the engine reads the time (tests pass a ``ManualClock``'s).
+        public var engineClock: EngineClock
 
         /// Creates options.
         public init(
             host: String? = nil, port: Int? = nil, requiresAuth: Bool = true, forceSkipBrokenPlugins: Bool = false,
-            environment: [String: String] = [:], workerExecutable: String = HostApplication.ownExecutable
+            environment: [String: String] = [:], workerExecutable: String = HostApplication.ownExecutable,
+            engineClock: EngineClock = .system
         ) {
             self.workerExecutable = workerExecutable
+            self.engineClock = engineClock
             self.host = host
             self.port = port
             self.requiresAuth = requiresAuth
@@ -134,7 +138,7 @@ public final class HostApplication: Sendable {
         try EnvironmentFacts.validateInfoSections(plugins)
         let registry = try CheckBinder(loaded: loaded, plugins: plugins).makeRegistry()
         let threads = EnginePoolSize.threads(for: loaded, registry: registry, plugins: plugins, logger: logger)
-        let engine = CheckEngine(registry: registry, threads: threads, logger: logger)
+        let engine = CheckEngine(registry: registry, threads: threads, logger: logger, clock: options.engineClock)
         let lifecycle = HostLifecycle()
         let environment = EnvironmentFacts.gather(
             loaded: loaded, plugins: plugins, engine: engine, environment: options.environment)

@@ -121,7 +121,8 @@ import Testing
               - { name: toggle, plugin: enginekit, check: toggle, success_ttl: 3, failure_ttl: 1.5 }
               - { name: set_fail, plugin: enginekit, check: set_fail, default: false }
             """
-        try await TestHost.with(yaml: try yaml("ttl", checks: checks)) { host throws in
+        let clock = ManualClock()
+        try await TestHost.with(yaml: try yaml("ttl", checks: checks), clock: clock.engineClock) { host throws in
             let first = try await host.report("toggle")
             #expect(first.result == .pass("call 1"))
             #expect(!first.isCached)
@@ -134,7 +135,9 @@ import Testing
             #expect(cached.expiresAt == first.finishedAt.addingTimeInterval(3))
             #expect(try await host.get("/health/?\(auth)").status == 200)  // still the cached pass
 
-            try await Task.sleep(for: .milliseconds(3100))
+            clock.advance(by: .milliseconds(2999))
+            #expect(try await host.report("toggle").isCached)  // 1 ms before it expires
+            clock.advance(by: .milliseconds(1))
             let failed = try await host.report("toggle")
             #expect(failed.result == .fail("call 2"))
             #expect(!failed.isCached)
@@ -143,7 +146,7 @@ import Testing
             #expect(cachedFailure.expiresAt == failed.finishedAt.addingTimeInterval(1.5))
             #expect(try await host.get("/health/?\(auth)").status == 503)
 
-            try await Task.sleep(for: .milliseconds(1600))
+            clock.advance(by: .milliseconds(1500))
             #expect(try await host.report("toggle").result == .fail("call 3"))
             let statistics = try host.statistics("toggle")
             #expect(statistics.consecutiveFailures == 2)

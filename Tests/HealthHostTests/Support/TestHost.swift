@@ -1,5 +1,6 @@
 import Foundation
 import HealthConfig
+import HealthCore
 import HealthHostApp
 import Logging
 
@@ -19,21 +20,22 @@ struct TestHost {
     /// Parses `yaml` (relative paths against `directory`) and builds the host.
     static func build(
         yaml: String, directory: String = NSTemporaryDirectory(), environment: [String: String] = [:],
-        logger: Logger = TestHost.logger, port: Int = 0
+        logger: Logger = TestHost.logger, port: Int = 0, clock: EngineClock = .system
     ) throws -> HostApplication {
         let loaded = try ConfigurationLoader.parse(yaml: yaml, file: "test.yaml", directory: directory)
         return try HostApplication.build(
             configuration: loaded,
-            options: .init(port: port, environment: environment, workerExecutable: TestPaths.executable), logger: logger)
+            options: .init(port: port, environment: environment, workerExecutable: TestPaths.executable, engineClock: clock),
+            logger: logger)
     }
 
     /// Starts the host, runs `body` against it, stops it.
     static func with(
-        yaml: String, environment: [String: String] = [:], logger: Logger = TestHost.logger,
+        yaml: String, environment: [String: String] = [:], logger: Logger = TestHost.logger, clock: EngineClock = .system,
         _ body: (TestHost) async throws -> Void
     ) async throws {
         // Off the cooperative pool: starting plugin workers blocks until they are ready.
-        let app = try await offThePool { try build(yaml: yaml, environment: environment, logger: logger) }
+        let app = try await offThePool { try build(yaml: yaml, environment: environment, logger: logger, clock: clock) }
         app.startBackgroundWork(environment: environment)
         let server = app.makeServer()
         let port = try await server.start()
