@@ -125,17 +125,14 @@ public struct RoutePipeline: HTTPResponder {
                 end = finished
                 start = finished - min(finished, UInt64(max(0, report.duration.seconds * 1e9)))
             }
-            let span = tracer.startSpan(
-                "check \(report.name)", context: parent.context, ofKind: .internal,
-                at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: start))
-            span.attributes["check.name"] = report.name
-            span.attributes["check.plugin"] = String(source.split(separator: ".", maxSplits: 1).first ?? "")
-            span.attributes["check.source"] = source
-            span.attributes["check.status"] = report.result.status.description
-            span.attributes["check.cached"] = report.isCached
-            span.attributes["check.timed_out"] = report.isTimedOut
-            if report.result.status == .fail { span.setStatus(SpanStatus(code: .error)) }
-            span.end(at: DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: end))
+            tracer.recordChild(
+                of: parent, name: "check \(report.name)", start: start, end: end,
+                attributes: [
+                    ("check.cached", .bool(report.isCached)), ("check.name", .string(report.name)),
+                    ("check.plugin", .string(String(source.split(separator: ".", maxSplits: 1).first ?? ""))),
+                    ("check.source", .string(source)), ("check.status", .string(report.result.status.description)),
+                    ("check.timed_out", .bool(report.isTimedOut)),
+                ], isError: report.result.status == .fail)
         }
     }
 

@@ -137,7 +137,7 @@ enum EnvironmentFacts {
     }
 
     static func configSection(loaded: LoadedConfiguration, plugins: PluginSet) -> JSONValue {
-        var values = json(loaded.values)
+        var values = loaded.values.json
         // Secret-declared check arguments are redacted whatever their key is called.
         guard case .object(var root) = values, case .array(var entries)? = root["checks"],
             let checks = loaded.configuration.checks
@@ -161,16 +161,16 @@ enum EnvironmentFacts {
     static func pluginsSection(_ plugins: PluginSet) -> JSONValue {
         var loaded: [String: JSONValue] = [:]
         for plugin in plugins.plugins {
-            let description = plugin.descriptor
+            let descriptor = plugin.descriptor
             loaded[plugin.name] = .object([
                 "path": .string(plugin.path),
                 "sha256": .string(plugin.sha256),
-                "abi_version": .string(description.abiVersion.description),
-                "swift_version": .string(description.swiftVersion),
-                "version": .string(description.version),
-                "summary": .string(description.summary),
-                "checks": .array(description.checks.map { .string($0.name) }),
-                "info_section": .string(description.infoSection),
+                "abi_version": .string(descriptor.abiVersion.description),
+                "swift_version": .string(descriptor.swiftVersion),
+                "version": .string(descriptor.version),
+                "summary": .string(descriptor.summary),
+                "checks": .array(descriptor.checks.map { .string($0.name) }),
+                "info_section": .string(descriptor.infoSection),
             ])
         }
         return .object([
@@ -178,18 +178,6 @@ enum EnvironmentFacts {
             "broken": .array(
                 plugins.broken.map { .object(["path": .string($0.path), "error": .string($0.error.description)]) }),
         ])
-    }
-
-    static func json(_ value: ConfigValue) -> JSONValue {
-        switch value {
-        case .null: .null
-        case .bool(let flag): .bool(flag)
-        case .int(let number): .int(number)
-        case .double(let number): .double(number)
-        case .string(let text): .string(text)
-        case .list(let items): .array(items.map(json))
-        case .map(let entries): .object(entries.mapValues(json))
-        }
     }
 }
 

@@ -19,6 +19,7 @@ public final class HostTracer: Tracer, Sendable {
 
     private let settings: TracingSettings
     let exporter: SpanExporter
+    private let ids = IDGenerator()
 
     /// A tracer exporting with `settings`, the spans' resource being `resource`.
     public init(settings: TracingSettings, resource: [String: ResourceValue], version: String, logger: Logger) {
@@ -56,10 +57,11 @@ public final class HostTracer: Tracer, Sendable {
     ) -> HostSpan {
         let parentContext = context()
         let parent = parentContext.traceContext
-        let traceID = parent?.traceID ?? TraceID.random()
+        var random = IDGenerator.Source(generator: ids)
+        let traceID = parent?.traceID ?? TraceID.random(using: &random)
         let sampled = Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler)
         let own = TraceContext(
-            traceID: traceID, spanID: SpanID.random(), flags: sampled ? .sampled : [],
+            traceID: traceID, spanID: SpanID.random(using: &random), flags: sampled ? .sampled : [],
             state: parent?.state ?? TraceState([]))
         var spanContext = parentContext
         spanContext.traceContext = own
@@ -69,6 +71,37 @@ public final class HostTracer: Tracer, Sendable {
     }
 
     public func forceFlush() {}
+
+    /// Records a span that is already over, child of `parent`: for work whose start, end
+    /// and attributes are all known at once (a check report), without a live span.
+    public func recordChild(
+        of parent: HostSpan, name: String, start: UInt64, end: UInt64, attributes: [(key: String, value: SpanValue)],
+        isError: Bool
+    ) {
+        guard parent.isRecording, let context = parent.context.traceContext else { return }
+        var random = IDGenerator.Source(generator: ids)
+        exporter.enqueue(
+            FinishedSpan(
+                traceID: HostSpan.bytes(context.traceID.bytes), spanID: HostSpan.bytes(SpanID.random(using: &random).bytes),
+                parentSpanID: HostSpan.bytes(context.spanID.bytes), traceState: context.traceStateHeaderValue ?? "",
+                name: name, kind: .internal, startNanoseconds: start, endNanoseconds: max(start, end),
+                attributes: attributes.map { ($0.key, $0.value.value) }, status: isError ? (true, "") : nil))
+    }
+
+    /// An attribute value of ``recordChild(of:name:start:end:attributes:isError:)``.
+    public enum SpanValue: Sendable {
+        case string(String)
+        case bool(Bool)
+        case int(Int)
+
+        var value: FinishedSpan.Value {
+            switch self {
+            case .string(let text): .string(text)
+            case .bool(let flag): .bool(flag)
+            case .int(let number): .int(Int64(number))
+            }
+        }
+    }
 
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
@@ -205,11 +238,11 @@ public final class HostSpan: Tracing.Span, Sendable {
         return values.sorted { $0.key < $1.key }
     }
 
-    private static func bytes(_ tuple: SpanID.Bytes) -> [UInt8] {
+    static func bytes(_ tuple: SpanID.Bytes) -> [UInt8] {
         withUnsafeBytes(of: tuple) { Array($0) }
     }
 
-    private static func bytes(_ tuple: TraceID.Bytes) -> [UInt8] {
+    static func bytes(_ tuple: TraceID.Bytes) -> [UInt8] {
         withUnsafeBytes(of: tuple) { Array($0) }
     }
 }
