@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """pipeline.py — issue #20's benchmark: cached /health/ and /health/ping of the build
 before the request pipeline (a checkout of BASE, the transport issue's figures) against
-this build with /metrics on (the default) and with tracing on, interleaved in one run.
+this build with /metrics on (the default), with tracing on (every request sampled) and
+with 1 % of traces sampled, interleaved in one run.
 
   bench/pipeline.py --base /tmp/hh-base [--rounds 5] [--duration 4s]
 
@@ -53,6 +54,8 @@ http {{ access_log off; client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/px
         "before (transport #19)": (Path(args.base), 18410, {}),
         "pipeline + /metrics": (ROOT, 18411, {}),
         "pipeline + /metrics + tracing": (ROOT, 18412, tracing),
+        "pipeline + /metrics + tracing 1 %": (
+            ROOT, 18413, {**tracing, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.01"}),
     }
     procs, results = {}, {name: {"ping": [], "health": []} for name in targets}
     sink = subprocess.Popen(["nginx", "-p", str(tmp), "-c", str(sink_conf), "-g", "daemon off;"])

@@ -103,6 +103,7 @@ struct ConfigurationValidator {
         if let ttl = entry.successTTL { try requireSeconds(ttl, at: path + ["success_ttl"], allowingZero: true) }
         if let ttl = entry.failureTTL { try requireSeconds(ttl, at: path + ["failure_ttl"], allowingZero: true) }
         if let staleAfter = entry.staleAfter { try requireSeconds(staleAfter, at: path + ["stale_after"]) }
+        try validateDamping(failAfter: entry.failAfter, passAfter: entry.passAfter, seconds: entry.failAfterSeconds, at: path)
         guard let interval = entry.interval else {
             if entry.staleAfter != nil {
                 throw loaded.error(
@@ -140,6 +141,21 @@ struct ConfigurationValidator {
         if let threads = config.engine.threads, !(1...1024).contains(threads) {
             throw loaded.error(at: ["engine", "threads"], "expected 1 to 1024, found \(threads)")
         }
+        let engine = config.engine
+        try validateDamping(
+            failAfter: engine.failAfter, passAfter: engine.passAfter, seconds: engine.failAfterSeconds, at: ["engine"])
+    }
+
+    /// Runs in a row: 1 (no damping) to 1000.
+    private func validateDamping(failAfter: Int?, passAfter: Int?, seconds: Double?, at path: [ConfigPathElement])
+        throws(ConfigError)
+    {
+        for (key, value) in [("fail_after", failAfter), ("pass_after", passAfter)] {
+            if let value, !(1...1000).contains(value) {
+                throw loaded.error(at: path + [.key(key)], "expected runs in a row from 1 (no damping) to 1000, found \(value)")
+            }
+        }
+        if let seconds { try requireSeconds(seconds, at: path + ["fail_after_seconds"]) }
     }
 
     private func validateWorkers() throws(ConfigError) {

@@ -219,6 +219,13 @@ public struct CheckConfiguration: Sendable, Decodable {
     /// `stale_after`: seconds after which a background result counts as failed; unset is
     /// two intervals plus the timeout.
     public var staleAfter: Double?
+    /// `fail_after`: failing runs in a row before a passing check reports fail; unset
+    /// follows `engine.fail_after`.
+    public var failAfter: Int?
+    /// `pass_after`: passing runs in a row before a failing check reports pass.
+    public var passAfter: Int?
+    /// `fail_after_seconds`: seconds in error, besides `fail_after` runs, before it reports fail.
+    public var failAfterSeconds: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, plugin, check
@@ -228,6 +235,9 @@ public struct CheckConfiguration: Sendable, Decodable {
         case failureTTL = "failure_ttl"
         case interval
         case staleAfter = "stale_after"
+        case failAfter = "fail_after"
+        case passAfter = "pass_after"
+        case failAfterSeconds = "fail_after_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -244,6 +254,9 @@ public struct CheckConfiguration: Sendable, Decodable {
         failureTTL = try container.optional(.failureTTL)
         interval = try container.optional(.interval)
         staleAfter = try container.optional(.staleAfter)
+        failAfter = try container.optional(.failAfter)
+        passAfter = try container.optional(.passAfter)
+        failAfterSeconds = try container.optional(.failAfterSeconds)
     }
 }
 
@@ -260,6 +273,11 @@ public struct EngineConfiguration: Sendable, Decodable {
     public var successTTL = 0.0
     /// `engine.failure_ttl`: the same for failing results.
     public var failureTTL = 0.0
+    /// `engine.fail_after`, `engine.pass_after`, `engine.fail_after_seconds`: flap
+    /// damping for checks that set none (defaults 1, 1, unset: no damping).
+    public var failAfter = 1
+    public var passAfter = 1
+    public var failAfterSeconds: Double?
 
     /// The defaults.
     public init() {}
@@ -268,6 +286,9 @@ public struct EngineConfiguration: Sendable, Decodable {
         case timeout, threads
         case successTTL = "success_ttl"
         case failureTTL = "failure_ttl"
+        case failAfter = "fail_after"
+        case passAfter = "pass_after"
+        case failAfterSeconds = "fail_after_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -277,6 +298,9 @@ public struct EngineConfiguration: Sendable, Decodable {
         threads = try container.optional(.threads)
         successTTL = try container.optional(.successTTL) ?? successTTL
         failureTTL = try container.optional(.failureTTL) ?? failureTTL
+        failAfter = try container.optional(.failAfter) ?? failAfter
+        passAfter = try container.optional(.passAfter) ?? passAfter
+        failAfterSeconds = try container.optional(.failAfterSeconds)
     }
 }
 

@@ -17,6 +17,11 @@ public struct CheckReport: Sendable {
     public var expiresAt: Date?
     /// Whether the engine answered it because a call missed its timeout (or is stuck past it).
     public var isTimedOut = false
+    /// What the run itself returned, when flap damping reports something else; `nil`
+    /// when ``result`` is the run's own.
+    public var rawResult: CheckResult?
+    /// Why the reported result is not the run's ("2 of 3 failures before it reports fail").
+    public var damping: String?
 
     /// Creates a report.
     public init(

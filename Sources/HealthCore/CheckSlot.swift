@@ -38,6 +38,7 @@ final class CheckSlot: Sendable {
         var call: Call?
         var nextCallID = 0
         var statistics = CheckStatistics()
+        var damping = DampingState()
     }
 
     let check: RegisteredCheck
@@ -132,6 +133,7 @@ final class CheckSlot: Sendable {
             state.statistics.lastDuration = duration
             var report = CheckReport(name: check.name, result: result, finishedAt: clock.currentDate, duration: duration)
             if call.isTimedOut { return (report, [], true, nil, nil) }
+            Self.damp(&report, state: &state, now: now, policy: check.damping)
             if check.staleAfter == nil, case let ttl = check.refresh.ttl(for: result.status), ttl > .zero {
                 report.expiresAt = report.finishedAt.addingTimeInterval(ttl.seconds)
             }
@@ -156,6 +158,7 @@ final class CheckSlot: Sendable {
                 name: check.name, result: .fail("timed out: no result within \(check.timeout.humanReadable)"),
                 finishedAt: clock.currentDate, duration: check.timeout)
             report.isTimedOut = true
+            Self.damp(&report, state: &state, now: now, policy: check.damping)
             let waiters = call.waiters
             call.waiters = []
             call.isTimedOut = true
@@ -167,6 +170,16 @@ final class CheckSlot: Sendable {
             state.statistics.isStuck = call.isExecuting
             return (report, waiters, call.isExecuting, change)
         }
+    }
+
+    /// Applies flap damping to a run's report: the reported result may be the previous one.
+    private static func damp(_ report: inout CheckReport, state: inout State, now: ContinuousClock.Instant, policy: DampingPolicy) {
+        guard policy.isDamping else { return }
+        let damped = state.damping.apply(report.result, now: now, policy: policy)
+        guard let held = damped.held else { return }
+        report.rawResult = report.result
+        report.damping = held
+        report.result = damped.result
     }
 
     /// A copy of the statistics, with ``CheckStatistics/isStale`` as of `now`.
@@ -190,6 +203,8 @@ final class CheckSlot: Sendable {
 
     private func immediateAnswer(_ state: State, now: ContinuousClock.Instant) -> CheckReport? {
         if let call = state.call, call.isTimedOut {
+            // A timeout that damping holds back keeps being reported as damped.
+            if let latest = state.latest, latest.report.damping != nil { return cached(latest.report, for: .zero) }
             return stuck(call, now: now, latest: state.latest?.report)
         }
         guard let latest = state.latest else { return nil }

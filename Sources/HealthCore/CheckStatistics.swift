@@ -44,8 +44,9 @@ public struct CheckStatistics: Sendable {
         let previous = lastReport?.result.status
         let previousSince = statusSince
         defer { lastReport = report }
-        runsByStatus[report.result.status, default: 0] += 1
-        if report.result.status.isPassing {
+        let raw = report.rawResult ?? report.result
+        runsByStatus[raw.status, default: 0] += 1
+        if raw.status.isPassing {
             lastSuccessAt = report.finishedAt
             consecutiveFailures = 0
         } else {

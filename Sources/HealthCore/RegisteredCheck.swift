@@ -13,13 +13,15 @@ public struct RegisteredCheck: Sendable {
     public let timeout: Duration
     /// When results are reused and whether the check runs in the background.
     public let refresh: RefreshPolicy
+    /// Flap damping: how many runs must disagree before the reported status changes.
+    public let damping: DampingPolicy
 
     /// Creates an entry. `isDefault` and `timeout` fall back to the implementation's
     /// suggestions, then to `defaultTimeout`.
     public init(
         name: String, implementation: any CheckImplementation, isDefault: Bool? = nil,
         groups: [String] = [], timeout: Duration? = nil, defaultTimeout: Duration = .seconds(5),
-        refresh: RefreshPolicy = .alwaysFresh
+        refresh: RefreshPolicy = .alwaysFresh, damping: DampingPolicy = .none
     ) {
         self.name = name
         self.implementation = implementation
@@ -27,6 +29,7 @@ public struct RegisteredCheck: Sendable {
         self.groups = groups
         self.timeout = timeout ?? implementation.suggestedTimeout ?? defaultTimeout
         self.refresh = refresh
+        self.damping = damping
     }
 
     /// The age past which a background result is stale; `nil` for on-demand checks.

@@ -16,6 +16,9 @@ import HealthHTTP
 ///   "timeout_seconds": 2, "refresh": "every 5 s",
 ///   "last": {"status": "fail", "message": "timed out: no result within 2 s", "time": "...",
 ///            "duration_seconds": 2.0},
+///   "raw": {...the run's own result: the same as last unless flap damping holds it...},
+///   "damping": "2 of 3 failures before it reports fail" or null, "damping_policy": "fail after 3 runs",
+///   "status_since": "...",
 ///   "last_success": "...", "consecutive_failures": 3, "calls": 120, "timeouts": 3,
 ///   "running_since": "...", "stuck": true, "last_call_seconds": 0.004,
 ///   "stale_after_seconds": 12, "stale": false}],
@@ -43,11 +46,19 @@ enum CheckStatePage {
             }
             last = .object(fields)
         }
+        // Flap damping: the run's own result when it differs from the reported one, and why.
+        var raw = last
+        if let report = statistics.lastReport, let result = report.rawResult {
+            raw = .object(["status": .string(result.status.description), "message": .string(result.message)])
+        }
         return .object([
             "name": .string(check.name), "source": .string(check.implementation.source),
             "default": .bool(check.isDefault), "groups": .array(check.groups.map(JSONValue.string)),
             "timeout_seconds": .double(check.timeout.seconds), "refresh": .string(check.refresh.summary),
-            "last": last, "last_success": .string(statistics.lastSuccessAt.map(timestamp)),
+            "last": last, "raw": raw, "damping": .string(statistics.lastReport?.damping),
+            "damping_policy": .string(check.damping.isDamping ? check.damping.summary : nil),
+            "status_since": .string(statistics.statusSince.map(timestamp)),
+            "last_success": .string(statistics.lastSuccessAt.map(timestamp)),
             "consecutive_failures": .int(statistics.consecutiveFailures), "calls": .int(statistics.completedCalls),
             "timeouts": .int(statistics.timeouts), "running_since": .string(statistics.runningSince.map(timestamp)),
             "stuck": .bool(statistics.isStuck),

@@ -35,13 +35,13 @@ public struct RoutePipeline: HTTPResponder {
         guard metrics != nil || tracer != nil else { return reply(to: request, span: nil) }
         let started = NIODeadline.now()
         let label = routes[request.path] == nil ? RequestMetrics.unmatchedRoute : request.path
-        let span = tracer.map { Self.serverSpan($0, for: request, route: label) }
+        let span = tracer.flatMap { Self.serverSpan($0, for: request, route: label) }
         let metrics = self.metrics
         @Sendable func record(_ response: HTTPResponse) {
             let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
             metrics?.record(route: label, code: response.status.code, seconds: seconds)
             if let span {
-                span.attributes["http.response.status_code"] = Int64(response.status.code)
+                span.setAttribute("http.response.status_code", Int64(response.status.code))
                 if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
                 span.end()
             }
@@ -94,15 +94,14 @@ public struct RoutePipeline: HTTPResponder {
 
     /// The server span of a request: `GET /readyz`, as the HTTP semantic conventions name
     /// spans by method and route (unmatched paths are not span names).
-    private static func serverSpan(_ tracer: HostTracer, for request: HTTPRequest, route: String) -> HostSpan {
-        var context = InstrumentationContext.topLevel
-        tracer.extract(request.headers, into: &context, using: HeaderExtractor())
-        let span = tracer.startSpan("\(request.method.rawValue) \(route)", context: context, ofKind: .server)
-        if span.isRecording {
-            span.attributes["http.request.method"] = request.method.rawValue
-            span.attributes["http.route"] = route
-            span.attributes["url.path"] = route == RequestMetrics.unmatchedRoute ? route : request.path
-        }
+    private static func serverSpan(_ tracer: HostTracer, for request: HTTPRequest, route: String) -> HostSpan? {
+        guard
+            let span = tracer.startSampledSpan(
+                "\(request.method.rawValue) \(route)", kind: .server, carrier: request.headers, using: HeaderExtractor())
+        else { return nil }
+        span.setAttribute("http.request.method", request.method.rawValue)
+        span.setAttribute("http.route", route)
+        span.setAttribute("url.path", route == RequestMetrics.unmatchedRoute ? route : request.path)
         return span
     }
 

@@ -26,6 +26,14 @@ struct CheckBinder {
             failureTTL: entry.failureTTL.map(seconds) ?? defaultRefresh.failureTTL)
     }
 
+    /// `fail_after`, `pass_after`, `fail_after_seconds` of `entry`, else of `engine`.
+    private func damping(of entry: CheckConfiguration?) -> DampingPolicy {
+        let engine = config.engine
+        return DampingPolicy(
+            failAfter: entry?.failAfter ?? engine.failAfter, passAfter: entry?.passAfter ?? engine.passAfter,
+            failAfterTime: (entry?.failAfterSeconds ?? engine.failAfterSeconds).map(seconds))
+    }
+
     func makeRegistry() throws(StartupError) -> CheckRegistry {
         var registry = CheckRegistry()
         if let entries = config.checks {
@@ -41,7 +49,7 @@ struct CheckBinder {
                     let implementation = try bindArguments(of: unbound, args: [:], at: ["checks"])
                     let registered = RegisteredCheck(
                         name: "\(plugin.name).\(check.name)", implementation: implementation,
-                        defaultTimeout: defaultTimeout, refresh: defaultRefresh)
+                        defaultTimeout: defaultTimeout, refresh: defaultRefresh, damping: damping(of: nil))
                     try register(registered, in: &registry)
                 }
             }
@@ -74,7 +82,7 @@ struct CheckBinder {
                         .fail("plugin '\(entry.plugin)' is not loaded; see `healthhost plugins`")
                     },
                     isDefault: entry.isDefault, groups: entry.groups, defaultTimeout: defaultTimeout,
-                    refresh: refresh(of: entry))
+                    refresh: refresh(of: entry), damping: damping(of: entry))
             }
             throw .config(loaded.error(at: path + ["plugin"], message))
         }
@@ -86,7 +94,8 @@ struct CheckBinder {
         let implementation = try bindArguments(of: unbound, args: entry.args, at: path)
         return RegisteredCheck(
             name: entry.name, implementation: implementation, isDefault: entry.isDefault, groups: entry.groups,
-            timeout: entry.timeout.map(seconds), defaultTimeout: defaultTimeout, refresh: refresh(of: entry))
+            timeout: entry.timeout.map(seconds), defaultTimeout: defaultTimeout, refresh: refresh(of: entry),
+            damping: damping(of: entry))
     }
 
     /// The check with its arguments bound: each parameter's configured value (checked

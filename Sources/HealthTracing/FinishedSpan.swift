@@ -1,4 +1,6 @@
-/// A span that ended, as the exporter sends it.
+import W3CTraceContext
+
+/// A span that ended, as the exporter sends it (ids kept as W3C values: no allocation).
 struct FinishedSpan: Sendable {
     /// What `SpanKind` is in OTLP.
     enum Kind: UInt64, Sendable {
@@ -18,9 +20,9 @@ struct FinishedSpan: Sendable {
         case strings([String])
     }
 
-    let traceID: [UInt8]
-    let spanID: [UInt8]
-    let parentSpanID: [UInt8]?
+    let traceID: TraceID
+    let spanID: SpanID
+    let parentSpanID: SpanID?
     let traceState: String
     let name: String
     let kind: Kind

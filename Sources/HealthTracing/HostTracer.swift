@@ -60,17 +60,42 @@ public final class HostTracer: Tracer, Sendable {
         var random = IDGenerator.Source(generator: ids)
         let traceID = parent?.traceID ?? TraceID.random(using: &random)
         let sampled = Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler)
+        return makeSpan(operationName, kind: kind, context: parentContext, traceID: traceID, sampled: sampled, at: instant())
+    }
+
+    private func makeSpan(
+        _ name: String, kind: SpanKind, context parentContext: InstrumentationContext, traceID: TraceID, sampled: Bool,
+        at instant: some TracerInstant
+    ) -> HostSpan {
+        let parent = parentContext.traceContext
+        var random = IDGenerator.Source(generator: ids)
         let own = TraceContext(
             traceID: traceID, spanID: SpanID.random(using: &random), flags: sampled ? .sampled : [],
             state: parent?.state ?? TraceState([]))
         var spanContext = parentContext
         spanContext.traceContext = own
         return HostSpan(
-            name: operationName, kind: kind, context: spanContext, own: own, parentSpanID: parent?.spanID,
-            start: instant().nanosecondsSinceEpoch, exporter: sampled ? exporter : nil)
+            name: name, kind: kind, context: spanContext, own: own, parentSpanID: parent?.spanID,
+            start: instant.nanosecondsSinceEpoch, exporter: sampled ? exporter : nil)
     }
 
     public func forceFlush() {}
+
+    /// The server span of a request whose headers `extract` reads, or `nil` when the
+    /// trace is not sampled: an unsampled request then costs the header lookup and the
+    /// sampler, no span (the host makes no calls a context would have to travel on).
+    public func startSampledSpan<Carrier, Extract: Extractor>(
+        _ operationName: String, kind: SpanKind, carrier: Carrier, using extractor: Extract
+    ) -> HostSpan? where Extract.Carrier == Carrier {
+        var context = InstrumentationContext.topLevel
+        extract(carrier, into: &context, using: extractor)
+        let parent = context.traceContext
+        if parent == nil, case .alwaysOff = settings.sampler.root { return nil }
+        var random = IDGenerator.Source(generator: ids)
+        let traceID = parent?.traceID ?? TraceID.random(using: &random)
+        guard Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler) else { return nil }
+        return makeSpan(operationName, kind: kind, context: context, traceID: traceID, sampled: true, at: DefaultTracerClock.now)
+    }
 
     /// Records a span that is already over, child of `parent`: for work whose start, end
     /// and attributes are all known at once (a check report), without a live span.
@@ -82,8 +107,8 @@ public final class HostTracer: Tracer, Sendable {
         var random = IDGenerator.Source(generator: ids)
         exporter.enqueue(
             FinishedSpan(
-                traceID: HostSpan.bytes(context.traceID.bytes), spanID: HostSpan.bytes(SpanID.random(using: &random).bytes),
-                parentSpanID: HostSpan.bytes(context.spanID.bytes), traceState: context.traceStateHeaderValue ?? "",
+                traceID: context.traceID, spanID: SpanID.random(using: &random),
+                parentSpanID: context.spanID, traceState: context.traceStateHeaderValue ?? "",
                 name: name, kind: .internal, startNanoseconds: start, endNanoseconds: max(start, end),
                 attributes: attributes.map { ($0.key, $0.value.value) }, status: isError ? (true, "") : nil))
     }
@@ -123,6 +148,7 @@ public final class HostTracer: Tracer, Sendable {
     }
 
     static func isSampled(traceID: TraceID, parent: TraceContext?, sampler: TracingSettings.Sampler) -> Bool {
+        // (For a root span `traceID` is fresh, so a ratio sampler decides by it.)
         switch sampler {
         case .alwaysOn: return true
         case .alwaysOff: return false
@@ -181,6 +207,13 @@ public final class HostSpan: Tracing.Span, Sendable {
 
     public var isRecording: Bool { exporter != nil }
 
+    /// Sets one attribute in place (the `attributes` property copies them all per set).
+    public func setAttribute(_ key: String, _ value: some SpanAttributeConvertible) {
+        guard exporter != nil else { return }
+        let attribute = value.toSpanAttribute()
+        state.withLock { $0.attributes[key] = attribute }
+    }
+
     public func setStatus(_ status: SpanStatus) { state.withLock { $0.status = status } }
 
     public func addEvent(_ event: SpanEvent) {}
@@ -201,8 +234,8 @@ public final class HostSpan: Tracing.Span, Sendable {
         }) else { return }
         exporter.enqueue(
             FinishedSpan(
-                traceID: Self.bytes(own.traceID.bytes), spanID: Self.bytes(own.spanID.bytes),
-                parentSpanID: parentSpanID.map { Self.bytes($0.bytes) }, traceState: own.traceStateHeaderValue ?? "",
+                traceID: own.traceID, spanID: own.spanID,
+                parentSpanID: parentSpanID, traceState: own.traceStateHeaderValue ?? "",
                 name: finished.name, kind: Self.kind(kind), startNanoseconds: start, endNanoseconds: max(end, start),
                 attributes: Self.values(finished.attributes),
                 status: finished.status.map { (isError: $0.code == .error, message: $0.message ?? "") }))
@@ -236,14 +269,6 @@ public final class HostSpan: Tracing.Span, Sendable {
             }
         }
         return values.sorted { $0.key < $1.key }
-    }
-
-    static func bytes(_ tuple: SpanID.Bytes) -> [UInt8] {
-        withUnsafeBytes(of: tuple) { Array($0) }
-    }
-
-    static func bytes(_ tuple: TraceID.Bytes) -> [UInt8] {
-        withUnsafeBytes(of: tuple) { Array($0) }
     }
 }
 

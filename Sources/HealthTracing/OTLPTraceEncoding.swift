@@ -9,6 +9,7 @@ enum OTLPTraceEncoding {
         -> [UInt8]
     {
         var writer = ProtobufWriter()
+        writer.reserve(256 + spans.count * 320)
         // ExportTraceServiceRequest.resource_spans = 1
         writer.messageField(1) { resourceSpans in
             // ResourceSpans.resource = 1 { Resource.attributes = 1 }
@@ -30,10 +31,10 @@ enum OTLPTraceEncoding {
     }
 
     private static func encode(_ span: FinishedSpan, into writer: inout ProtobufWriter) {
-        writer.bytesField(1, span.traceID)  // trace_id
-        writer.bytesField(2, span.spanID)  // span_id
+        writer.rawBytesField(1, span.traceID.bytes)  // trace_id
+        writer.rawBytesField(2, span.spanID.bytes)  // span_id
         if !span.traceState.isEmpty { writer.stringField(3, span.traceState) }  // trace_state
-        if let parent = span.parentSpanID { writer.bytesField(4, parent) }  // parent_span_id
+        if let parent = span.parentSpanID { writer.rawBytesField(4, parent.bytes) }  // parent_span_id
         writer.stringField(5, span.name)  // name
         writer.varintField(6, span.kind.rawValue)  // kind
         writer.fixed64Field(7, span.startNanoseconds)  // start_time_unix_nano

@@ -69,15 +69,44 @@ struct ProtobufWriter {
         bytes.append(contentsOf: value)
     }
 
+    /// A `bytes` field from a fixed-size value's memory (a trace or span id).
+    mutating func rawBytesField<Value>(_ field: Int, _ value: Value) {
+        tag(field, .lengthDelimited)
+        withUnsafeBytes(of: value) { raw in
+            varint(UInt64(raw.count))
+            bytes.append(contentsOf: raw)
+        }
+    }
+
     /// A `string` field (UTF-8).
     mutating func stringField(_ field: Int, _ value: String) {
         bytesField(field, Array(value.utf8))
     }
 
-    /// An embedded message, written by `body`.
+    /// An embedded message, written by `body` in place: one byte is kept for its length
+    /// and, when the message turns out longer than 127 bytes, the few more its varint
+    /// needs are inserted (no buffer per nested message: a span has a dozen).
     mutating func messageField(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
-        var nested = ProtobufWriter()
-        body(&nested)
-        bytesField(field, nested.bytes)
+        tag(field, .lengthDelimited)
+        let lengthAt = bytes.count
+        bytes.append(0)
+        body(&self)
+        let length = bytes.count - lengthAt - 1
+        if length < 0x80 {
+            bytes[lengthAt] = UInt8(length)
+            return
+        }
+        var prefix: [UInt8] = []
+        var value = UInt64(length)
+        while value >= 0x80 {
+            prefix.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        prefix.append(UInt8(value))
+        bytes[lengthAt] = prefix[0]
+        bytes.insert(contentsOf: prefix[1...], at: lengthAt + 1)
     }
+
+    /// Reserves room for `count` more bytes.
+    mutating func reserve(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
 }

@@ -98,10 +98,13 @@ final class SpanExporter: Sendable {
     private func exportBatch() {
         let batch = state.withLock { state -> [FinishedSpan] in
             guard !state.isExporting, !state.queue.isEmpty else { return [] }
-            let count = min(state.queue.count, settings.maxExportBatchSize)
-            let batch = Array(state.queue.prefix(count))
-            state.queue.removeFirst(count)
             state.isExporting = true
+            guard state.queue.count > settings.maxExportBatchSize else {
+                defer { state.queue = [] }
+                return state.queue
+            }
+            let batch = Array(state.queue.prefix(settings.maxExportBatchSize))
+            state.queue.removeFirst(settings.maxExportBatchSize)
             return batch
         }
         guard !batch.isEmpty else { return }

@@ -45,6 +45,12 @@ public struct TracingSettings: Sendable, Equatable {
         case ratio(Double)
         /// As the caller's `traceparent` says when there is one, else `root`.
         indirect case parentBased(root: Sampler)
+
+        /// The sampler deciding for spans without a parent.
+        var root: Sampler {
+            if case .parentBased(let root) = self { return root.root }
+            return self
+        }
     }
 
     public static func == (lhs: TracingSettings, rhs: TracingSettings) -> Bool {

@@ -21,12 +21,17 @@ struct RouterHarness {
         func set(_ name: String, _ result: CheckResult) { results.withLockedValue { $0[name] = result } }
         func runCount(_ name: String) -> Int { runs.withLockedValue { $0[name] ?? 0 } }
 
-        func check(_ name: String, groups: [String] = [], isDefault: Bool = true) -> RegisteredCheck {
+        func check(
+            _ name: String, groups: [String] = [], isDefault: Bool = true, refresh: RefreshPolicy = .alwaysFresh,
+            damping: DampingPolicy = .none
+        ) -> RegisteredCheck {
             let implementation = ClosureCheck(source: "fake.\(name)") { [self] _ in
                 runs.withLockedValue { $0[name, default: 0] += 1 }
                 return results.withLockedValue { $0[name] } ?? .pass("ok")
             }
-            return RegisteredCheck(name: name, implementation: implementation, isDefault: isDefault, groups: groups)
+            return RegisteredCheck(
+                name: name, implementation: implementation, isDefault: isDefault, groups: groups, refresh: refresh,
+                damping: damping)
         }
     }
 
@@ -36,12 +41,12 @@ struct RouterHarness {
 
     /// The routes `makeRoutes` builds over `checks`, behind a pipeline with `secret`.
     init(
-        checks: [RegisteredCheck], secret: String? = "s3cret",
+        checks: [RegisteredCheck], secret: String? = "s3cret", clock: EngineClock = .system,
         makeRoutes: (DialectContext) -> [HealthRoute]
     ) throws {
         var registry = CheckRegistry()
         for check in checks { try registry.register(check) }
-        engine = CheckEngine(registry: registry, threads: 2, logger: TestHost.logger)
+        engine = CheckEngine(registry: registry, threads: 2, logger: TestHost.logger, clock: clock)
         let auth = secret.map { SharedSecretAuth(secret: $0) } ?? .disabled
         let context = DialectContext(registry: registry, engine: engine, auth: auth, logger: TestHost.logger)
         let routes = makeRoutes(context)
