@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "HealthDialects",
             dependencies: [
-                "HealthCore", "HealthConfig", "HealthHTTP", "HealthJSON", "HealthMetrics", "HealthTracing",
+                "HealthCore", "HealthConfig", "HealthHTTP", "HealthJSON", "HealthMetrics", "HealthTracing", "CNettle",
                 .product(name: "Tracing", package: "swift-distributed-tracing"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -33,6 +33,25 @@ public struct CheckStatistics: Sendable {
     public var cacheMisses = 0
     /// When the newest result's status began (the first result of that status in a row).
     public var statusSince: Date?
+    /// The latest results, oldest first, at most ``historyLength``.
+    public var history: [HistoryEntry] = []
+
+    /// Results kept in ``history``.
+    public static let historyLength = 20
+
+    /// One past result, for the status page's history.
+    public struct HistoryEntry: Sendable {
+        /// The reported status.
+        public let status: CheckStatus
+        /// The run's own status, when flap damping reported another.
+        public let rawStatus: CheckStatus?
+        /// Its message.
+        public let message: String
+        /// When it was produced.
+        public let at: Date
+        /// How long the run took.
+        public let duration: Duration
+    }
 
     /// No runs yet.
     public init() {}
@@ -46,6 +65,11 @@ public struct CheckStatistics: Sendable {
         defer { lastReport = report }
         let raw = report.rawResult ?? report.result
         runsByStatus[raw.status, default: 0] += 1
+        if history.count >= Self.historyLength { history.removeFirst(history.count - Self.historyLength + 1) }
+        history.append(
+            HistoryEntry(
+                status: report.result.status, rawStatus: report.rawResult?.status, message: raw.message,
+                at: report.finishedAt, duration: report.duration))
         if raw.status.isPassing {
             lastSuccessAt = report.finishedAt
             consecutiveFailures = 0

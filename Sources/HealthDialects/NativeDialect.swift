@@ -35,8 +35,11 @@ public enum NativeDialect {
         }
         var routes = [
             HealthRoute("\(base)/ping", access: .open) { _ in pong },
-            HealthRoute("\(base)/status", access: .secret) { _ in
-                CheckStatePage.response(registry: registry, engine: context.engine)
+            HealthRoute("\(base)/status", access: .secret) { input in
+                if StatusPageHTML.isRequested(by: input.request) {
+                    return StatusPageHTML.response(registry: registry, engine: context.engine, environment: environment)
+                }
+                return CheckStatePage.response(registry: registry, engine: context.engine)
             },
             HealthRoute("\(base)/", access: .secret, checks: checks, render: health),
         ]
