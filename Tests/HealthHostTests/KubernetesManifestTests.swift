@@ -1,0 +1,80 @@
+import Foundation
+import HealthConfig
+import HealthHostApp
+import Testing
+
+/// Examples/kubernetes: every manifest passes the Kubernetes schemas (kubernetes-validate
+/// from PyPI, offline, `--strict` so a misspelt field fails), the probes point at the
+/// right endpoints with the right timeouts, the grace period covers the shutdown delay
+/// and drain, and the ConfigMap's config builds a real host with the bundled plugins.
+@Suite struct KubernetesManifestTests {
+    private let directory = TestPaths.packageRoot.appendingPathComponent("Examples/kubernetes").path
+
+    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test(arguments: ["configmap.yaml", "secret.yaml", "sidecar-deployment.yaml", "daemonset.yaml"])
+    func aManifestPassesTheKubernetesSchemasStrictly(file: String) throws {
+        let result = try run("kubernetes-validate", ["--strict", "\(directory)/\(file)"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("passed"), "\(result.output)")
+        #expect(!result.output.contains("ERROR"), "\(result.output)")
+    }
+
+    @Test func theProbesGraceAndSecretFitTheHostsConfig() throws {
+        for file in ["sidecar-deployment.yaml", "daemonset.yaml"] {
+            let text = try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8)
+            #expect(text.contains("livenessProbe:\n            httpGet: { path: /livez, port: health }"), "\(file)")
+            #expect(text.contains("readinessProbe:\n            httpGet: { path: /readyz, port: health }"), "\(file)")
+            #expect(text.contains("startupProbe:\n            httpGet: { path: /startupz, port: health }"), "\(file)")
+            #expect(text.contains("terminationGracePeriodSeconds: 20"), "\(file)")
+            #expect(text.contains("readOnlyRootFilesystem: true") && text.contains("runAsNonRoot: true"), "\(file)")
+            #expect(text.contains("secretName: healthhost-secret"), "\(file)")
+        }
+        let loaded = try embeddedConfig()
+        let http = loaded.configuration.http
+        // The grace period covers the delay and the drain.
+        #expect(http.shutdownDelay + http.drainTimeout < 20)
+        // Every check a readiness or liveness probe reads runs in the background or answers
+        // from memory, and no check's timeout reaches the kubelet's 1 s.
+        for check in loaded.configuration.checks ?? [] where check.plugin != "core" {
+            #expect(check.interval != nil, "\(check.name) would make probes wait")
+            #expect((check.timeout ?? 5) < 1, "\(check.name)'s timeout reaches the probe timeout")
+        }
+    }
+
+    @Test func theConfigMapsConfigBuildsARealHostWithTheBundledPlugins() throws {
+        let plugins = URL(fileURLWithPath: TestPaths.builtLibrary("libhh-core.so")).deletingLastPathComponent().path
+        let secrets = TestPaths.temporaryDirectory("k8s")
+        try "s3cret-from-the-mount".write(toFile: "\(secrets)/secret", atomically: true, encoding: .utf8)
+        let yaml = try configMapYAML()
+            .replacingOccurrences(of: "/usr/lib/healthhost/plugins", with: plugins)
+            .replacingOccurrences(of: "/var/run/secrets/healthhost", with: secrets)
+        let app = try TestHost.build(yaml: yaml)
+        defer { app.shutdown() }
+        #expect(app.registry.names == ["alive", "db", "cache"])
+        #expect(app.registry.check(named: "db")?.damping.failAfter == 2)
+        #expect(app.registry.members(of: "readiness").map(\.name) == ["db", "cache"])
+    }
+
+    private func configMapYAML() throws -> String {
+        let text = try String(contentsOfFile: "\(directory)/configmap.yaml", encoding: .utf8)
+        let body = try #require(text.components(separatedBy: "  healthhost.yaml: |\n").last)
+        return body.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
+    }
+
+    private func embeddedConfig() throws -> LoadedConfiguration {
+        try ConfigurationLoader.parse(yaml: configMapYAML(), file: "configmap.yaml", directory: directory)
+    }
+}
