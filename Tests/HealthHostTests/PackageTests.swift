@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `scripts/package`: the .deb installs with `dpkg -i` on this machine, its binary runs
+/// from the bundled Swift runtime (not the toolchain's), serves the installed config
+/// with the bundled plugins, and `dpkg -P` removes every trace. Needs root (CI's user)
+/// or password-less sudo.
+@Suite(.serialized) struct PackageTests {
+    private let root = TestPaths.packageRoot.path
+
+    @discardableResult
+    private func run(_ arguments: [String], allowFailure: Bool = false) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = (getuid() == 0 || !["dpkg", "getent"].contains(arguments[0]) ? [] : ["sudo", "-n"]) + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if !allowFailure { #expect(process.terminationStatus == 0, "\(arguments.joined(separator: " ")): \(text)") }
+        return (process.terminationStatus, text)
+    }
+
+    @Test func theDebInstallsRunsFromItsOwnRuntimeAndPurgesCleanly() async throws {
+        let output = TestPaths.temporaryDirectory("package")
+        let built = try await offThePool { try run(["scripts/package", "--configuration", "debug", "--output", output, "--fast", "--no-build"]) }
+        let deb = try #require(built.output.split(separator: "\n").last.map(String.init))
+        #expect(deb.hasSuffix(".deb"))
+        defer { _ = try? run(["dpkg", "-P", "healthhost"], allowFailure: true) }
+
+        let info = try run(["dpkg-deb", "--info", deb]).output
+        for dependency in ["libcurl4", "libpq5", "libmariadb3", "libffi8", "libnettle8", "adduser"] {
+            #expect(info.contains(dependency), "Depends lacks \(dependency): \(info)")
+        }
+        let contents = try run(["dpkg-deb", "--contents", deb]).output
+        for path in [
+            "./usr/bin/healthhost", "./usr/lib/healthhost/plugins/libhh-net.so", "./usr/lib/healthhost/plugins/libhh-system.so",
+            "./usr/lib/healthhost/swift/libswiftCore.so", "./etc/healthhost/healthhost.yaml", "./lib/systemd/system/healthhost.service",
+        ] {
+            #expect(contents.contains(path), "\(path) is not in the package")
+        }
+
+        _ = try await offThePool { try run(["dpkg", "-i", deb]) }
+        // The binary and the Swift plugin load the bundled runtime, never the toolchain's.
+        for binary in ["/usr/bin/healthhost", "/usr/lib/healthhost/plugins/libhh-system.so"] {
+            let libraries = try run(["ldd", binary]).output
+            #expect(!libraries.contains("/opt/swift"), "\(binary): \(libraries)")
+            #expect(libraries.contains("/usr/lib/healthhost/swift/libswiftCore.so"), "\(binary): \(libraries)")
+        }
+        // The install made the user and a secret only it (and root) can read.
+        #expect(try run(["getent", "passwd", "healthhost"]).status == 0)
+        var secretInfo = stat()
+        #expect(stat("/etc/healthhost/secret", &secretInfo) == 0)
+        #expect(secretInfo.st_mode & 0o777 == 0o640)
+        let unit = try String(contentsOfFile: "/lib/systemd/system/healthhost.service", encoding: .utf8)
+        for setting in ["User=healthhost", "NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet="] {
+            #expect(unit.contains(setting))
+        }
+
+        #expect(try run(["/usr/bin/healthhost", "validate", "--config", "/etc/healthhost/healthhost.yaml"]).output.contains("OK (7 plugin(s), 3 check(s))"))
+        let port = try freePort()
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: "/usr/bin/healthhost")
+        serve.arguments = ["serve", "--config", "/etc/healthhost/healthhost.yaml", "--port", "\(port)"]
+        serve.standardOutput = FileHandle.nullDevice
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        defer {
+            kill(serve.processIdentifier, SIGKILL)
+            serve.waitUntilExit()
+        }
+        let secret = try String(contentsOfFile: "/etc/healthhost/secret", encoding: .utf8)
+        #expect(await eventually(within: .seconds(15)) {
+            (try? await RawHTTPClient.request(port: port, "GET", "/livez"))?.status == 200
+        })
+        let health = try await RawHTTPClient.request(port: port, "GET", "/health/?checks=alive", headers: ["Authorization": "Bearer \(secret)"])
+        #expect(health.status == 200 && health.body.contains(#""alive":true"#), "\(health.body)")
+        let plugins = try await RawHTTPClient.request(port: port, "GET", "/metrics", headers: ["Authorization": "Bearer \(secret)"])
+        #expect(plugins.body.contains(#"healthhost_plugin_info{plugin="system""#))
+        kill(serve.processIdentifier, SIGKILL)
+
+        _ = try await offThePool { try run(["dpkg", "-r", "healthhost"]) }
+        #expect(!FileManager.default.fileExists(atPath: "/usr/bin/healthhost"))
+        #expect(FileManager.default.fileExists(atPath: "/etc/healthhost/healthhost.yaml"))  // a conffile stays until purge
+        _ = try await offThePool { try run(["dpkg", "-P", "healthhost"]) }
+        for path in ["/etc/healthhost", "/usr/lib/healthhost", "/lib/systemd/system/healthhost.service"] {
+            #expect(!FileManager.default.fileExists(atPath: path), "\(path) is left after purge")
+        }
+        #expect(try run(["getent", "passwd", "healthhost"], allowFailure: true).status != 0)
+        #expect(try run(["dpkg", "-s", "healthhost"], allowFailure: true).status != 0)
+    }
+}
