@@ -65,6 +65,11 @@
  *   hosts from 1.2 on call parameterised checks (1.0 already declared them).
  *   1.2 also appends `swift_version` to hh_plugin (for Swift plugins).
  *   1.3 appends `validate` to hh_plugin: arguments checked at start-up.
+ *   Later 1.3 headers change no layout (so no new minor, and plugins built
+ *   with them load on every 1.3 host): `context` (hh_check, hh_call) is
+ *   `const void *` (the host never writes through it), the entry symbol is
+ *   declared here, HH_CHECK_PARAMS counts a parameter array, and
+ *   HH_TARGET_ABI_MINOR builds a plugin for an older host.
  *
  * -------------------------------------------------------------------------
  * LIFECYCLE (in this order, each step at most once per process)
@@ -154,6 +159,22 @@ extern "C" {
 #define HH_ABI_VERSION_MINOR 3
 /** Both in one number: (major << 16) | minor. Stored in hh_plugin.abi_version. */
 #define HH_ABI_VERSION ((uint32_t)((HH_ABI_VERSION_MAJOR << 16) | HH_ABI_VERSION_MINOR))
+
+/**
+ * The minor version a plugin is built for; the newest by default. A plugin that
+ * must load on older hosts defines it before including this header, e.g.
+ *     #define HH_TARGET_ABI_MINOR 2   (hosts 1.2 and newer)
+ *     #include "healthhost_plugin.h"
+ * HH_PLUGIN_HEADER then stamps that version and the descriptor size of that
+ * version, so hosts of that minor accept it and newer hosts read only the fields
+ * it knew (set none added later: they would be ignored).
+ */
+#ifndef HH_TARGET_ABI_MINOR
+#define HH_TARGET_ABI_MINOR HH_ABI_VERSION_MINOR
+#endif
+#if HH_TARGET_ABI_MINOR > HH_ABI_VERSION_MINOR
+#error "HH_TARGET_ABI_MINOR is newer than this header"
+#endif
 /** The major part of an encoded ABI version. */
 #define HH_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 /** The minor part of an encoded ABI version. */
@@ -242,6 +263,7 @@ struct hh_host {
  * until `run` returns (copy what you keep).
  */
 typedef struct hh_arg {
+    /* FROZEN: hh_arg carries no size, so it never grows within ABI 1. */
     /** The parameter's name, as declared in hh_param.name. */
     const char *name;
     /** The parameter's hh_param_type. */
@@ -272,7 +294,7 @@ typedef struct hh_call {
     /** This plugin's host table (the same one `init` received). */
     const hh_host *host;
     /** The check's `context` from its hh_check entry. */
-    void *context;
+    const void *context;
     /** The name this check is configured under in the host (one plugin
      *  check can back several configured checks), e.g. "db-primary". */
     const char *configured_name;
@@ -396,10 +418,8 @@ typedef struct hh_result {
  *
  *     static const hh_check checks[] = {
  *         { .name = "free_space", .run = HH_PARAMETERIZED(check_free_space),
- *           .params = free_space_params, .param_count = 2,
- *           .flags = HH_CHECK_THREAD_SAFE },
- *         { .name = "env", .run = check_env,
- *           .params = env_params, .param_count = 2,
+ *           HH_CHECK_PARAMS(free_space_params), .flags = HH_CHECK_THREAD_SAFE },
+ *         { .name = "env", .run = check_env, HH_CHECK_PARAMS(env_params),
  *           .flags = HH_CHECK_THREAD_SAFE | HH_CHECK_ARGS_IN_CALL },
  *     };
  *
@@ -452,6 +472,8 @@ enum {
  * `default_value` is NULL.
  */
 typedef struct hh_param {
+    /* FROZEN: hh_param carries no size, so it never grows within ABI 1 (a new
+     * per-parameter property would come as a new array beside `params`). */
     /** Argument name in the config, [a-z0-9_.-]{1,64}. */
     const char *name;
     /** An hh_param_type value. */
@@ -489,8 +511,10 @@ typedef struct hh_check {
     const char *summary;
     /** The check function (see hh_check_fn). Required. */
     hh_check_fn run;
-    /** Passed back as hh_call.context. Plugin-owned; may be NULL. */
-    void *context;
+    /** Passed back as hh_call.context. Plugin-owned; may be NULL. The host
+     *  never reads or writes through it (const: point it at const data
+     *  without a cast; plugins that store a non-const pointer still build). */
+    const void *context;
     /** HH_CHECK_* bits. */
     uint32_t flags;
     /** Suggested timeout in milliseconds; 0 = the host's default. The host
@@ -642,8 +666,22 @@ typedef struct hh_plugin {
     hh_validate_fn validate;
 } hh_plugin;
 
-/** The first two fields of every hh_plugin initialiser. */
-#define HH_PLUGIN_HEADER .abi_version = HH_ABI_VERSION, .struct_size = (uint32_t)sizeof(hh_plugin)
+/** sizeof(hh_plugin) as minor version `minor` laid it out. */
+#define HH_PLUGIN_SIZE_FOR_MINOR(minor)                                      \
+    ((minor) >= 3   ? (uint32_t)sizeof(hh_plugin)                            \
+     : (minor) == 2 ? (uint32_t)offsetof(hh_plugin, validate)                \
+     : (minor) == 1 ? (uint32_t)offsetof(hh_plugin, swift_version)           \
+                    : (uint32_t)offsetof(hh_plugin, info_section))
+
+/** The first two fields of every hh_plugin initialiser: the targeted version
+ *  (HH_TARGET_ABI_MINOR, the newest unless set) and its descriptor size. */
+#define HH_PLUGIN_HEADER                                                     \
+    .abi_version = (uint32_t)((HH_ABI_VERSION_MAJOR << 16) | HH_TARGET_ABI_MINOR), \
+    .struct_size = HH_PLUGIN_SIZE_FOR_MINOR(HH_TARGET_ABI_MINOR)
+
+/** Points an hh_check at a static array of hh_param (params and param_count). */
+#define HH_CHECK_PARAMS(array) \
+    .params = (array), .param_count = (uint32_t)(sizeof(array) / sizeof((array)[0]))
 
 /** Points the descriptor at a static array of hh_check. */
 #define HH_PLUGIN_CHECKS(array)                                              \
@@ -656,6 +694,17 @@ typedef struct hh_plugin {
  * Return NULL to refuse loading (the host reports it as an error).
  */
 typedef const hh_plugin *(*hh_plugin_entry_fn)(void);
+
+#ifndef __swift__
+/**
+ * The entry symbol itself, declared so a typo in its definition is an error,
+ * -Wmissing-prototypes stays quiet, and in C++ it keeps C linkage (this block is
+ * inside extern "C"): define it as
+ *     HH_EXPORT const hh_plugin *hh_plugin_entry_v1(void) { return &plugin; }
+ * (Hidden from Swift, where the SDK defines it with @c(hh_plugin_entry_v1).)
+ */
+HH_EXPORT const hh_plugin *hh_plugin_entry_v1(void);
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Helpers (header-only: a plugin needs no library from the host)           */

@@ -8,6 +8,9 @@ import HealthPluginLoader
 struct CheckBinder {
     let loaded: LoadedConfiguration
     let plugins: PluginSet
+    /// Whether a check of a broken plugin is served as failing rather than refused
+    /// (`plugins.on_error: skip`, and `healthhost plugins`, which must show the broken).
+    var toleratesBrokenPlugins = false
 
     private var config: HostConfiguration { loaded.configuration }
     private var defaultTimeout: Duration { seconds(config.engine.timeout) }
@@ -75,7 +78,13 @@ struct CheckBinder {
                 let skipped = plugins.skipped.map { "\($0.path): \($0.error.message)" }.joined(separator: "; ")
                 message += "; skipped for a missing library: \(skipped)"
             }
-            if config.plugins.onError == .skip && !plugins.broken.isEmpty {
+            for folder in config.plugins.paths.map(loaded.resolve(path:)) {
+                let ignored = PluginDiscovery.ignoredLibraries(at: folder)
+                guard !ignored.isEmpty else { continue }
+                let listed = ignored.prefix(5).joined(separator: ", ") + (ignored.count > 5 ? ", ..." : "")
+                message += "; not loaded from \(folder): \(listed) (folders load only hh-*.so and libhh-*.so; rename it, or list the file itself in plugins.paths)"
+            }
+            if (toleratesBrokenPlugins || config.plugins.onError == .skip) && !plugins.broken.isEmpty {
                 return RegisteredCheck(
                     name: entry.name,
                     implementation: ClosureCheck(source: "\(entry.plugin).\(entry.check)", isDefault: true) { _ in
@@ -122,6 +131,15 @@ struct CheckBinder {
                             "parameter '\(parameter.name)' of '\(check.source)' expects \(Self.describe(parameter.kind)), "
                                 + "found \(Self.describe(configured, secret: parameter.isSecret))"))
                 }
+                // Secret values are hidden in messages by replacing every occurrence: a
+                // very short one would turn ordinary words into asterisks.
+                if parameter.isSecret, text.count < Self.minimumSecretLength {
+                    throw .config(
+                        loaded.error(
+                            at: path + ["args", .key(parameter.name)],
+                            "secret parameter '\(parameter.name)' of '\(check.source)' is shorter than \(Self.minimumSecretLength) characters; "
+                                + "messages hide it by replacing every occurrence, so it would garble them (use a real secret)"))
+                }
                 values.append(value)
             } else if let text = parameter.defaultValue, let value = ParameterValue.parse(text, as: parameter.kind) {
                 values.append(value)  // defaults were checked against the kind when the plugin loaded
@@ -138,6 +156,9 @@ struct CheckBinder {
             throw .plugin(error)
         }
     }
+
+    /// The shortest secret argument accepted.
+    static let minimumSecretLength = 4
 
     private static func describe(_ kind: ParameterDescription.Kind) -> String {
         switch kind {

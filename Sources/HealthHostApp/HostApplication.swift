@@ -136,7 +136,9 @@ public final class HostApplication: Sendable {
         let plugins = try loadPlugins(
             loaded, skipBroken: options.forceSkipBrokenPlugins, workerExecutable: options.workerExecutable, logger: logger)
         try EnvironmentFacts.validateInfoSections(plugins)
-        let registry = try CheckBinder(loaded: loaded, plugins: plugins).makeRegistry()
+        let registry = try CheckBinder(
+            loaded: loaded, plugins: plugins, toleratesBrokenPlugins: options.forceSkipBrokenPlugins
+        ).makeRegistry()
         let threads = EnginePoolSize.threads(for: loaded, registry: registry, plugins: plugins, logger: logger)
         let engine = CheckEngine(registry: registry, threads: threads, logger: logger, clock: options.engineClock)
         let lifecycle = HostLifecycle()

@@ -94,5 +94,5 @@ struct PluginHooks: @unchecked Sendable {
 /// A check's C function and the context it is called with.
 struct CheckEntryPoint: @unchecked Sendable {
     let run: hh_check_fn
-    let context: UnsafeMutableRawPointer?
+    let context: UnsafeRawPointer?
 }

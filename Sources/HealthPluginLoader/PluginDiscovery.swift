@@ -37,6 +37,17 @@ public enum PluginDiscovery {
         }
     }
 
+    /// Shared libraries in the folder `path` that the name rule leaves out (`probe.so`):
+    /// for error messages about a plugin that was not loaded. Empty for a file or an
+    /// unreadable folder.
+    public static func ignoredLibraries(at path: String) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+            let names = try? FileManager.default.contentsOfDirectory(atPath: path)
+        else { return [] }
+        return names.filter { ($0.hasSuffix(".so") || $0.contains(".so.")) && !isPluginFileName($0) }.sorted()
+    }
+
     /// Where `path` points when it is a symbolic link whose target does not exist (or
     /// that loops); `nil` otherwise.
     static func danglingLinkTarget(_ path: String) -> String? {

@@ -133,7 +133,9 @@ public struct PluginLoader: Sendable {
             throw PluginLoadError(
                 .entrySymbolMissing, path: path,
                 "does not export \(HH_PLUGIN_ENTRY_SYMBOL): not a healthhost plugin, or built for another major ABI "
-                    + "(in Swift the entry must be `@c(\(HH_PLUGIN_ENTRY_SYMBOL)) public func`)")
+                    + "(in Swift the entry must be `@c(\(HH_PLUGIN_ENTRY_SYMBOL)) public func`; in C define it with HH_EXPORT, "
+                    + "which keeps it visible under -fvisibility=hidden; in C++ include healthhost_plugin.h, whose "
+                    + "extern \"C\" declaration keeps the name unmangled; `nm -D FILE | grep hh_` shows what it exports)")
         }
         let entry = unsafeBitCast(symbol, to: hh_plugin_entry_fn.self)
         guard let descriptor = entry() else {

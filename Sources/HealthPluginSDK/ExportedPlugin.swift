@@ -38,7 +38,7 @@ final class ExportedPlugin: Sendable {
             entry.name = immortal(check.name)
             entry.summary = check.summary.isEmpty ? nil : immortal(check.summary)
             entry.run = runTrampoline
-            entry.context = Unmanaged.passRetained(CheckBox(check)).toOpaque()
+            entry.context = UnsafeRawPointer(Unmanaged.passRetained(CheckBox(check)).toOpaque())
             entry.flags = (check.isDefault ? UInt32(HH_CHECK_DEFAULT) : 0) | (check.isThreadSafe ? UInt32(HH_CHECK_THREAD_SAFE) : 0)
             if !check.parameters.isEmpty {
                 // Arguments arrive in hh_call.args: one trampoline serves every signature.

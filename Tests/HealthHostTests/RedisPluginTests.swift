@@ -118,7 +118,7 @@ import Testing
         let silent = try SilentListener()
         let port = silent.port
         let checks = """
-              - { name: auth, plugin: redis, check: ping, timeout: 0.5, args: { port: \(port), password: x } }
+              - { name: auth, plugin: redis, check: ping, timeout: 0.5, args: { port: \(port), password: xyzzy-secret } }
               - { name: plain, plugin: redis, check: ping, timeout: 0.5, args: { port: \(port) } }
             """
         try await TestHost.with(yaml: yaml(checks)) { host throws in
