@@ -90,7 +90,8 @@ http {{ access_log off; client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/px
         for proc, _ in procs.values():
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-        sink.send_signal(signal.SIGKILL)
+        # SIGTERM: nginx's master stops its workers (SIGKILL would leave them running).
+        sink.send_signal(signal.SIGTERM)
         sink.wait()
 
 

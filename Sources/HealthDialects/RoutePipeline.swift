@@ -32,9 +32,10 @@ public struct RoutePipeline: HTTPResponder {
     public var paths: [String] { routes.keys.sorted() }
 
     public func respond(to request: HTTPRequest) -> HTTPReply {
-        guard metrics != nil || tracer != nil else { return reply(to: request, span: nil) }
+        let route = routes[request.path]
+        guard metrics != nil || tracer != nil else { return reply(to: request, route: route, span: nil) }
         let started = NIODeadline.now()
-        let label = routes[request.path] == nil ? RequestMetrics.unmatchedRoute : request.path
+        let label = route == nil ? RequestMetrics.unmatchedRoute : request.path
         let span = tracer.flatMap { Self.serverSpan($0, for: request, route: label) }
         let metrics = self.metrics
         @Sendable func record(_ response: HTTPResponse) {
@@ -46,7 +47,7 @@ public struct RoutePipeline: HTTPResponder {
                 span.end()
             }
         }
-        switch reply(to: request, span: span) {
+        switch reply(to: request, route: route, span: span) {
         case .now(let response):
             record(response)
             return .now(response)
@@ -59,8 +60,8 @@ public struct RoutePipeline: HTTPResponder {
         }
     }
 
-    private func reply(to request: HTTPRequest, span: HostSpan?) -> HTTPReply {
-        guard let route = routes[request.path] else { return .now(RouteTable.notFound(request.path)) }
+    private func reply(to request: HTTPRequest, route: HealthRoute?, span: HostSpan?) -> HTTPReply {
+        guard let route else { return .now(RouteTable.notFound(request.path)) }
         guard request.method == .GET || request.method == .HEAD else { return .now(RouteTable.methodNotAllowed(request.method)) }
         guard let visibility = visibility(of: request, access: route.access) else {
             return .now(SharedSecretAuth.unauthorizedResponse)
