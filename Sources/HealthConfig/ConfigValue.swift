@@ -1,8 +1,10 @@
 import HealthJSON
 
 /// Any value in the config where the shape is up to a plugin: `plugins.config.*` and
-/// check `args`.
-public enum ConfigValue: Sendable, Equatable, Decodable {
+/// check `args`. A scalar keeps the text the operator wrote beside the value YAML gave it
+/// (`0644` is the int 420, written "0644"): plugins read the text (`config_get`, string
+/// parameters), the JSON handed to `init` and typed parameters the value.
+public indirect enum ConfigValue: Sendable, Equatable, Decodable {
     case null
     case bool(Bool)
     case int(Int)
@@ -10,17 +12,23 @@ public enum ConfigValue: Sendable, Equatable, Decodable {
     case string(String)
     case list([ConfigValue])
     case map([String: ConfigValue])
+    /// A typed scalar whose source text differs from its rendering (`0644`, `1.10`, `yes`).
+    case written(ConfigValue, source: String)
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
+        func keepingSource(_ typed: ConfigValue) -> ConfigValue {
+            guard let source = try? container.decode(String.self), source != typed.scalarText else { return typed }
+            return .written(typed, source: source)
+        }
         if container.decodeNil() {
             self = .null
         } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
+            self = keepingSource(.bool(value))
         } else if let value = try? container.decode(Int.self) {
-            self = .int(value)
+            self = keepingSource(.int(value))
         } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
+            self = keepingSource(.double(value))
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
         } else if let value = try? container.decode([ConfigValue].self) {
@@ -43,6 +51,7 @@ public enum ConfigValue: Sendable, Equatable, Decodable {
         case .string(let value): .string(value)
         case .list(let items): .array(items.map(\.json))
         case .map(let entries): .object(entries.mapValues(\.json))
+        case .written(let value, _): value.json
         }
     }
 
@@ -53,8 +62,15 @@ public enum ConfigValue: Sendable, Equatable, Decodable {
         case .int(let value): String(value)
         case .double(let value): String(value)
         case .string(let value): value
+        case .written(let value, _): value.scalarText
         case .null, .list, .map: nil
         }
+    }
+
+    /// A scalar as the operator wrote it ("0644", "1.10", "yes"); `nil` when not a scalar.
+    public var sourceText: String? {
+        if case .written(_, let source) = self { return source }
+        return scalarText
     }
 
     /// Every scalar below this value by dotted key ("database.host"); list items by index.
@@ -70,7 +86,7 @@ public enum ConfigValue: Sendable, Equatable, Decodable {
                 result.merge(item.element.flattenedScalars(prefix: join(String(item.offset)))) { $1 }
             }
         default:
-            return scalarText.map { [prefix: $0] } ?? [:]
+            return sourceText.map { [prefix: $0] } ?? [:]
         }
     }
 }

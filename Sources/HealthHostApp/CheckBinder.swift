@@ -124,7 +124,9 @@ struct CheckBinder {
         var values: [ParameterValue] = []
         for parameter in parameters {
             if let configured = args[parameter.name] {
-                guard let text = configured.scalarText, let value = ParameterValue.parse(text, as: parameter.kind) else {
+                // A string parameter gets the text as written; typed ones YAML's value.
+                let written = parameter.kind == .string ? configured.sourceText : configured.scalarText
+                guard let text = written, let value = ParameterValue.parse(text, as: parameter.kind) else {
                     throw .config(
                         loaded.error(
                             at: path + ["args", .key(parameter.name)],
@@ -175,8 +177,8 @@ struct CheckBinder {
         case .null: "nothing"
         case .list: "a list"
         case .map: "a mapping"
-        case .bool, .int, .double, .string:
-            secret ? "a value of another type (not shown: the parameter is secret)" : "'\(value.scalarText ?? "")'"
+        case .bool, .int, .double, .string, .written:
+            secret ? "a value of another type (not shown: the parameter is secret)" : "'\(value.sourceText ?? "")'"
         }
     }
 }

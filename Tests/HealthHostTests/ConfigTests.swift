@@ -144,13 +144,14 @@ import Testing
         #expect(error.message.contains(message), "\(error.message)")
     }
 
+    /// Dotted scalars are the text as written (`.nan`, not the rendering of the double).
     @Test func pluginConfigBecomesJSONAndDottedScalars() throws {
         let yaml = "plugins:\n  config:\n    pg: { host: db, port: 5432, tls: true, ratio: .nan, hosts: [a, b], pool: { size: 2 } }\n"
         let loaded = try ConfigurationLoader.parse(yaml: yaml, file: "h", directory: "/")
         let value = try #require(loaded.configuration.plugins.config["pg"])
         #expect(value.jsonText == #"{"host":"db","hosts":["a","b"],"pool":{"size":2},"port":5432,"ratio":null,"tls":true}"#)
         #expect(value.flattenedScalars() == [
-            "host": "db", "port": "5432", "tls": "true", "ratio": "nan", "hosts.0": "a", "hosts.1": "b", "pool.size": "2",
+            "host": "db", "port": "5432", "tls": "true", "ratio": ".nan", "hosts.0": "a", "hosts.1": "b", "pool.size": "2",
         ])
     }
 

@@ -103,4 +103,24 @@ import Testing
         #expect(result.output.contains("core 1.0.0"), "\(result.output)")
         #expect(result.output.contains("broken:\n  \(broken)"), "\(result.output)")
     }
+
+    @Test func configGetAndStringParametersGetScalarsAsWrittenTypedOnesAsYAMLTypedThem() async throws {
+        let yaml = hostYAML(
+            plugins: [try await PluginCompiler.testkit(fileName: "hh-testkit-written.so"), try await PluginCompiler.crashkit()],
+            pluginConfig: "{ testkit: { greeting: 0644, nested: { level: 1.10 } }, crashkit: { init: normal } }",
+            checks: """
+                  - { name: config, plugin: testkit, check: config }
+                  - { name: echo, plugin: crashkit, check: echo, args: { word: 007, times: 0x10, token: tok-9f8e } }
+                  - { name: yes, plugin: crashkit, check: echo, args: { word: yes, token: tok-9f8e } }
+                """)
+        try await TestHost.with(yaml: yaml) { host throws in
+            let config = try await host.report("config").result.message
+            #expect(config.hasPrefix("greeting=0644 nested=1.10 json="), "\(config)")
+            // The JSON handed to init keeps YAML's types.
+            #expect(config.contains(#""greeting":420"#) && config.contains(#""level":1.1"#), "\(config)")
+            // A string parameter gets the text; an int parameter YAML's number (0x10 is 16).
+            #expect(try await host.report("echo").result.message == "007 x16 (token ********)")
+            #expect(try await host.report("yes").result.message.hasPrefix("yes x"))
+        }
+    }
 }
