@@ -326,6 +326,8 @@ public final class HostApplication: Sendable {
         secretReloading.withLockedValue { $0 }?.cancel()
         engine.shutdown()
         dependencyEngine?.shutdown()
+        // serve has flushed the spans by now (TraceExportService); this ends the schedule.
+        tracer?.stop()
         eventLoops.withLockedValue { $0 }?.shutdownGracefully { _ in }
         plugins.shutdownAll()
     }

@@ -46,6 +46,9 @@ public final class HostTracer: Tracer, Sendable {
     /// Spans exported, dropped and failed exports so far.
     public var counts: (exported: Int, dropped: Int, failedExports: Int) { exporter.counts }
 
+    /// Stops exporting at once, dropping what is queued (``shutdown(timeout:)`` flushes first).
+    public func stop() { exporter.stop() }
+
     /// Exports what is queued, waiting at most `timeout`.
     public func shutdown(timeout: Duration = .seconds(2)) async {
         await exporter.shutdown(timeout: timeout)

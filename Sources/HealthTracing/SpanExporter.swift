@@ -66,6 +66,16 @@ final class SpanExporter: Sendable {
         if exportNow { eventLoop.execute { self.exportBatch() } }
     }
 
+    /// Stops the schedule and drops what is queued (the host is going away without a flush).
+    func stop() {
+        let timer = state.withLock { state in
+            state.isStopped = true
+            state.queue = []
+            return state.timer
+        }
+        timer?.cancel()
+    }
+
     /// Exports what is queued (batch after batch) and stops the schedule; returns when
     /// done or after `timeout`.
     func shutdown(timeout: Duration) async {
