@@ -10,22 +10,9 @@ import Testing
 @Suite struct KubernetesManifestTests {
     private let directory = TestPaths.packageRoot.appendingPathComponent("Examples/kubernetes").path
 
-    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
-    }
-
     @Test(arguments: ["configmap.yaml", "secret.yaml", "sidecar-deployment.yaml", "daemonset.yaml"])
-    func aManifestPassesTheKubernetesSchemasStrictly(file: String) throws {
-        let result = try run("kubernetes-validate", ["--strict", "\(directory)/\(file)"])
+    func aManifestPassesTheKubernetesSchemasStrictly(file: String) async throws {
+        let result = try await runOffThePool("/usr/bin/env", ["kubernetes-validate", "--strict", "\(directory)/\(file)"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("passed"), "\(result.output)")
         #expect(!result.output.contains("ERROR"), "\(result.output)")

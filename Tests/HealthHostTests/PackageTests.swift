@@ -14,34 +14,27 @@ import Testing
 struct PackageTests {
     private let root = TestPaths.packageRoot.path
 
+    /// `arguments` through the shared ``runOffThePool(_:_:environment:)``; a failure is
+    /// an issue unless `allowFailure`.
     @discardableResult
-    private func run(_ arguments: [String], allowFailure: Bool = false) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if !allowFailure { #expect(process.terminationStatus == 0, "\(arguments.joined(separator: " ")): \(text)") }
-        return (process.terminationStatus, text)
+    private func command(_ arguments: [String], allowFailure: Bool = false) async throws -> (status: Int32, output: String) {
+        let result = try await runOffThePool("/usr/bin/env", arguments)
+        if !allowFailure { #expect(result.status == 0, "\(arguments.joined(separator: " ")): \(result.output)") }
+        return result
     }
 
     @Test func theDebInstallsRunsFromItsOwnRuntimeAndPurgesCleanly() async throws {
         let output = TestPaths.temporaryDirectory("package")
-        let built = try await offThePool { try run(["scripts/package", "--configuration", "debug", "--output", output, "--fast", "--no-build"]) }
+        let built = try await command(["\(root)/scripts/package", "--configuration", "debug", "--output", output, "--fast", "--no-build"])
         let deb = try #require(built.output.split(separator: "\n").last.map(String.init))
         #expect(deb.hasSuffix(".deb"))
-        defer { _ = try? run(["dpkg", "-P", "healthhost"], allowFailure: true) }
+        defer { _ = try? run("/usr/bin/env", ["dpkg", "-P", "healthhost"]) }  // also after a failed test
 
-        let info = try run(["dpkg-deb", "--info", deb]).output
+        let info = try await command(["dpkg-deb", "--info", deb]).output
         for dependency in ["libcurl4", "libpq5", "libmariadb3", "libffi8", "libnettle8", "adduser"] {
             #expect(info.contains(dependency), "Depends lacks \(dependency): \(info)")
         }
-        let contents = try run(["dpkg-deb", "--contents", deb]).output
+        let contents = try await command(["dpkg-deb", "--contents", deb]).output
         for path in [
             "./usr/bin/healthhost", "./usr/lib/healthhost/plugins/libhh-net.so", "./usr/lib/healthhost/plugins/libhh-system.so",
             "./usr/lib/healthhost/swift/libswiftCore.so", "./etc/healthhost/healthhost.yaml", "./lib/systemd/system/healthhost.service",
@@ -49,15 +42,15 @@ struct PackageTests {
             #expect(contents.contains(path), "\(path) is not in the package")
         }
 
-        _ = try await offThePool { try run(["dpkg", "-i", deb]) }
+        try await command(["dpkg", "-i", deb])
         // The binary and the Swift plugin load the bundled runtime, never the toolchain's.
         for binary in ["/usr/bin/healthhost", "/usr/lib/healthhost/plugins/libhh-system.so"] {
-            let libraries = try run(["ldd", binary]).output
+            let libraries = try await command(["ldd", binary]).output
             #expect(!libraries.contains("/opt/swift"), "\(binary): \(libraries)")
             #expect(libraries.contains("/usr/lib/healthhost/swift/libswiftCore.so"), "\(binary): \(libraries)")
         }
         // The install made the user and a secret only it (and root) can read.
-        #expect(try run(["getent", "passwd", "healthhost"]).status == 0)
+        #expect(try await command(["getent", "passwd", "healthhost"]).status == 0)
         var secretInfo = stat()
         #expect(stat("/etc/healthhost/secret", &secretInfo) == 0)
         #expect(secretInfo.st_mode & 0o777 == 0o640)
@@ -66,7 +59,7 @@ struct PackageTests {
             #expect(unit.contains(setting))
         }
 
-        #expect(try run(["/usr/bin/healthhost", "validate", "--config", "/etc/healthhost/healthhost.yaml"]).output.contains("OK (7 plugin(s), 3 check(s))"))
+        #expect(try await command(["/usr/bin/healthhost", "validate", "--config", "/etc/healthhost/healthhost.yaml"]).output.contains("OK (7 plugin(s), 3 check(s))"))
         let port = try freePort()
         let serve = Process()
         serve.executableURL = URL(fileURLWithPath: "/usr/bin/healthhost")
@@ -88,14 +81,14 @@ struct PackageTests {
         #expect(plugins.body.contains(#"healthhost_plugin_info{plugin="system""#))
         kill(serve.processIdentifier, SIGKILL)
 
-        _ = try await offThePool { try run(["dpkg", "-r", "healthhost"]) }
+        try await command(["dpkg", "-r", "healthhost"])
         #expect(!FileManager.default.fileExists(atPath: "/usr/bin/healthhost"))
         #expect(FileManager.default.fileExists(atPath: "/etc/healthhost/healthhost.yaml"))  // a conffile stays until purge
-        _ = try await offThePool { try run(["dpkg", "-P", "healthhost"]) }
+        try await command(["dpkg", "-P", "healthhost"])
         for path in ["/etc/healthhost", "/usr/lib/healthhost", "/lib/systemd/system/healthhost.service"] {
             #expect(!FileManager.default.fileExists(atPath: path), "\(path) is left after purge")
         }
-        #expect(try run(["getent", "passwd", "healthhost"], allowFailure: true).status != 0)
-        #expect(try run(["dpkg", "-s", "healthhost"], allowFailure: true).status != 0)
+        #expect(try await command(["getent", "passwd", "healthhost"], allowFailure: true).status != 0)
+        #expect(try await command(["dpkg", "-s", "healthhost"], allowFailure: true).status != 0)
     }
 }
