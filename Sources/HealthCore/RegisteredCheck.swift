@@ -32,6 +32,13 @@ public struct RegisteredCheck: Sendable {
         self.damping = damping
     }
 
+    /// The plugin part of the implementation's source (`postgres` of `postgres.ping`): the
+    /// `plugin` of metrics labels and span attributes.
+    public var pluginName: String {
+        let source = implementation.source
+        return source.split(separator: ".", maxSplits: 1).first.map(String.init) ?? source
+    }
+
     /// The age past which a background result is stale; `nil` for on-demand checks.
     public var staleAfter: Duration? {
         guard let interval = refresh.interval else { return nil }

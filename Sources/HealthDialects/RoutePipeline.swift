@@ -115,7 +115,8 @@ public struct RoutePipeline: HTTPResponder {
         let checks = batches.flatMap(\.checks)
         let now = DefaultTracerClock.now.nanosecondsSinceEpoch
         for (index, report) in reports.enumerated() {
-            let source = index < checks.count ? checks[index].implementation.source : ""
+            let check = index < checks.count ? checks[index] : nil
+            let source = check?.implementation.source ?? ""
             let end: UInt64
             let start: UInt64
             if report.isCached {
@@ -129,7 +130,7 @@ public struct RoutePipeline: HTTPResponder {
                 of: parent, name: "check \(report.name)", start: start, end: end,
                 attributes: [
                     ("check.cached", .bool(report.isCached)), ("check.name", .string(report.name)),
-                    ("check.plugin", .string(String(source.split(separator: ".", maxSplits: 1).first ?? ""))),
+                    ("check.plugin", .string(check?.pluginName ?? "")),
                     ("check.source", .string(source)), ("check.status", .string(report.result.status.description)),
                     ("check.timed_out", .bool(report.isTimedOut)),
                 ], isError: report.result.status == .fail)

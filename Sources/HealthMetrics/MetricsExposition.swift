@@ -78,9 +78,7 @@ public struct MetricsExposition: Sendable {
     private typealias Entry = (check: RegisteredCheck, statistics: CheckStatistics)
 
     private static func labels(_ check: RegisteredCheck) -> [(String, String)] {
-        let source = check.implementation.source
-        let plugin = source.split(separator: ".", maxSplits: 1).first.map(String.init) ?? source
-        return [("check", check.name), ("plugin", plugin)]
+        [("check", check.name), ("plugin", check.pluginName)]
     }
 
     /// The status probes get from the latest result: a stale or stuck check fails.
