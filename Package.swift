@@ -40,8 +40,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         // W3C traceparent/tracestate parsing and ids.
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
-        // YAML config files, with node positions for error messages.
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The C ABI (include/healthhost_plugin.h), importable from Swift.
@@ -65,6 +63,7 @@ let package = Package(
         .target(
             name: "HealthCore",
             dependencies: [
+                "CProcessSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,11 +84,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
+        // libyaml, the reference YAML parser (what Yams embeds, without Foundation).
+        .systemLibrary(
+            name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // YAML text to a node tree with line and column marks, and a Decoder over it.
+        .target(name: "HealthYAML", dependencies: ["CYAML"], swiftSettings: strictSettings),
         // The YAML configuration: model, strict decoding, errors with line numbers.
         .target(
             name: "HealthConfig",
             // HealthHTTP for the values the `http` section configures (request log policy).
-            dependencies: ["HealthCore", "HealthJSON", "HealthHTTP", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HealthCore", "HealthJSON", "HealthHTTP", "HealthYAML"],
             swiftSettings: strictSettings),
         // Turns plugin files into checks: dlopen, ABI validation, calls into C.
         .target(
@@ -198,7 +202,7 @@ let package = Package(
             name: "HealthHostTests",
             dependencies: [
                 "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
-                "HealthHostApp", "HealthSwiftVersion", "HealthJSON", "HealthMetrics", "HealthTracing",
+                "HealthHostApp", "HealthSwiftVersion", "HealthJSON", "HealthMetrics", "HealthTracing", "HealthYAML",
                 // Built so the CLI tests can run the real binary.
                 "healthhost",
                 .product(name: "Logging", package: "swift-log"),

@@ -2,7 +2,10 @@
 // heartbeat-file checks, each useful in production as is. `disk` and `heartbeat` take
 // per-check arguments (one configured check per path); the machine-wide memory and load
 // thresholds come from `plugins.config.system` (see SystemSettings.swift and README.md).
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import HealthPluginSDK
 import Synchronization
 
@@ -34,10 +37,10 @@ let plugin = Plugin(name: "system", version: "1.0.0", summary: "Disk space, memo
         let limits = settings.withLock { $0.load }
         let (average, cores) = try SystemProbes.load(window: limits.window)
         let perCore = average / Double(cores)
-        let text = String(format: "load %.2f over %d min on %d cores (%.2f per core)", average, limits.window, cores, perCore)
+        let text = "load \(Human.fixed(average, 2)) over \(limits.window) min on \(cores) cores (\(Human.fixed(perCore, 2)) per core)"
         let result: CheckResult =
-            perCore >= limits.failPerCore ? .fail(text + String(format: ", limit %.2f", limits.failPerCore))
-            : perCore >= limits.warnPerCore ? .warn(text + String(format: ", warning at %.2f", limits.warnPerCore)) : .pass(text)
+            perCore >= limits.failPerCore ? .fail(text + ", limit \(Human.fixed(limits.failPerCore, 2))")
+            : perCore >= limits.warnPerCore ? .warn(text + ", warning at \(Human.fixed(limits.warnPerCore, 2))") : .pass(text)
         return result.observed((perCore * 100).rounded() / 100, unit: "per core")
     }
     Check(

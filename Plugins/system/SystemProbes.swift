@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads the machine's state: file systems, /proc/meminfo, /proc/loadavg, file times.
 enum SystemProbes {
@@ -77,7 +80,7 @@ enum Human {
             amount /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(Int(amount)) B" : String(format: "%.1f %@", amount, units[unit])
+        return unit == 0 ? "\(Int(amount)) B" : "\(fixed(amount, 1)) \(units[unit])"
     }
 
     static func seconds(_ value: Double) -> String {
@@ -87,5 +90,20 @@ enum Human {
         return "\(total / 3600) h \(total % 3600 / 60) min"
     }
 
-    static func percent(_ value: Double) -> String { String(format: "%.1f %%", value) }
+    static func percent(_ value: Double) -> String { "\(fixed(value, 1)) %" }
+
+    /// `value` with `digits` decimals, rounded half away from zero: `fixed(2.345, 2)` is
+    /// "2.35" (what `%.2f` printed, without Foundation's `String(format:)`).
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 1e18 else { return "\(value)" }
+        let whole = Int(scaled) / Int(scale)
+        let fraction = String(Int(scaled) % Int(scale))
+        let sign = value < 0 && scaled > 0 ? "-" : ""
+        guard digits > 0 else { return sign + String(whole) }
+        return sign + String(whole) + "." + String(repeating: "0", count: digits - fraction.count) + fraction
+    }
 }

@@ -1,5 +1,5 @@
-import Foundation
-import Yams
+import HealthCore
+import HealthYAML
 
 /// Reads a YAML config file into a validated ``LoadedConfiguration``.
 ///
@@ -11,38 +11,41 @@ public enum ConfigurationLoader {
     public static func load(file path: String) throws(ConfigError) -> LoadedConfiguration {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try FileReading.text(atPath: path, limit: 16 << 20)
         } catch {
-            throw ConfigError(file: path, message: "cannot read the config file: \(error.localizedDescription)")
+            throw ConfigError(file: path, message: "cannot read the config file: \(error)")
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let directory = FilePaths.parent(of: path)
         return try parse(yaml: text, file: path, directory: directory)
     }
 
     /// Parses and validates YAML text; `file` and `directory` are used for messages and
     /// relative paths.
     public static func parse(yaml: String, file: String, directory: String) throws(ConfigError) -> LoadedConfiguration {
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try YAMLComposer.compose(yaml, limits: YAMLComposer.Limits(maximumNodes: maximumNodes))
         } catch {
-            throw ConfigError(file: file, message: "not valid YAML: \(error)")
+            let message =
+                switch error.kind {
+                case .tooLarge(let limit):
+                    "the config expands to more than \(limit) values; YAML aliases (*name) that repeat large anchors are refused"
+                case .invalid: "not valid YAML: \(error.message)"
+                }
+            throw ConfigError(file: file, line: error.mark?.line, column: error.mark?.column, message: message)
         }
-        if let root, Self.countsMoreNodes(than: Self.maximumNodes, in: root) {
-            throw ConfigError(
-                file: file, message: "the config expands to more than \(Self.maximumNodes) values; "
-                    + "YAML aliases (*name) that repeat large anchors are refused")
-        }
-        let positions = NodePositions(root: root)
+        // A document that is only `---` (or `~`) holds nothing: all defaults, as an empty file.
+        let document = root.flatMap { $0.isNull ? nil : $0 }
+        let positions = NodePositions(root: document)
         let configuration: HostConfiguration
-        if let root {
-            guard root.mapping != nil else {
+        if let document {
+            guard document.mapping != nil else {
                 throw ConfigError(
-                    file: file, line: root.mark?.line, column: root.mark?.column,
+                    file: file, line: document.mark.line, column: document.mark.column,
                     message: "the top level must be a mapping of keys (listen, auth, plugins, checks, ...)")
             }
             do {
-                configuration = try YAMLDecoder().decode(HostConfiguration.self, from: root)
+                configuration = try YAMLDecoder().decode(HostConfiguration.self, from: document)
             } catch let error as DecodingError {
                 let (path, message) = describe(error, positions: positions)
                 let mark = positions.mark(of: path)
@@ -53,7 +56,7 @@ public enum ConfigurationLoader {
         } else {
             configuration = HostConfiguration()  // an empty file: all defaults
         }
-        let values = root.flatMap { try? YAMLDecoder().decode(ConfigValue.self, from: $0) } ?? .map([:])
+        let values = document.flatMap { try? YAMLDecoder().decode(ConfigValue.self, from: $0) } ?? .map([:])
         let loaded = LoadedConfiguration(
             configuration: configuration, file: file, directory: directory, values: values, positions: positions)
         try ConfigurationValidator(loaded: loaded).validate()
@@ -64,34 +67,11 @@ public enum ConfigurationLoader {
     /// config, far below what an alias bomb ("billion laughs") expands to.
     static let maximumNodes = 100_000
 
-    /// Counts nodes with aliases expanded, stopping as soon as `limit` is passed, so a
-    /// bomb costs at most `limit` steps.
-    private static func countsMoreNodes(than limit: Int, in root: Node) -> Bool {
-        var count = 0
-        var pending = [root]
-        while let node = pending.popLast() {
-            count += 1
-            if count > limit { return true }
-            switch node {
-            case .mapping(let mapping):
-                for pair in mapping {
-                    pending.append(pair.key)
-                    pending.append(pair.value)
-                }
-            case .sequence(let sequence):
-                pending.append(contentsOf: sequence)
-            default:
-                break
-            }
-        }
-        return false
-    }
-
     private static func describe(_ error: DecodingError, positions: NodePositions) -> ([ConfigPathElement], String) {
         switch error {
         case .typeMismatch(let type, let context):
             let path = context.codingPath.map(ConfigPathElement.init)
-            return (path, "expected \(typeName(type)), found \(positions.node(at: path).map(describe) ?? "something else")")
+            return (path, "expected \(typeName(type)), found \(positions.node(at: path)?.shapeDescription ?? "something else")")
         case .valueNotFound(let type, let context):
             return (context.codingPath.map(ConfigPathElement.init), "expected \(typeName(type)), found nothing")
         case .keyNotFound(let key, let context):
@@ -103,25 +83,15 @@ public enum ConfigurationLoader {
         }
     }
 
-    /// A found value in words: `'abc'` for a scalar, "a list", "a mapping".
-    private static func describe(_ node: Node) -> String {
-        switch node {
-        case .scalar(let scalar): "'\(scalar.string)'"
-        case .sequence: "a list"
-        case .mapping: "a mapping"
-        case .alias: "an alias"
-        }
-    }
-
     private static func typeName(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: "a string"
         case is Int.Type: "an integer"
         case is Double.Type: "a number"
         case is Bool.Type: "true or false"
-        case is Node.Scalar.Type: "a single value"
-        case is Node.Sequence.Type: "a list"
-        case is Node.Mapping.Type: "a mapping"
+        case is YAMLExpected.Scalar.Type: "a single value"
+        case is YAMLExpected.Sequence.Type: "a list"
+        case is YAMLExpected.Mapping.Type: "a mapping"
         default:
             String(describing: type).hasPrefix("Array") ? "a list" : "a mapping"
         }

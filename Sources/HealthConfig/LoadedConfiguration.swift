@@ -1,5 +1,5 @@
-import Foundation
-import Yams
+import HealthCore
+import HealthYAML
 
 /// A decoded, validated config together with where it came from, so that later stages
 /// (plugin loading, check registration) can report errors with the file and line.
@@ -31,31 +31,30 @@ public struct LoadedConfiguration: Sendable {
     /// `path` made absolute against the config file's folder.
     public func resolve(path: String) -> String {
         if path.hasPrefix("/") { return path }
-        return URL(fileURLWithPath: directory).appendingPathComponent(path).standardizedFileURL.path
+        return FilePaths.absolute(path, in: directory)
     }
 }
 
 /// Line and column of every node of a parsed YAML document, by key path.
-struct NodePositions: @unchecked Sendable {
-    // Node is an immutable value tree; it is never mutated after parsing.
-    let root: Node?
+struct NodePositions: Sendable {
+    let root: YAMLNode?
 
     /// The node at `path`, if the path exists.
-    func node(at path: [ConfigPathElement]) -> Node? { walk(path).node }
+    func node(at path: [ConfigPathElement]) -> YAMLNode? { walk(path).node }
 
     /// The position of `path`, or of the deepest part of it that exists.
-    func mark(of path: [ConfigPathElement]) -> Mark? { walk(path).mark }
+    func mark(of path: [ConfigPathElement]) -> YAMLMark? { walk(path).mark }
 
     /// Follows `path` as far as it exists: the node at its end (`nil` when it breaks off)
     /// and the mark of the deepest part found.
-    private func walk(_ path: [ConfigPathElement]) -> (node: Node?, mark: Mark?) {
+    private func walk(_ path: [ConfigPathElement]) -> (node: YAMLNode?, mark: YAMLMark?) {
         guard var node = root else { return (nil, nil) }
         var mark = node.mark
         for element in path {
             switch element {
             case .key(let key):
-                guard let pair = node.mapping?.first(where: { $0.key.string == key }) else { return (nil, mark) }
-                mark = pair.key.mark ?? pair.value.mark
+                guard let pair = node.pair(forKey: key) else { return (nil, mark) }
+                mark = pair.key.mark
                 node = pair.value
             case .index(let index):
                 guard let items = node.sequence, index < items.count else { return (nil, mark) }

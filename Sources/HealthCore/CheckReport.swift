@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One result of a registered check: what it reported, when and how long it ran, and
 /// whether the engine reused it from an earlier run.

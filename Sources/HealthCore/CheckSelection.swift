@@ -1,4 +1,3 @@
-import Foundation
 
 /// Which checks a request asks for: the `checks` query parameter of the native API.
 public enum CheckSelection: Sendable, Equatable {
@@ -16,7 +15,7 @@ public enum CheckSelection: Sendable, Equatable {
     public static func parse(queryValue: String?) -> CheckSelection {
         guard let queryValue else { return .defaults }
         let names = queryValue.split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingWhitespace() }
             .filter { !$0.isEmpty }
         return .names(names)
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the engine knows about one check, for operators (status page, metrics, logs).
 public struct CheckStatistics: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Where the engine reads the time: TTLs, staleness, stuck calls and durations compare

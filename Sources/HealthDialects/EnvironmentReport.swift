@@ -1,5 +1,4 @@
 import HealthJSON
-import Foundation
 import HealthHTTP
 
 /// The facts behind the environment and info endpoints (`/environment`,
@@ -123,7 +122,7 @@ extension JSONValue {
         case .string(let text):
             var redacted = Self.redactingURLPasswords(in: text)
             if let knownSecret, !knownSecret.isEmpty, redacted.contains(knownSecret) {
-                redacted = redacted.replacingOccurrences(of: knownSecret, with: Self.redactedText)
+                redacted = redacted.replacing(knownSecret, with: Self.redactedText)
             }
             return .string(redacted)
         default:
@@ -136,7 +135,7 @@ extension JSONValue {
         guard text.contains("://"), text.contains("@") else { return text }
         var result = ""
         var rest = Substring(text)
-        while let scheme = rest.range(of: "://") {
+        while let scheme = rest.firstRange(of: "://") {
             result += rest[..<scheme.upperBound]
             rest = rest[scheme.upperBound...]
             let authorityEnd = rest.firstIndex { $0 == "/" || $0 == " " || $0 == "?" || $0 == "#" } ?? rest.endIndex

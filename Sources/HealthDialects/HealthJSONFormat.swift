@@ -1,5 +1,5 @@
+import FoundationEssentials
 import HealthJSON
-import Foundation
 import HealthCore
 import HealthHTTP
 import NIOHTTP1
@@ -25,9 +25,9 @@ enum HealthJSONFormat {
     static func isRequested(by request: HTTPRequest) -> Bool {
         for value in request.headers["Accept"] {
             for item in value.split(separator: ",") {
-                let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+                let parts = item.split(separator: ";").map { $0.trimmingWhitespace() }
                 guard parts.first?.lowercased() == mediaType else { continue }
-                let refused = parts.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "") == "q=0" }
+                let refused = parts.dropFirst().contains { $0.filter { $0 != " " } == "q=0" }
                 if !refused { return true }
             }
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HealthCore
 import HealthHTTP
 import NIOCore
@@ -46,8 +46,7 @@ public struct RemoteDependencyCheck: CheckImplementation {
 
     /// UP only on 200 with `"status": "UP"`.
     static func evaluate(_ response: HTTPClient.Response, target: HTTPTarget) -> CheckResult {
-        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-        let status = object?["status"] as? String
+        let status = (try? JSONDecoder().decode(StatusBody.self, from: Data(response.body)))?.status
         guard response.status == 200 else {
             return .fail("\(target) answered HTTP \(response.status)\(status.map { " (status \($0))" } ?? "")")
         }
@@ -55,4 +54,9 @@ public struct RemoteDependencyCheck: CheckImplementation {
         guard status == "UP" else { return .fail("\(target) reports status \(status)") }
         return .pass("\(target) is UP")
     }
+}
+
+/// The part of a dependency's health answer that counts: its `"status"`.
+private struct StatusBody: Decodable {
+    let status: String?
 }

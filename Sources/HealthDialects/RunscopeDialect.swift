@@ -1,5 +1,5 @@
+import FoundationEssentials
 import HealthJSON
-import Foundation
 import HealthCore
 import HealthHTTP
 import HealthConfig

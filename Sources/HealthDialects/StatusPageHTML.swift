@@ -1,5 +1,5 @@
+import FoundationEssentials
 import CNettle
-import Foundation
 import HealthCore
 import HealthHTTP
 import NIOCore
@@ -22,7 +22,7 @@ enum StatusPageHTML {
     static func isRequested(by request: HTTPRequest) -> Bool {
         for value in request.headers["Accept"] {
             for item in value.split(separator: ",") {
-                let type = item.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                let type = item.split(separator: ";").first.map { $0.trimmingWhitespace().lowercased() }
                 if type == "text/html" || type == "application/xhtml+xml" { return true }
                 if type == "application/json" { return false }
             }

@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -40,7 +39,7 @@ struct AccessLog: Sendable {
         let elapsed = Double((NIODeadline.now() - entry.started).nanoseconds) / 1_000_000
         let rawPath = entry.uri.firstIndex(of: "?").map { entry.uri[..<$0] } ?? Substring(entry.uri)
         let secrets = redactedValues().filter { !$0.isEmpty }
-        let path = Self.hiding(secrets, in: rawPath.removingPercentEncoding ?? String(rawPath))
+        let path = Self.hiding(secrets, in: PercentDecoding.decode(rawPath) ?? String(rawPath))
         var metadata: Logger.Metadata = [
             "http.client": "\(client?.ipAddress ?? "unknown")",
             "http.duration_ms": "\((elapsed * 100).rounded() / 100)",
@@ -75,7 +74,7 @@ struct AccessLog: Sendable {
     /// `text` with every occurrence of each secret replaced by `********`.
     static func hiding(_ secrets: [String], in text: String) -> String {
         secrets.reduce(text) { text, secret in
-            text.contains(secret) ? text.replacingOccurrences(of: secret, with: "********") : text
+            text.contains(secret) ? text.replacing(secret, with: "********") : text
         }
     }
 

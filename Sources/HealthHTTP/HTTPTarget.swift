@@ -21,7 +21,7 @@ public struct HTTPTarget: Sendable, Equatable, CustomStringConvertible {
     public static func parse(_ text: String, defaultPath: String) throws(TargetError) -> HTTPTarget {
         var rest = Substring(text)
         var hasScheme = false
-        if let range = rest.range(of: "://") {
+        if let range = rest.firstRange(of: "://") {
             let scheme = rest[..<range.lowerBound].lowercased()
             guard scheme == "http" else {
                 throw TargetError(

@@ -1,4 +1,3 @@
-import Foundation
 
 /// The decoded query string of a request, in order, repeats kept.
 public struct QueryParameters: Sendable, Equatable {
@@ -56,6 +55,6 @@ public struct QueryParameters: Sendable, Equatable {
 
     private static func decode(_ text: Substring) -> String? {
         if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) { return String(text) }
-        return text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        return PercentDecoding.decode(text, plusIsSpace: true)
     }
 }

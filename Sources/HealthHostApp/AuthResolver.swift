@@ -1,4 +1,4 @@
-import Foundation
+import HealthCore
 import HealthConfig
 import HealthDialects
 
@@ -23,10 +23,13 @@ public enum AuthResolver {
 
     /// Reads a secret file: its text without surrounding whitespace; empty is an error.
     public static func readSecret(at path: String) -> Result<String, SecretFileProblem> {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(SecretFileProblem(message: "cannot read the secret file \(path)"))
+        let text: String
+        do {
+            text = try FileReading.text(atPath: path, limit: 64 << 10)
+        } catch {
+            return .failure(SecretFileProblem(message: "cannot read the secret file \(path): \(error)"))
         }
-        let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = text.trimmingWhitespace()
         guard !secret.isEmpty else { return .failure(SecretFileProblem(message: "the secret file \(path) is empty")) }
         return .success(secret)
     }

@@ -1,5 +1,5 @@
+import FoundationEssentials
 import HealthJSON
-import Foundation
 import HealthConfig
 import HealthCore
 import HealthDialects

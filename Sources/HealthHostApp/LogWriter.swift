@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import HealthCore
 import Logging
 import NIOConcurrencyHelpers
 
@@ -33,9 +34,7 @@ public final class LogWriter: Sendable {
     public init(fileDescriptor: Int32, maxQueuedBytes: Int = 256 << 10) {
         self.fileDescriptor = fileDescriptor
         self.maxQueuedBytes = maxQueuedBytes
-        let thread = Thread { [self] in self.writeForever() }
-        thread.name = "healthhost-log"
-        thread.start()
+        DetachedThread.start(name: "hh-log") { [self] in self.writeForever() }
     }
 
     /// A stream for `StreamLogHandler`: each `write` is one log line, queued.

@@ -1,5 +1,5 @@
+import FoundationEssentials
 import HealthJSON
-import Foundation
 import HealthHTTP
 
 /// OpenTelemetry resource attributes of this process (semantic conventions): service,
@@ -34,7 +34,7 @@ enum ResourceAttributes {
             attributes["k8s.pod.name"] = .string(pod)
         }
         let namespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
-        if let namespace = environment["POD_NAMESPACE"] ?? files.read(namespaceFile)?.trimmingCharacters(in: .whitespacesAndNewlines),
+        if let namespace = environment["POD_NAMESPACE"] ?? files.read(namespaceFile)?.trimmingWhitespace(),
             !namespace.isEmpty
         {
             attributes["k8s.namespace.name"] = .string(namespace)
@@ -51,10 +51,10 @@ enum ResourceAttributes {
         text.split(separator: ",").compactMap { item in
             let parts = item.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { return nil }
-            let key = parts[0].trimmingCharacters(in: .whitespaces)
-            let value = parts[1].trimmingCharacters(in: .whitespaces)
+            let key = parts[0].trimmingWhitespace()
+            let value = parts[1].trimmingWhitespace()
             guard !key.isEmpty else { return nil }
-            return (key, value.removingPercentEncoding ?? value)
+            return (key, PercentDecoding.decode(Substring(value)) ?? value)
         }
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 import HealthCore
 
 /// `GET /metrics`: the host in the Prometheus text format, read from what the engines

@@ -1,5 +1,5 @@
+import FoundationEssentials
 import CNettle
-import Foundation
 
 /// SHA-256 of files, to identify exactly which plugin build is loaded.
 enum FileDigest {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HealthCore
 import HealthPluginABI
 import NIOConcurrencyHelpers

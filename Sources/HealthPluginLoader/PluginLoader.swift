@@ -1,9 +1,13 @@
+import HealthCore
+import FoundationEssentials
 import CProcessSupport
-import Foundation
 import HealthPluginABI
 import Logging
 import NIOConcurrencyHelpers
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Loads plugin files: `dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)`, the entry
 /// symbol, ABI and descriptor validation, unique names, then each plugin's `init`.
@@ -55,7 +59,7 @@ public struct PluginLoader: Sendable {
             do throws(PluginLoadError) {
                 let found = try PluginDiscovery.files(at: path)
                 for file in found {
-                    let canonical = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
+                    let canonical = FilePaths.resolvingLinks(FilePaths.absolute(file))
                     if seenFiles.insert(canonical).inserted { files.append(file) }
                     if found != [path] { foundInFolders.insert(file) }
                 }
@@ -123,7 +127,7 @@ public struct PluginLoader: Sendable {
                 ?? PluginLoadError(.fileNotFound, path: path, "no such file, or not readable")
         }
         try PluginTrust.requireRegularFile(path)
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let absolute = FilePaths.absolute(path)
         guard let handle = dlopen(absolute, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
             throw PluginLoadError(.notASharedLibrary, path: path, "cannot be loaded as a shared library: \(reason)")
@@ -155,7 +159,7 @@ public struct PluginLoader: Sendable {
         let json = settings.json
         let table = UnsafeSendable(host.table)
         let label = "plugin '\(name)' init (\(path))"
-        let thread = Thread {
+        let started = DetachedThread.start(name: "hh-init-\(name)") {
             let code = label.withCString { label in
                 hh_crash_report_enter(label)
                 defer { hh_crash_report_leave() }
@@ -163,8 +167,9 @@ public struct PluginLoader: Sendable {
             }
             outcome.finish(code)
         }
-        thread.name = "healthhost-init-\(name)"
-        thread.start()
+        guard started else {
+            throw PluginLoadError(.initFailed, path: path, "cannot start a thread for plugin '\(name)' init (the system refused one)")
+        }
         let patience = min(isolation.initTimeout, .seconds(1))
         if !outcome.wait(patience) {
             logger.notice(

@@ -1,4 +1,5 @@
-import Foundation
+import HealthCore
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -36,8 +37,7 @@ public struct PluginTrust: Sendable {
         try Self.requireRegularFile(info, at: path)
         if checksOwnershipAndModes {
             try Self.requireSafe(info, of: path, what: "the file", at: path)
-            let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath()
-            let folder = resolved.deletingLastPathComponent().path
+            let folder = FilePaths.parent(of: FilePaths.resolvingLinks(FilePaths.absolute(path)))
             var folderInfo = stat()
             if stat(folder, &folderInfo) == 0 {
                 try Self.requireSafe(folderInfo, of: folder, what: "its folder \(folder)", at: path)

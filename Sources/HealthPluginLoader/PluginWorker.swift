@@ -1,6 +1,6 @@
+import FoundationEssentials
 import CProcessSupport
 import Dispatch
-import Foundation
 import HealthCore
 import Logging
 import NIOConcurrencyHelpers
@@ -433,9 +433,7 @@ final class PluginWorker: Sendable {
     private func startReader(for running: Running) {
         hasReader.withLockedValue { _ = $0.insert(running.generation) }
         readersRunning.withLockedValue { $0 += 1 }
-        let thread = Thread { [self] in self.read(running) }
-        thread.name = "healthhost-worker-reader"
-        thread.start()
+        DetachedThread.start(name: "hh-worker-read") { [self] in self.read(running) }
     }
 
     private func read(_ running: Running) {
@@ -611,15 +609,13 @@ private final class WorkerSpawner: @unchecked Sendable {
     private let wakeUp = DispatchSemaphore(value: 0)
 
     private init() {
-        let thread = Thread { [self] in
+        DetachedThread.start(name: "hh-spawner") { [self] in
             while true {
                 wakeUp.wait()
                 let job = lock.withLock { jobs.isEmpty ? nil : jobs.removeFirst() }
                 job?()
             }
         }
-        thread.name = "healthhost-worker-spawner"
-        thread.start()
     }
 
     /// Runs `spawn` on the spawner thread and waits for its (pid, error number).
@@ -687,9 +683,7 @@ final class OutputTail: Sendable {
     func startReading(_ descriptor: Int32, logger: Logger) {
         lines.withLockedValue { $0 = [] }
         ended.withLockedValue { $0 = false }
-        let thread = Thread { [self] in self.read(descriptor, logger: logger) }
-        thread.name = "healthhost-worker-output"
-        thread.start()
+        DetachedThread.start(name: "hh-worker-out") { [self] in self.read(descriptor, logger: logger) }
     }
 
     private func read(_ descriptor: Int32, logger: Logger) {

@@ -1,5 +1,6 @@
+import FoundationEssentials
 import CProcessSupport
-import Foundation
+import Dispatch
 import HealthCore
 import Logging
 import NIOConcurrencyHelpers
@@ -74,7 +75,7 @@ public enum PluginWorkerMain {
                     ?? frame.check.flatMap(plugin.implementation(of:))
                 runner.run { socket.send(call(frame, check: check)) }
             case "info":
-                let thread = Thread {
+                DetachedThread.start(name: "hh-info") {
                     var answer = WorkerFrame(type: "info_result")
                     answer.id = frame.id
                     switch plugin.readInfo() {
@@ -84,7 +85,6 @@ public enum PluginWorkerMain {
                     }
                     socket.send(answer)
                 }
-                thread.start()
             case "shutdown":
                 plugin.shutdown()
                 return 0
@@ -180,8 +180,7 @@ final class CallRunner: @unchecked Sendable {
             return true
         }
         if startThread {
-            let thread = Thread { [self] in self.work() }
-            thread.start()
+            DetachedThread.start(name: "hh-call") { [self] in self.work() }
         } else {
             wakeUp.signal()
         }

@@ -1,5 +1,6 @@
+import HealthCore
+import FoundationEssentials
 import CProcessSupport
-import Foundation
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
@@ -29,9 +30,7 @@ public enum StandardStreamGuard {
                 }
                 Glibc.close(fds[1])
                 let source = fds[0]
-                let thread = Thread { drain(source, into: real) }
-                thread.name = "healthhost-stdio-\(target)"
-                thread.start()
+                DetachedThread.start(name: "hh-stdio-\(target)") { drain(source, into: real) }
             }
             state = realError >= 0 ? realError : STDERR_FILENO
             return state ?? STDERR_FILENO

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where the decoding pass finds its ``KeyRecorder``.
 private let recorderKey = CodingUserInfoKey(rawValue: "healthhost.keyRecorder")
@@ -20,7 +20,7 @@ enum ConfigurationDecoding {
         } catch let error as DecodingError {
             throw ConfigurationError(message: describe(error))
         }
-        if rejectingUnknownKeys, let tree = try? JSONSerialization.jsonObject(with: Data(json.utf8)) {
+        if rejectingUnknownKeys, let tree = try? JSONDecoder().decode(JSONShape.self, from: Data(json.utf8)) {
             if let problem = unknownKey(in: tree, path: [], recorder: recorder) {
                 throw ConfigurationError(message: problem)
             }
@@ -42,14 +42,19 @@ enum ConfigurationDecoding {
     }
 
     /// The first key of the JSON that the decoded type never asked for.
-    private static func unknownKey(in node: Any, path: [String], recorder: KeyRecorder) -> String? {
-        if let items = node as? [Any] {
+    private static func unknownKey(in node: JSONShape, path: [String], recorder: KeyRecorder) -> String? {
+        let object: [String: JSONShape]
+        switch node {
+        case .array(let items):
             for item in items {
                 if let problem = unknownKey(in: item, path: path, recorder: recorder) { return problem }
             }
             return nil
+        case .leaf:
+            return nil
+        case .object(let members):
+            object = members
         }
-        guard let object = node as? [String: Any] else { return nil }
         let here = path.joined(separator: ".")
         let known = recorder.keysByPath[here]
         let takesAll = recorder.takesAllKeys.contains(here)
@@ -108,6 +113,25 @@ enum ConfigurationDecoding {
             }
         }
         return result
+    }
+}
+
+/// The shape of a JSON document with its keys as written: objects and arrays, everything
+/// else a leaf (what the unknown-key pass walks).
+private indirect enum JSONShape: Decodable {
+    case object([String: JSONShape])
+    case array([JSONShape])
+    case leaf
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let members = try? container.decode([String: JSONShape].self) {
+            self = .object(members)
+        } else if let items = try? container.decode([JSONShape].self) {
+            self = .array(items)
+        } else {
+            self = .leaf
+        }
     }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 import HealthPluginABI
 import HealthSwiftVersion
 import Synchronization

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Wraps a `Decoder` and records, per coding path, every key the decoded type asks for
 /// (decoded, looked up with `contains` or `decodeIfPresent`, or all keys of a

@@ -1,4 +1,3 @@
-import Foundation
 import HealthPluginABI
 
 /// A check plugin written in Swift: its name, version and checks, and optional start

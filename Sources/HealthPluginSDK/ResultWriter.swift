@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HealthPluginABI
 
 /// Copies Swift values into the host's C buffers: bounded by their capacity, always

@@ -1,4 +1,3 @@
-import Foundation
 import HealthHTTP
 
 /// Tracing as the standard OpenTelemetry environment variables configure it. Off unless
@@ -162,7 +161,7 @@ public struct TracingSettings: Sendable, Equatable {
             }
             let key = String(item[..<equals]).trimmingSpaces
             let rawValue = String(item[item.index(after: equals)...]).trimmingSpaces
-            guard !key.isEmpty, let decoded = rawValue.removingPercentEncoding else {
+            guard !key.isEmpty, let decoded = PercentDecoding.decode(Substring(rawValue)) else {
                 throw Problem(description: "\(variable): the entry for '\(key)' is not a key with a percent-encoded value")
             }
             pairs.append((key, decoded))

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import HealthCore
 import HealthHostApp
 
@@ -25,8 +24,7 @@ struct CheckCommand: AsyncParsableCommand {
         let (selected, unknown) = app.registry.resolve(.parse(queryValue: checks))
         guard unknown.isEmpty else {
             let names = unknown.map { "'\($0)'" }.joined(separator: ", ")
-            FileHandle.standardError.write(
-                Data("healthhost: no check is registered as \(names) (available: \(app.registry.names.joined(separator: ", ")))\n".utf8))
+            writeToStandardError("healthhost: no check is registered as \(names) (available: \(app.registry.names.joined(separator: ", ")))\n")
             app.shutdown()
             throw ExitCode(3)
         }
@@ -51,9 +49,13 @@ enum ResultTable {
                 return [report.name, result.status.description.uppercased(), report.duration.humanReadable, message]
             }
         let widths = (0..<3).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            (0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                + "  " + row[3]
-        }.joined(separator: "\n") + "\n"
+        func padded(_ text: String, to width: Int) -> String {
+            text + String(repeating: " ", count: max(0, width - text.count))
+        }
+        let lines = rows.map { row -> String in
+            let columns: [String] = (0..<3).map { padded(row[$0], to: widths[$0]) }
+            return columns.joined(separator: "  ") + "  " + row[3]
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -1,11 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
-import Foundation
 import HealthHostApp
 import HealthPluginLoader
 import Logging
 
 /// `healthhost`: serves health checks from C-ABI plugins.
-@main
 struct HealthHostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "healthhost",
@@ -52,13 +53,24 @@ enum CommandLogging {
 
 /// Prints a start-up error to standard error and exits with `code`.
 func reportStartupFailure(_ error: StartupError, code: Int32) -> ExitCode {
-    FileHandle.standardError.write(Data("healthhost: \(error)\n".utf8))
+    writeToStandardError("healthhost: \(error)\n")
     return ExitCode(code)
+}
+
+/// Writes `text` to standard error at once (no buffering), all of it.
+func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        bytes = bytes.dropFirst(written)
+    }
 }
 
 /// Writes straight to standard error (one write per line), for the short commands.
 struct StandardErrorStream: TextOutputStream {
     mutating func write(_ string: String) {
-        FileHandle.standardError.write(Data(string.utf8))
+        writeToStandardError(string)
     }
 }

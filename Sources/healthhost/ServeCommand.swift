@@ -1,5 +1,5 @@
+import FoundationEssentials
 import ArgumentParser
-import Foundation
 import HealthHostApp
 import ServiceLifecycle
 
@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
             try await group.run()
         } catch {
             let listen = app.loaded.configuration.listen
-            FileHandle.standardError.write(Data("healthhost: cannot serve on \(listen.host):\(listen.port): \(error)\n".utf8))
+            writeToStandardError("healthhost: cannot serve on \(listen.host):\(listen.port): \(error)\n")
             app.shutdown()
             throw ExitCode(1)
         }

@@ -1,5 +1,5 @@
+import FoundationEssentials
 import ArgumentParser
-import Foundation
 import HealthHostApp
 
 /// `healthhost validate`: everything `serve` checks before listening, then exit.

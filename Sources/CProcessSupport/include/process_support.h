@@ -1,4 +1,4 @@
-// What Swift cannot call directly on Linux: variadic prctl and glibc's _np spawn action.
+// What Swift cannot call directly on Linux: variadic prctl and glibc's _np functions.
 #ifndef HEALTHHOST_PROCESS_SUPPORT_H
 #define HEALTHHOST_PROCESS_SUPPORT_H
 
@@ -17,6 +17,10 @@ int hh_pipe_cloexec(int fds[2]);
 
 /// fcntl(fd, F_DUPFD_CLOEXEC, 3): a close-on-exec copy of `fd`. Returns it or -1.
 int hh_dup_cloexec(int fd);
+
+/// prctl(PR_SET_NAME, name): names the calling thread (the first 15 bytes) in ps, top
+/// and crash reports.
+void hh_set_thread_name(const char *name);
 
 /// Installs handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS and SIGTRAP
 /// (once; later calls do nothing) and an atexit hook. While a thread is inside a

@@ -1,5 +1,5 @@
 // The example plugin: a complete check plugin in a few lines of Swift.
-import Foundation
+import FoundationEssentials
 import HealthPluginSDK
 import Synchronization
 

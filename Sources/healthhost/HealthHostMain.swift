@@ -1,0 +1,27 @@
+import ArgumentParser
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process entry: runs the command on the concurrency pool while the main thread
+/// waits, then exits.
+///
+/// Not an `async` main on purpose: that one ends by hopping to the main actor, which
+/// dispatch's main queue runs. A Swift plugin that links Foundation (loaded with dlopen
+/// after start) takes the main queue over for a CFRunLoop the host never runs, and the
+/// process would never exit (seen with the bundled `system` plugin before it moved to
+/// FoundationEssentials). Nothing in the host runs on the main actor.
+@main
+enum HealthHostMain {
+    static func main() {
+        let finished = DispatchSemaphore(value: 0)
+        Task.detached {
+            await HealthHostCommand.main()  // exits the process itself on an error
+            finished.signal()
+        }
+        finished.wait()
+        exit(0)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import HealthCore
+import Testing
+
+/// The footprint issue: the serving process maps no Foundation and no ICU (FoundationEssentials
+/// at most) with every bundled plugin loaded, the Swift `system` plugin included (it and the
+/// SDK use FoundationEssentials only), and neither does a plugin worker. Read from
+/// /proc/PID/maps of a real host serving the README's example config.
+@Suite struct FootprintTests {
+    /// Libraries that full Foundation and ICU bring (`libFoundation.so`,
+    /// `libFoundationInternationalization.so`, `lib_FoundationICU.so`, a system `libicu*`).
+    private static let foundationLibraries = ["libFoundation.so", "libFoundationInternationalization", "FoundationICU", "libicu"]
+
+    @Test func theServingHostAndItsWorkersMapNoFoundationAndNoICU() async throws {
+        let example = try String(
+            contentsOfFile: TestPaths.packageRoot.appendingPathComponent("Examples/healthhost.yaml").path, encoding: .utf8)
+        let pluginFolder = URL(fileURLWithPath: TestPaths.builtLibrary("libhh-core.so")).deletingLastPathComponent().path
+        // The example as written (every bundled plugin in the host process), plus the
+        // `system` plugin moved into a worker so a worker's maps are read too.
+        let yaml = example
+            .replacingOccurrences(of: "port: 8080", with: "port: 0")
+            .replacingOccurrences(
+                of: "paths: [../.build/debug]", with: "paths: [\"\(pluginFolder)\"]\n  isolation: { system: process }")
+        #expect(yaml != example)
+        let host = try ServedHost(yaml: yaml)
+        try await host.waitUntilServing()
+        // Every default check runs once: the system plugin's worker is up.
+        let health = try await RawHTTPClient.request(port: host.port, "GET", "/health/?auth=demo-secret")
+        #expect(health.body.contains("\"disk\":true"), "\(health.body)")
+
+        let maps = try Self.mappedFiles(of: host.process.processIdentifier)
+        #expect(maps.contains { $0.hasSuffix("/libswiftCore.so") }, "the maps were read: \(maps)")
+        #expect(maps.contains { $0.hasSuffix("/libFoundationEssentials.so") })
+        for plugin in ["core", "net", "postgres", "mysql", "redis", "nagios"] {
+            #expect(maps.contains { $0.hasSuffix("/libhh-\(plugin).so") }, "the bundled \(plugin) plugin runs in the host")
+        }
+        for library in Self.foundationLibraries {
+            #expect(!maps.contains { $0.contains(library) }, "the serving host maps \(library): \(maps)")
+        }
+
+        let workers = Self.children(of: host.process.processIdentifier)
+        #expect(workers.count == 1, "the system plugin's worker")
+        for worker in workers {
+            let workerMaps = try Self.mappedFiles(of: worker)
+            #expect(workerMaps.contains { $0.hasSuffix("/libhh-system.so") }, "\(workerMaps)")
+            for library in Self.foundationLibraries {
+                #expect(!workerMaps.contains { $0.contains(library) }, "worker \(worker) maps \(library): \(workerMaps)")
+            }
+        }
+        _ = try await host.terminate()
+    }
+
+    /// The files mapped into `pid`, from /proc/PID/maps.
+    private static func mappedFiles(of pid: Int32) throws -> Set<String> {
+        // Read to the end: /proc files have no size for Foundation's reader to go by.
+        let maps = try FileReading.text(atPath: "/proc/\(pid)/maps")
+        return Set(maps.split(separator: "\n").compactMap { line in
+            line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first.map(String.init)
+        }.filter { $0.hasPrefix("/") })
+    }
+
+    /// The processes whose parent is `pid`, from /proc/*/stat.
+    private static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { candidate in
+            guard let stat = try? FileReading.text(atPath: "/proc/\(candidate)/stat"),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            // After "(comm)": state, then the parent's pid.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid
+        }
+    }
+}
