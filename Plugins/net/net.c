@@ -9,18 +9,13 @@
 #include <curl/curl.h>
 
 static int net_init(const hh_host *host, const char *config_json, char *error, size_t capacity) {
-    (void)host; (void)config_json;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        hh_format(error, capacity, "libcurl could not be initialised");
-        return 1;
-    }
-    return 0;
+    (void)host; (void)config_json; (void)error; (void)capacity;
+    return 0;  /* libcurl starts with the first http call (net_http.c) */
 }
 
 static void net_shutdown(const hh_host *host) {
     (void)host;
     net_http_shutdown();
-    curl_global_cleanup();
 }
 
 static const hh_param tcp_params[] = {
