@@ -15,6 +15,10 @@ public struct RegisteredCheck: Sendable {
     public let refresh: RefreshPolicy
     /// Flap damping: how many runs must disagree before the reported status changes.
     public let damping: DampingPolicy
+    /// The plugin part of the implementation's source (`postgres` of `postgres.ping`): the
+    /// `plugin` of metrics labels and span attributes. Worked out once: per traced check
+    /// report, splitting the source cost as much as recording the span.
+    public let pluginName: String
 
     /// Creates an entry. `isDefault` and `timeout` fall back to the implementation's
     /// suggestions, then to `defaultTimeout`.
@@ -30,13 +34,8 @@ public struct RegisteredCheck: Sendable {
         self.timeout = timeout ?? implementation.suggestedTimeout ?? defaultTimeout
         self.refresh = refresh
         self.damping = damping
-    }
-
-    /// The plugin part of the implementation's source (`postgres` of `postgres.ping`): the
-    /// `plugin` of metrics labels and span attributes.
-    public var pluginName: String {
         let source = implementation.source
-        return source.split(separator: ".", maxSplits: 1).first.map(String.init) ?? source
+        self.pluginName = source.split(separator: ".", maxSplits: 1).first.map(String.init) ?? source
     }
 
     /// The age past which a background result is stale; `nil` for on-demand checks.
