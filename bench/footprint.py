@@ -13,14 +13,11 @@ seconds after the first 200, the libraries that hold most of it (Rss from
 /health/ping and cached /health/). Both checkouts need `swift build -c release`.
 Loopback only; every server is stopped by its PID.
 """
-import argparse, collections, importlib.machinery, importlib.util, re, signal, statistics, subprocess, tempfile, time
+import argparse, collections, re, signal, statistics, subprocess, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-loader = importlib.machinery.SourceFileLoader("sbs", str(ROOT.parent / "shared/bench/side-by-side"))
-spec = importlib.util.spec_from_loader("sbs", loader)
-sbs = importlib.util.module_from_spec(spec)
-loader.exec_module(sbs)
+from sbs import sbs  # noqa: E402 (bench/sbs.py)
 
 
 def core_config(tmp, name, root, port):

@@ -12,14 +12,11 @@ to an nginx `return 200` sink on 127.0.0.1, so what is measured is the host's ow
 Uses the helpers of ../shared/bench/side-by-side (wrk -t2 -c32, CPU of the process
 tree from /proc, medians). Loopback only; every server is stopped by its PID.
 """
-import argparse, importlib.machinery, importlib.util, os, signal, statistics, subprocess, tempfile, time
+import argparse, os, signal, statistics, subprocess, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-loader = importlib.machinery.SourceFileLoader("sbs", str(ROOT.parent / "shared/bench/side-by-side"))
-spec = importlib.util.spec_from_loader("sbs", loader)
-sbs = importlib.util.module_from_spec(spec)
-loader.exec_module(sbs)
+from sbs import sbs  # noqa: E402 (bench/sbs.py)
 
 
 def config(tmp, name, root, port):

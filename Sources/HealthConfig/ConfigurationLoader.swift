@@ -9,11 +9,15 @@ import HealthYAML
 public enum ConfigurationLoader {
     /// Reads and validates the file at `path`.
     public static func load(file path: String) throws(ConfigError) -> LoadedConfiguration {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try FileReading.text(atPath: path, limit: 16 << 20)
+            bytes = try FileReading.bytes(atPath: path, limit: 16 << 20)
         } catch {
             throw ConfigError(file: path, message: "cannot read the config file: \(error)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let line = PartialLine.of(firstInvalidUTF8In: bytes)
+            throw ConfigError(file: path, line: line, message: "not UTF-8 text (YAML must be UTF-8)")
         }
         let directory = FilePaths.parent(of: path)
         return try parse(yaml: text, file: path, directory: directory)
@@ -94,6 +98,22 @@ public enum ConfigurationLoader {
         case is YAMLExpected.Mapping.Type: "a mapping"
         default:
             String(describing: type).hasPrefix("Array") ? "a list" : "a mapping"
+        }
+    }
+}
+
+/// Where text stops being UTF-8, for the error about it.
+private enum PartialLine {
+    /// The 1-based line of the first byte sequence that is not UTF-8.
+    static func of(firstInvalidUTF8In bytes: [UInt8]) -> Int {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        var line = 1
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): if scalar == "\n" { line += 1 }
+            case .emptyInput, .error: return line
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import HealthConfig
 import HealthYAML
 import Testing
@@ -151,6 +152,18 @@ import Testing
             _ = try ConfigurationLoader.parse(yaml: "auth: { disabled: true }\nlisten:\n  port: 1\n  port: 2\n", file: "h.yaml", directory: "/")
         } catch {
             #expect(error.description == "h.yaml:4:3: not valid YAML: duplicate key 'port' (first at line 3, column 3)")
+        }
+    }
+
+    @Test func aConfigFileThatIsNotUTF8NamesTheLine() throws {
+        let path = TestPaths.temporaryDirectory("utf8") + "/healthhost.yaml"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("listen:\n  host: caf".utf8 + [0xE9] + Data("\n".utf8))))
+        do {
+            _ = try ConfigurationLoader.load(file: path)
+            Issue.record("a Latin-1 byte was accepted")
+        } catch {
+            #expect(error.line == 2)
+            #expect(error.message == "not UTF-8 text (YAML must be UTF-8)")
         }
     }
 }
