@@ -37,6 +37,11 @@ public enum StandardStreamGuard {
         }
     }
 
+    /// The real standard error once the guard is installed (descriptor 2 is then a pipe a
+    /// thread drains, and what is still in it when the process exits is lost), else 2:
+    /// where the host's own last words go.
+    public static var realStandardError: Int32 { state.withLockedValue { $0 } ?? STDERR_FILENO }
+
     /// Bytes dropped so far because a real stream did not take them.
     public static var droppedBytes: Int { dropped.withLockedValue { $0 } }
 

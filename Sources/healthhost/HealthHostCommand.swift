@@ -57,11 +57,14 @@ func reportStartupFailure(_ error: StartupError, code: Int32) -> ExitCode {
     return ExitCode(code)
 }
 
-/// Writes `text` to standard error at once (no buffering), all of it.
+/// Writes `text` to standard error at once (no buffering), all of it; to the real one when
+/// `serve` has put the plugins' output guard on descriptor 2 (so a start-up error printed
+/// just before exit is not left in the guard's pipe).
 func writeToStandardError(_ text: String) {
+    let descriptor = StandardStreamGuard.realStandardError
     var bytes = Array(text.utf8)[...]
     while !bytes.isEmpty {
-        let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         if written < 0 && errno == EINTR { continue }
         guard written > 0 else { return }
         bytes = bytes.dropFirst(written)

@@ -96,6 +96,27 @@ import Testing
         #expect(missingAuth.output.contains("auth error: no secret is configured"))
     }
 
+    @Test func serveSaysWhyItCannotStartEvenWithThePluginOutputGuardOnStandardError() async throws {
+        // An in-process plugin puts the output guard (a drained pipe) on descriptor 2: the
+        // start-up error printed just before exit could stay in that pipe, and serve
+        // exited 1 without a word (a race: seen 3 times in a row by hand, so ten tries).
+        let yaml = """
+            auth: { disabled: true }
+            listen: { port: 0 }
+            plugins:
+              paths: ["\(TestPaths.builtLibrary("libsdktest-plugin.so"))"]
+              isolation: { sdktest: none }
+              config: { sdktest: { greeting: hi } }
+            """
+        let path = configFile(yaml)
+        for _ in 0..<10 {
+            let result = try await healthhost(["serve", "--config", path])
+            #expect(result.status == 1)
+            #expect(result.output.contains("healthhost: plugin error: plugin "), "\(result.output)")
+            #expect(result.output.contains("init failed: config: missing key"), "\(result.output)")
+        }
+    }
+
     @Test func serveListensStopsCleanlyOnSIGTERMAndNeverLogsTheSecret() async throws {
         let port = try freePort()
         let config = configFile(
