@@ -1,4 +1,3 @@
-import FoundationEssentials
 import HealthCore
 import HealthPluginABI
 import NIOConcurrencyHelpers

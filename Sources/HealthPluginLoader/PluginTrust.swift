@@ -1,5 +1,4 @@
 import HealthCore
-import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc

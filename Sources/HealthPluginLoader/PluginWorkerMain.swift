@@ -1,4 +1,3 @@
-import FoundationEssentials
 import CProcessSupport
 import Dispatch
 import HealthCore

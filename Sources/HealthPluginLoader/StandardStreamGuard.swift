@@ -1,5 +1,4 @@
 import HealthCore
-import FoundationEssentials
 import CProcessSupport
 import NIOConcurrencyHelpers
 

@@ -28,8 +28,7 @@ extension YAMLScalar {
         guard isPlain else { return nil }
         let digits = text.filter { $0 != "_" }
         if digits == "0" { return 0 }
-        let negative = digits.hasPrefix("-")
-        let unsigned = digits.hasPrefix("-") || digits.hasPrefix("+") ? digits.dropFirst() : Substring(digits)
+        let (negative, unsigned) = Self.sign(of: digits)
         guard !unsigned.isEmpty, unsigned.first != "-", unsigned.first != "+" else { return nil }
         let sign = negative ? "-" : ""
         for (prefix, radix) in [("0x", 16), ("0b", 2), ("0o", 8), ("0", 8)] where unsigned.hasPrefix(prefix) {
@@ -53,11 +52,16 @@ extension YAMLScalar {
         }
         let digits = text.filter { $0 != "_" }
         if digits.contains(":") {
-            let negative = digits.hasPrefix("-")
-            let unsigned = digits.hasPrefix("-") || digits.hasPrefix("+") ? digits.dropFirst() : Substring(digits)
+            let (negative, unsigned) = Self.sign(of: digits)
             return Self.sexagesimal(unsigned, negative: negative, digit: { Double($0) })
         }
         return Double(digits)
+    }
+
+    /// Whether `digits` starts with `-`, and what follows its sign (`-` or `+`).
+    private static func sign(of digits: String) -> (negative: Bool, unsigned: Substring) {
+        let signed = digits.hasPrefix("-") || digits.hasPrefix("+")
+        return (digits.hasPrefix("-"), signed ? digits.dropFirst() : Substring(digits))
     }
 
     /// `1:30:05` as 1×3600 + 30×60 + 5; `nil` when a part is not a number or the value
