@@ -72,7 +72,8 @@ struct CheckBinder {
     /// broken plugins are skipped.
     private func bind(_ entry: CheckConfiguration, at path: [ConfigPathElement]) throws(StartupError) -> RegisteredCheck? {
         guard let plugin = plugins.plugin(named: entry.plugin) else {
-            let loadedNames = plugins.plugins.map(\.name).joined(separator: ", ")
+            // The unused ones were read too (described, not started): their names exist.
+            let loadedNames = (plugins.plugins.map(\.name) + plugins.idle.map(\.name)).joined(separator: ", ")
             var message = "no loaded plugin is named '\(entry.plugin)' (loaded: \(loadedNames.isEmpty ? "none" : loadedNames))"
             if !plugins.skipped.isEmpty {
                 let skipped = plugins.skipped.map { "\($0.path): \($0.error.message)" }.joined(separator: "; ")

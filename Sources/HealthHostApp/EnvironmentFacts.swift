@@ -173,8 +173,18 @@ enum EnvironmentFacts {
                 "info_section": .string(descriptor.infoSection),
             ])
         }
+        var idle: [String: JSONValue] = [:]
+        for plugin in plugins.idle {
+            idle[plugin.name] = .object([
+                "path": .string(plugin.path),
+                "sha256": .string(plugin.sha256),
+                "version": .string(plugin.descriptor.version),
+                "checks": .array(plugin.descriptor.checks.map { .string($0.name) }),
+            ])
+        }
         return .object([
             "loaded": .object(loaded),
+            "not_started": .object(idle),
             "broken": .array(
                 plugins.broken.map { .object(["path": .string($0.path), "error": .string($0.error.description)]) }),
         ])

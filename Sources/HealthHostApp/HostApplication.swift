@@ -216,7 +216,7 @@ public final class HostApplication: Sendable {
                 trust: PluginTrust(
                     checksOwnershipAndModes: config.plugins.trust == .strict, allowedDigests: Set(config.plugins.allowedDigests))
             ).load(
-                paths: config.plugins.paths.map(loaded.resolve(path:))
+                paths: config.plugins.paths.map(loaded.resolve(path:)), demand: pluginDemand(config)
             ) { name in
                 guard let value = settings[name] else { return PluginSettings() }
                 return PluginSettings(json: value.jsonText, scalars: value.flattenedScalars())
@@ -233,6 +233,13 @@ public final class HostApplication: Sendable {
             }
         }
         return plugins
+    }
+
+    /// The plugins this config uses: the ones its checks and `plugins.config` name, or
+    /// every plugin when there is no `checks` list (then every plugin's checks are served).
+    static func pluginDemand(_ config: HostConfiguration) -> PluginDemand {
+        guard let checks = config.checks else { return .every }
+        return .named(Set(checks.map(\.plugin)).union(config.plugins.config.keys))
     }
 
     private static func isolationPolicy(_ plugins: PluginsConfiguration, workerExecutable: String) -> IsolationPolicy {
@@ -302,6 +309,11 @@ public final class HostApplication: Sendable {
             logger.info(
                 "loaded plugin \(plugin.name) \(plugin.descriptor.version)",
                 metadata: ["plugin.path": "\(plugin.path)", "plugin.abi": "\(plugin.descriptor.abiVersion)"])
+        }
+        for idle in plugins.idle {
+            logger.info(
+                "plugin \(idle.name) \(idle.descriptor.version) not started: no configured check uses it",
+                metadata: ["plugin.path": "\(idle.path)"])
         }
         for broken in plugins.broken {
             logger.error("broken plugin: \(broken.error)")

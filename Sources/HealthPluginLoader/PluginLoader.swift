@@ -41,9 +41,10 @@ public struct PluginLoader: Sendable {
     }
 
     /// Loads every plugin behind `paths` (files or folders, see ``PluginDiscovery``) and
-    /// initialises each with `settings(pluginName)`.
+    /// initialises each with `settings(pluginName)`; a plugin found in a folder that
+    /// `demand` does not want is only described (``PluginSet/idle``).
     public func load(
-        paths: [String], settings: (String) -> PluginSettings
+        paths: [String], demand: PluginDemand = .every, settings: (String) -> PluginSettings
     ) throws(PluginLoadError) -> PluginSet {
         var broken: [BrokenPlugin] = []
         func handle(_ error: PluginLoadError) throws(PluginLoadError) {
@@ -75,7 +76,8 @@ public struct PluginLoader: Sendable {
                 try trust.check(file)
                 let plugin: Opened
                 do throws(PluginLoadError) {
-                    plugin = try openIsolatedOrNot(file)
+                    let named = !foundInFolders.contains(file)
+                    plugin = try openIsolatedOrNot(file) { named || demand.wants($0) }
                 } catch where foundInFolders.contains(file) && Self.lacksASharedLibrary(error) {
                     // A bundled plugin whose system library is not installed (libpq,
                     // libmariadb, libcurl): the host starts without it. Naming the file
@@ -99,7 +101,18 @@ public struct PluginLoader: Sendable {
         }
 
         var plugins: [LoadedPlugin] = []
+        var idle: [IdlePlugin] = []
         for plugin in opened {
+            guard plugin.isUsed else {
+                logger.debug(
+                    "not starting plugin \(plugin.descriptor.name): no configured check uses it",
+                    metadata: ["plugin.path": "\(plugin.path)"])
+                idle.append(
+                    IdlePlugin(
+                        path: plugin.path, sha256: plugin.sha256 ?? FileDigest.sha256(ofFile: plugin.path) ?? "unreadable",
+                        descriptor: plugin.descriptor, isMappedInHost: plugin.sha256 == nil))
+                continue
+            }
             do throws(PluginLoadError) {
                 let settings = settings(plugin.descriptor.name)
                 if let worker = plugin.worker {
@@ -117,7 +130,7 @@ public struct PluginLoader: Sendable {
                 try handle(error)
             }
         }
-        return PluginSet(plugins: plugins, broken: broken, skipped: skipped)
+        return PluginSet(plugins: plugins, broken: broken, skipped: skipped, idle: idle)
     }
 
     /// Opens one file and reads its descriptor; calls nothing but the entry symbol.
@@ -195,23 +208,31 @@ public struct PluginLoader: Sendable {
         error.code == .notASharedLibrary && error.message.contains("cannot open shared object file")
     }
 
-    /// A plugin opened but not yet initialised: in-process, or described by its worker.
+    /// A plugin opened but not yet initialised: in-process, described by its worker, or
+    /// only described (not used); `sha256` is set when a worker read the file.
     private struct Opened {
         let path: String
         let descriptor: PluginDescriptor
         let worker: PluginWorker?
         let sha256: String?
+        var isUsed = true
     }
 
     /// Opens `file` where its isolation says. The name decides, and only the plugin
     /// knows it: with isolation on by default a worker opens every file and one that is
     /// to run in-process is opened again here; otherwise the file is opened here and
     /// handed to a worker if its name says so (before `init`, which is where plugins do
-    /// their work).
-    private func openIsolatedOrNot(_ file: String) throws(PluginLoadError) -> Opened {
+    /// their work). A plugin `isUsed` refuses goes no further than its description.
+    private func openIsolatedOrNot(
+        _ file: String, isUsed: (PluginDescriptor) -> Bool
+    ) throws(PluginLoadError) -> Opened {
         if isolation.defaultIsolation == .process {
             let worker = PluginWorker(path: file, policy: isolation, logger: logger)
             let (descriptor, sha256) = try worker.describe()
+            guard isUsed(descriptor) else {
+                worker.shutdown()
+                return Opened(path: file, descriptor: descriptor, worker: nil, sha256: sha256, isUsed: false)
+            }
             if isolation.isolation(of: descriptor.name) == .process {
                 return Opened(path: file, descriptor: descriptor, worker: worker, sha256: sha256)
             }
@@ -219,6 +240,9 @@ public struct PluginLoader: Sendable {
             return Opened(path: file, descriptor: try open(file), worker: nil, sha256: nil)
         }
         let descriptor = try open(file)
+        guard isUsed(descriptor) else {
+            return Opened(path: file, descriptor: descriptor, worker: nil, sha256: nil, isUsed: false)
+        }
         guard isolation.isolation(of: descriptor.name) == .process else {
             return Opened(path: file, descriptor: descriptor, worker: nil, sha256: nil)
         }

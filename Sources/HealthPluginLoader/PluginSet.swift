@@ -8,12 +8,16 @@ public struct PluginSet: Sendable {
     /// Plugin files found in a folder that could not load because a shared library they
     /// need is not installed (a host without libpq that does not use `postgres`).
     public let skipped: [BrokenPlugin]
+    /// Plugins found in a folder that no configured check uses: described, not initialised
+    /// (see ``PluginDemand``).
+    public let idle: [IdlePlugin]
 
     /// Creates a set.
-    public init(plugins: [LoadedPlugin], broken: [BrokenPlugin], skipped: [BrokenPlugin] = []) {
+    public init(plugins: [LoadedPlugin], broken: [BrokenPlugin], skipped: [BrokenPlugin] = [], idle: [IdlePlugin] = []) {
         self.plugins = plugins
         self.broken = broken
         self.skipped = skipped
+        self.idle = idle
     }
 
     /// The loaded plugin with this name.

@@ -30,15 +30,19 @@ struct PluginsCommand: AsyncParsableCommand {
 enum PluginListing {
     static func render(_ set: PluginSet) -> String {
         var out = ""
-        for plugin in set.plugins {
-            let info = plugin.descriptor
+        let listed =
+            set.plugins.map { plugin in
+                (plugin.descriptor, plugin.path, plugin.sha256,
+                 plugin.isolation == .process ? "in a worker process (isolation: process)" : "in the host process (isolation: none)")
+            }
+            + set.idle.map { ($0.descriptor, $0.path, $0.sha256, "not started: no configured check uses it") }
+        for (info, path, sha256, runs) in listed {
             out += "\(info.name) \(info.version)\n"
             if !info.summary.isEmpty { out += "  summary: \(info.summary)\n" }
-            out += "  file:    \(plugin.path)\n"
-            out += "  sha256:  \(plugin.sha256)\n"
+            out += "  file:    \(path)\n"
+            out += "  sha256:  \(sha256)\n"
             out += "  abi:     \(info.abiVersion)\n"
-            out += plugin.isolation == .process
-                ? "  runs:    in a worker process (isolation: process)\n" : "  runs:    in the host process (isolation: none)\n"
+            out += "  runs:    \(runs)\n"
             if let swift = info.swiftVersion { out += "  swift:   \(swift) (shares the host's Swift runtime)\n" }
             if let section = info.infoSection { out += "  info:    section '\(section)' in the environment endpoints\n" }
             out += "  checks:\n"

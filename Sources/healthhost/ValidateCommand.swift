@@ -20,8 +20,10 @@ struct ValidateCommand: AsyncParsableCommand {
         }
         app.shutdown()
         let broken = app.plugins.broken.count
+        let idle = app.plugins.idle.count
         print(
             "\(options.config): OK (\(app.plugins.plugins.count) plugin(s), \(app.registry.checks.count) check(s)"
+                + (idle > 0 ? ", \(idle) unused plugin(s) not started" : "")
                 + (broken > 0 ? ", \(broken) broken plugin(s) skipped" : "") + ")")
     }
 }
