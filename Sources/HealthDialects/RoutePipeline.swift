@@ -96,45 +96,23 @@ public struct RoutePipeline: HTTPResponder {
     /// The server span of a request: `GET /readyz`, as the HTTP semantic conventions name
     /// spans by method and route (unmatched paths are not span names).
     private static func serverSpan(_ tracer: HostTracer, for request: HTTPRequest, route: String) -> HostSpan? {
-        guard
-            let span = tracer.startSampledSpan(
-                "\(request.method.rawValue) \(route)", kind: .server, carrier: request.headers, using: HeaderExtractor())
-        else { return nil }
-        span.setAttribute("http.request.method", request.method.rawValue)
-        span.setAttribute("http.route", route)
-        span.setAttribute("url.path", route == RequestMetrics.unmatchedRoute ? route : request.path)
-        return span
+        var attributes: [(key: String, value: SpanAttribute)] = []
+        attributes.reserveCapacity(4)  // and http.response.status_code at the end
+        attributes.append(("http.request.method", .string(request.method.rawValue)))
+        attributes.append(("http.route", .string(route)))
+        attributes.append(("url.path", .string(route == RequestMetrics.unmatchedRoute ? route : request.path)))
+        return tracer.startSampledSpan(
+            "\(request.method.rawValue) \(route)", kind: .server, carrier: request.headers, using: HeaderExtractor(),
+            attributes: attributes)
     }
 
-    /// A child span per report: a run this request started or joined spans the run's own
-    /// time; a stored answer is an instant at the request (`check.cached`).
+    /// A child span per report (``HostTracer/recordChecks(of:reports:checks:now:)``).
     private static func traceChecks(
         _ reports: [CheckReport], batches: [CheckSelector.Batch], parent: HostSpan, tracer: HostTracer
     ) {
         guard parent.isRecording else { return }
-        let checks = batches.flatMap(\.checks)
-        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
-        for (index, report) in reports.enumerated() {
-            let check = index < checks.count ? checks[index] : nil
-            let source = check?.implementation.source ?? ""
-            let end: UInt64
-            let start: UInt64
-            if report.isCached {
-                (start, end) = (now, now)
-            } else {
-                let finished = UInt64(max(0, report.finishedAt.timeIntervalSince1970 * 1e9))
-                end = finished
-                start = finished - min(finished, UInt64(max(0, report.duration.seconds * 1e9)))
-            }
-            tracer.recordChild(
-                of: parent, name: "check \(report.name)", start: start, end: end,
-                attributes: [
-                    ("check.cached", .bool(report.isCached)), ("check.name", .string(report.name)),
-                    ("check.plugin", .string(check?.pluginName ?? "")),
-                    ("check.source", .string(source)), ("check.status", .string(report.result.status.description)),
-                    ("check.timed_out", .bool(report.isTimedOut)),
-                ], isError: report.result.status == .fail)
-        }
+        let checks = batches.count == 1 ? batches[0].checks : batches.flatMap(\.checks)
+        tracer.recordChecks(of: parent, reports: reports, checks: checks, now: DefaultTracerClock.now.nanosecondsSinceEpoch)
     }
 
     private func visibility(of request: HTTPRequest, access: HealthRoute.Access) -> Visibility? {

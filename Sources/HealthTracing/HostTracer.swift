@@ -34,7 +34,7 @@ public final class HostTracer: Tracer, Sendable {
         case int(Int)
         case strings([String])
 
-        var spanValue: FinishedSpan.Value {
+        var spanValue: OTLPTraceEncoding.Value {
             switch self {
             case .string(let text): .string(text)
             case .int(let number): .int(Int64(number))
@@ -63,23 +63,22 @@ public final class HostTracer: Tracer, Sendable {
         var random = IDGenerator.Source(generator: ids)
         let traceID = parent?.traceID ?? TraceID.random(using: &random)
         let sampled = Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler)
-        return makeSpan(operationName, kind: kind, context: parentContext, traceID: traceID, sampled: sampled, at: instant())
+        return makeSpan(
+            operationName, kind: kind, parentContext: parentContext, parent: parent, traceID: traceID, sampled: sampled,
+            start: instant().nanosecondsSinceEpoch)
     }
 
     private func makeSpan(
-        _ name: String, kind: SpanKind, context parentContext: InstrumentationContext, traceID: TraceID, sampled: Bool,
-        at instant: some TracerInstant
+        _ name: String, kind: SpanKind, parentContext: InstrumentationContext, parent: TraceContext?, traceID: TraceID,
+        sampled: Bool, start: UInt64, attributes: [(key: String, value: SpanAttribute)] = []
     ) -> HostSpan {
-        let parent = parentContext.traceContext
         var random = IDGenerator.Source(generator: ids)
         let own = TraceContext(
             traceID: traceID, spanID: SpanID.random(using: &random), flags: sampled ? .sampled : [],
             state: parent?.state ?? Self.emptyTraceState)
-        var spanContext = parentContext
-        spanContext.traceContext = own
         return HostSpan(
-            name: name, kind: kind, context: spanContext, own: own, parentSpanID: parent?.spanID,
-            start: instant.nanosecondsSinceEpoch, exporter: sampled ? exporter : nil)
+            name: name, kind: kind, parentContext: parentContext, own: own, parentSpanID: parent?.spanID,
+            start: start, exporter: sampled ? exporter : nil, attributes: attributes)
     }
 
     /// Built once: `TraceState([])` cost 4 % of a fully traced host's CPU when made per span.
@@ -87,62 +86,74 @@ public final class HostTracer: Tracer, Sendable {
 
     public func forceFlush() {}
 
-    /// The server span of a request whose headers `extract` reads, or `nil` when the
-    /// trace is not sampled: an unsampled request then costs the header lookup and the
-    /// sampler, no span (the host makes no calls a context would have to travel on).
+    /// The server span of a request whose headers `extract` reads, with `attributes`, or
+    /// `nil` when the trace is not sampled: an unsampled request then costs the header
+    /// lookup and the sampler, no span (the host makes no calls a context would have to
+    /// travel on). The span's ``HostSpan/context`` is built only if someone asks for it.
     public func startSampledSpan<Carrier, Extract: Extractor>(
-        _ operationName: String, kind: SpanKind, carrier: Carrier, using extractor: Extract
+        _ operationName: String, kind: SpanKind, carrier: Carrier, using extractor: Extract,
+        attributes: [(key: String, value: SpanAttribute)] = []
     ) -> HostSpan? where Extract.Carrier == Carrier {
-        var context = InstrumentationContext.topLevel
-        extract(carrier, into: &context, using: extractor)
-        let parent = context.traceContext
+        let parent = Self.traceContext(in: carrier, using: extractor)
         if parent == nil, case .alwaysOff = settings.sampler.root { return nil }
         var random = IDGenerator.Source(generator: ids)
         let traceID = parent?.traceID ?? TraceID.random(using: &random)
         guard Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler) else { return nil }
-        return makeSpan(operationName, kind: kind, context: context, traceID: traceID, sampled: true, at: DefaultTracerClock.now)
+        return makeSpan(
+            operationName, kind: kind, parentContext: .topLevel, parent: parent, traceID: traceID, sampled: true,
+            start: DefaultTracerClock.now.nanosecondsSinceEpoch, attributes: attributes)
     }
 
-    /// Records a span that is already over, child of `parent`: for work whose start, end
-    /// and attributes are all known at once (a check report), without a live span.
-    public func recordChild(
-        of parent: HostSpan, name: String, start: UInt64, end: UInt64, attributes: [(key: String, value: SpanValue)],
-        isError: Bool
-    ) {
-        guard parent.isRecording, let context = parent.context.traceContext else { return }
+    /// A span per check report, children of `parent`, encoded and queued at once. A run
+    /// this request started or joined spans the run's own time; a stored answer is an
+    /// instant at `now` (`check.cached`). `checks[i]` is the check of `reports[i]`.
+    public func recordChecks(of parent: HostSpan, reports: [CheckReport], checks: [RegisteredCheck], now: UInt64) {
+        guard parent.isRecording, !reports.isEmpty else { return }
+        let context = parent.ownContext
+        let traceState = context.traceStateHeaderValue
         var random = IDGenerator.Source(generator: ids)
-        exporter.enqueue(
-            FinishedSpan(
-                traceID: context.traceID, spanID: SpanID.random(using: &random),
-                parentSpanID: context.spanID, traceState: context.traceStateHeaderValue ?? "",
-                name: name, kind: .internal, startNanoseconds: start, endNanoseconds: max(start, end),
-                attributes: attributes.map { ($0.key, $0.value.value) }, status: isError ? (true, "") : nil))
-    }
-
-    /// An attribute value of ``recordChild(of:name:start:end:attributes:isError:)``.
-    public enum SpanValue: Sendable {
-        case string(String)
-        case bool(Bool)
-        case int(Int)
-
-        var value: FinishedSpan.Value {
-            switch self {
-            case .string(let text): .string(text)
-            case .bool(let flag): .bool(flag)
-            case .int(let number): .int(Int64(number))
+        var spans = SpanWriter(reserving: reports.count)
+        for (index, report) in reports.enumerated() {
+            let check = index < checks.count ? checks[index] : nil
+            let start: UInt64
+            let end: UInt64
+            if report.isCached {
+                (start, end) = (now, now)
+            } else {
+                end = UInt64(max(0, report.finishedAt.timeIntervalSince1970 * 1e9))
+                start = end - min(end, UInt64(max(0, report.duration.seconds * 1e9)))
+            }
+            let status = report.result.status
+            spans.span(
+                traceID: context.traceID, spanID: SpanID.random(using: &random), parentSpanID: context.spanID,
+                traceState: traceState, namePrefix: "check ", name: report.name, kind: .internal, start: start, end: end,
+                status: status == .fail ? (true, "") : nil
+            ) { attributes in
+                attributes.attribute("check.cached", report.isCached)
+                attributes.attribute("check.name", report.name)
+                attributes.attribute("check.plugin", check?.pluginName ?? "")
+                attributes.attribute("check.source", check?.implementation.source ?? "")
+                attributes.attribute("check.status", status.description)
+                attributes.attribute("check.timed_out", report.isTimedOut)
             }
         }
+        exporter.enqueue(spans)
     }
 
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
     ) where Extract.Carrier == Carrier {
-        guard let parent = extractor.extract(key: "traceparent", from: carrier) else { return }
+        if let traceContext = Self.traceContext(in: carrier, using: extractor) { context.traceContext = traceContext }
+    }
+
+    /// The caller's `traceparent` and `tracestate`; a malformed traceparent is ignored,
+    /// as the W3C spec asks (a new trace starts).
+    private static func traceContext<Carrier, Extract: Extractor>(
+        in carrier: Carrier, using extractor: Extract
+    ) -> TraceContext? where Extract.Carrier == Carrier {
+        guard let parent = extractor.extract(key: "traceparent", from: carrier) else { return nil }
         let state = extractor.extract(key: "tracestate", from: carrier)
-        // A malformed traceparent is ignored, as the W3C spec asks: a new trace starts.
-        if let traceContext = try? TraceContext(traceParentHeaderValue: parent, traceStateHeaderValue: state) {
-            context.traceContext = traceContext
-        }
+        return try? TraceContext(traceParentHeaderValue: parent, traceStateHeaderValue: state)
     }
 
     public func inject<Carrier, Inject: Injector>(
@@ -171,18 +182,19 @@ public final class HostTracer: Tracer, Sendable {
     }
 }
 
-/// A span of the host: recorded when sampled, exported when it ends.
+/// A span of the host: recorded when sampled, encoded and queued when it ends.
 public final class HostSpan: Tracing.Span, Sendable {
     private struct State {
         var name: String
         /// In the order set; a handful per span, so a list beats `SpanAttributes`' dictionary
         /// (hashing every key cost more than the rest of setting it).
-        var attributes: [(key: String, value: SpanAttribute)] = []
+        var attributes: [(key: String, value: SpanAttribute)]
         var status: SpanStatus?
         var isEnded = false
     }
 
-    public let context: InstrumentationContext
+    /// The context the span was started in (its baggage); ``context`` adds the span's own.
+    private let parentContext: InstrumentationContext
     private let kind: SpanKind
     private let own: TraceContext
     private let parentSpanID: SpanID?
@@ -191,17 +203,29 @@ public final class HostSpan: Tracing.Span, Sendable {
     private let state: Mutex<State>
 
     init(
-        name: String, kind: SpanKind, context: InstrumentationContext, own: TraceContext, parentSpanID: SpanID?,
-        start: UInt64, exporter: SpanExporter?
+        name: String, kind: SpanKind, parentContext: InstrumentationContext, own: TraceContext, parentSpanID: SpanID?,
+        start: UInt64, exporter: SpanExporter?, attributes: [(key: String, value: SpanAttribute)]
     ) {
-        self.context = context
+        self.parentContext = parentContext
         self.kind = kind
         self.own = own
         self.parentSpanID = parentSpanID
         self.start = start
         self.exporter = exporter
-        self.state = Mutex(State(name: name))
+        self.state = Mutex(State(name: name, attributes: attributes))
     }
+
+    /// The span's context: the one it started in with the span's own trace context.
+    /// Built when asked for (the host's own spans never ask: a context per span was
+    /// an allocation per request).
+    public var context: InstrumentationContext {
+        var context = parentContext
+        context.traceContext = own
+        return context
+    }
+
+    /// The span's own W3C trace context.
+    var ownContext: TraceContext { own }
 
     public var operationName: String {
         get { state.withLock { $0.name } }
@@ -254,19 +278,21 @@ public final class HostSpan: Tracing.Span, Sendable {
             state.isEnded = true
             return state
         }) else { return }
-        exporter.enqueue(
-            FinishedSpan(
-                traceID: own.traceID, spanID: own.spanID,
-                parentSpanID: parentSpanID, traceState: own.traceStateHeaderValue ?? "",
-                name: finished.name, kind: Self.kind(kind), startNanoseconds: start, endNanoseconds: max(end, start),
-                attributes: Self.values(finished.attributes),
-                status: finished.status.map { (isError: $0.code == .error, message: $0.message ?? "") }))
+        var spans = SpanWriter()
+        spans.span(
+            traceID: own.traceID, spanID: own.spanID, parentSpanID: parentSpanID, traceState: own.traceStateHeaderValue,
+            name: finished.name, kind: Self.kind(kind), start: start, end: end,
+            status: finished.status.map { (isError: $0.code == .error, message: $0.message ?? "") }
+        ) { writer in
+            for (key, attribute) in finished.attributes { writer.attribute(key, value: Self.value(attribute)) }
+        }
+        exporter.enqueue(spans)
     }
 
     /// The span's trace and span ids, as hex (for logs and tests).
     public var traceIDHex: String { own.traceID.description }
 
-    private static func kind(_ kind: SpanKind) -> FinishedSpan.Kind {
+    private static func kind(_ kind: SpanKind) -> OTLPTraceEncoding.Kind {
         switch kind {
         case .server: .server
         case .client: .client
@@ -276,22 +302,17 @@ public final class HostSpan: Tracing.Span, Sendable {
         }
     }
 
-    private static func values(_ attributes: [(key: String, value: SpanAttribute)]) -> [(key: String, value: FinishedSpan.Value)] {
-        var values: [(key: String, value: FinishedSpan.Value)] = []
-        values.reserveCapacity(attributes.count)
-        for (key, attribute) in attributes {
-            switch attribute {
-            case .string(let text): values.append((key, .string(text)))
-            case .bool(let flag): values.append((key, .bool(flag)))
-            case .int32(let number): values.append((key, .int(Int64(number))))
-            case .int64(let number): values.append((key, .int(number)))
-            case .double(let number): values.append((key, .double(number)))
-            case .stringArray(let texts): values.append((key, .strings(texts)))
-            case .stringConvertible(let convertible): values.append((key, .string(convertible.description)))
-            default: values.append((key, .string("\(attribute)")))
-            }
+    private static func value(_ attribute: SpanAttribute) -> OTLPTraceEncoding.Value {
+        switch attribute {
+        case .string(let text): .string(text)
+        case .bool(let flag): .bool(flag)
+        case .int32(let number): .int(Int64(number))
+        case .int64(let number): .int(number)
+        case .double(let number): .double(number)
+        case .stringArray(let texts): .strings(texts)
+        case .stringConvertible(let convertible): .string(convertible.description)
+        default: .string("\(attribute)")
         }
-        return values.sorted { $0.key < $1.key }
     }
 }
 

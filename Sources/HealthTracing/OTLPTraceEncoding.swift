@@ -1,68 +1,145 @@
+import W3CTraceContext
+
 /// `ExportTraceServiceRequest` (opentelemetry-proto, `collector/trace/v1`) in the
 /// protobuf wire format, as OTLP/HTTP's `application/x-protobuf` carries it. Field
 /// numbers are the proto files' own.
+///
+/// Spans are encoded once, when they end (``SpanWriter``), straight from the values at
+/// hand: no span value is built, queued, copied and walked again at export time. The
+/// exporter queues the encoded bytes and wraps a batch of them in the request's
+/// envelope (``Envelope``), written once per host.
 enum OTLPTraceEncoding {
     /// The instrumentation scope every span of the host carries.
     static let scopeName = "healthhost"
 
-    static func request(resource: [(key: String, value: FinishedSpan.Value)], scopeVersion: String, spans: [FinishedSpan])
-        -> [UInt8]
-    {
-        var writer = ProtobufWriter()
-        writer.reserve(256 + spans.count * 320)
-        // ExportTraceServiceRequest.resource_spans = 1
-        writer.messageField(1) { resourceSpans in
-            // ResourceSpans.resource = 1 { Resource.attributes = 1 }
-            resourceSpans.messageField(1) { resourceMessage in
-                for attribute in resource { resourceMessage.messageField(1) { keyValue(&$0, attribute) } }
-            }
-            // ResourceSpans.scope_spans = 2
-            resourceSpans.messageField(2) { scopeSpans in
-                // ScopeSpans.scope = 1 { name = 1, version = 2 }
-                scopeSpans.messageField(1) { scope in
-                    scope.stringField(1, scopeName)
-                    scope.stringField(2, scopeVersion)
-                }
-                // ScopeSpans.spans = 2
-                for span in spans { scopeSpans.messageField(2) { encode(span, into: &$0) } }
-            }
-        }
-        return writer.bytes
+    /// An attribute value OTLP can carry.
+    enum Value: Sendable, Equatable {
+        case string(String)
+        case bool(Bool)
+        case int(Int64)
+        case double(Double)
+        case strings([String])
     }
 
-    private static func encode(_ span: FinishedSpan, into writer: inout ProtobufWriter) {
-        writer.rawBytesField(1, span.traceID.bytes)  // trace_id
-        writer.rawBytesField(2, span.spanID.bytes)  // span_id
-        if !span.traceState.isEmpty { writer.stringField(3, span.traceState) }  // trace_state
-        if let parent = span.parentSpanID { writer.rawBytesField(4, parent.bytes) }  // parent_span_id
-        writer.stringField(5, span.name)  // name
-        writer.varintField(6, span.kind.rawValue)  // kind
-        writer.fixed64Field(7, span.startNanoseconds)  // start_time_unix_nano
-        writer.fixed64Field(8, span.endNanoseconds)  // end_time_unix_nano
-        for attribute in span.attributes { writer.messageField(9) { keyValue(&$0, attribute) } }  // attributes
-        if let status = span.status {
-            writer.messageField(15) { message in  // status
-                if !status.message.isEmpty { message.stringField(2, status.message) }  // message
-                message.varintField(3, status.isError ? 2 : 1)  // code: OK 1, ERROR 2
+    /// What `SpanKind` is in OTLP.
+    enum Kind: UInt64, Sendable {
+        case `internal` = 1
+        case server = 2
+        case client = 3
+        case producer = 4
+        case consumer = 5
+    }
+
+    /// The resource and the scope, encoded once; ``request(spans:)`` puts encoded spans
+    /// inside them.
+    struct Envelope: Sendable {
+        private let resource: [UInt8]
+        private let scope: [UInt8]
+
+        init(resource attributes: [(key: String, value: Value)], scopeVersion: String) {
+            var resource = ProtobufWriter()
+            // Resource.attributes = 1
+            for attribute in attributes { resource.messageField(1) { $0.keyValue(attribute.key, attribute.value) } }
+            self.resource = resource.bytes
+            var scope = ProtobufWriter()
+            scope.stringField(1, OTLPTraceEncoding.scopeName)  // InstrumentationScope.name
+            scope.stringField(2, scopeVersion)  // InstrumentationScope.version
+            self.scope = scope.bytes
+        }
+
+        /// `ExportTraceServiceRequest { resource_spans = 1 { resource = 1, scope_spans = 2
+        /// { scope = 1, spans = 2 ... } } }` around `spans` (``SpanWriter``'s bytes).
+        func request(spans: [UInt8]) -> [UInt8] {
+            func field(_ number: Int, _ length: Int) -> Int {
+                ProtobufWriter.tagSize(number) + ProtobufWriter.varintSize(length) + length
+            }
+            let scopeSpans = field(1, scope.count) + spans.count
+            let resourceSpans = field(1, resource.count) + field(2, scopeSpans)
+            var writer = ProtobufWriter()
+            writer.reserve(field(1, resourceSpans))
+            writer.lengthDelimitedHeader(1, length: resourceSpans)
+            writer.lengthDelimitedHeader(1, length: resource.count)
+            writer.append(encoded: resource)
+            writer.lengthDelimitedHeader(2, length: scopeSpans)
+            writer.lengthDelimitedHeader(1, length: scope.count)
+            writer.append(encoded: scope)
+            writer.append(encoded: spans)
+            return writer.bytes
+        }
+    }
+}
+
+/// Encodes finished spans as `ScopeSpans.spans` fields, ready for the exporter's queue.
+struct SpanWriter {
+    private(set) var protobuf = ProtobufWriter()
+    /// Spans written.
+    private(set) var count = 0
+
+    init(reserving spans: Int = 1) { protobuf.reserve(spans * 200) }
+
+    /// One `Span`; `name` is `namePrefix` followed by `name` (`check ` + the check's
+    /// name, without building the string). `attributes` writes the span's attributes
+    /// with ``ProtobufWriter/attribute(_:_:)-(String,String)``.
+    mutating func span(
+        traceID: TraceID, spanID: SpanID, parentSpanID: SpanID?, traceState: String?, namePrefix: String = "",
+        name: String, kind: OTLPTraceEncoding.Kind, start: UInt64, end: UInt64,
+        status: (isError: Bool, message: String)?, attributes: (inout ProtobufWriter) -> Void
+    ) {
+        count += 1
+        protobuf.messageField(2) { span in  // ScopeSpans.spans = 2
+            span.rawBytesField(1, traceID.bytes)  // trace_id
+            span.rawBytesField(2, spanID.bytes)  // span_id
+            if let traceState, !traceState.isEmpty { span.stringField(3, traceState) }  // trace_state
+            if let parentSpanID { span.rawBytesField(4, parentSpanID.bytes) }  // parent_span_id
+            span.stringField(5, namePrefix, name)  // name
+            span.varintField(6, kind.rawValue)  // kind
+            span.fixed64Field(7, start)  // start_time_unix_nano
+            span.fixed64Field(8, max(start, end))  // end_time_unix_nano
+            attributes(&span)  // attributes = 9
+            if let status {
+                span.messageField(15) { message in  // status
+                    if !status.message.isEmpty { message.stringField(2, status.message) }  // message
+                    message.varintField(3, status.isError ? 2 : 1)  // code: OK 1, ERROR 2
+                }
             }
         }
+    }
+}
+
+extension ProtobufWriter {
+    /// `Span.attributes` (9): `KeyValue { key = 1, value = 2 { string_value = 1 } }`.
+    mutating func attribute(_ key: String, _ value: String) {
+        messageField(9) { $0.keyValue(key, .string(value)) }
+    }
+
+    /// A boolean attribute (`bool_value = 2`).
+    mutating func attribute(_ key: String, _ value: Bool) {
+        messageField(9) { $0.keyValue(key, .bool(value)) }
+    }
+
+    /// An integer attribute (`int_value = 3`).
+    mutating func attribute(_ key: String, _ value: Int64) {
+        messageField(9) { $0.keyValue(key, .int(value)) }
+    }
+
+    /// Any attribute value.
+    mutating func attribute(_ key: String, value: OTLPTraceEncoding.Value) {
+        messageField(9) { $0.keyValue(key, value) }
     }
 
     /// `KeyValue { key = 1, value = 2 }` with `AnyValue`'s oneof.
-    private static func keyValue(_ writer: inout ProtobufWriter, _ attribute: (key: String, value: FinishedSpan.Value)) {
-        writer.stringField(1, attribute.key)
-        writer.messageField(2) { anyValue(&$0, attribute.value) }
-    }
-
-    private static func anyValue(_ writer: inout ProtobufWriter, _ value: FinishedSpan.Value) {
-        switch value {
-        case .string(let text): writer.stringField(1, text)  // string_value
-        case .bool(let flag): writer.boolField(2, flag)  // bool_value
-        case .int(let number): writer.int64Field(3, number)  // int_value
-        case .double(let number): writer.doubleField(4, number)  // double_value
-        case .strings(let texts):  // array_value = 5 { ArrayValue.values = 1 }
-            writer.messageField(5) { array in
-                for text in texts { array.messageField(1) { $0.stringField(1, text) } }
+    mutating func keyValue(_ key: String, _ value: OTLPTraceEncoding.Value) {
+        stringField(1, key)
+        messageField(2) { anyValue in
+            switch value {
+            case .string(let text): anyValue.stringField(1, text)  // string_value
+            case .bool(let flag): anyValue.boolField(2, flag)  // bool_value
+            case .int(let number): anyValue.int64Field(3, number)  // int_value
+            case .double(let number): anyValue.doubleField(4, number)  // double_value
+            case .strings(let texts):  // array_value = 5 { ArrayValue.values = 1 }
+                anyValue.messageField(5) { array in
+                    for text in texts { array.messageField(1) { $0.stringField(1, text) } }
+                }
             }
         }
     }

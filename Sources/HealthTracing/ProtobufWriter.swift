@@ -94,6 +94,21 @@ struct ProtobufWriter {
         }
     }
 
+    /// A `string` field holding `first` followed by `second`.
+    mutating func stringField(_ field: Int, _ first: String, _ second: String) {
+        guard !first.isEmpty else { return stringField(field, second) }
+        var first = first
+        var second = second
+        first.withUTF8 { head in
+            second.withUTF8 { tail in
+                tag(field, .lengthDelimited)
+                varint(UInt64(head.count + tail.count))
+                bytes.append(contentsOf: head)
+                bytes.append(contentsOf: tail)
+            }
+        }
+    }
+
     /// An embedded message, written by `body` in place: one byte is kept for its length
     /// and, when the message turns out longer than 127 bytes, the few more its varint
     /// needs are inserted (no buffer per nested message: a span has a dozen).
@@ -107,16 +122,43 @@ struct ProtobufWriter {
             bytes[lengthAt] = UInt8(length)
             return
         }
-        var prefix: [UInt8] = []
-        var value = UInt64(length)
-        while value >= 0x80 {
-            prefix.append(UInt8(value & 0x7F) | 0x80)
+        var extra = 0
+        var rest = length >> 7
+        while rest > 0 {
+            extra += 1
+            rest >>= 7
+        }
+        bytes.insert(contentsOf: repeatElement(0, count: extra), at: lengthAt + 1)
+        var value = length
+        for index in lengthAt...(lengthAt + extra) {
+            bytes[index] = UInt8(value & 0x7F) | (index < lengthAt + extra ? 0x80 : 0)
             value >>= 7
         }
-        prefix.append(UInt8(value))
-        bytes[lengthAt] = prefix[0]
-        bytes.insert(contentsOf: prefix[1...], at: lengthAt + 1)
     }
+
+    /// The tag and length of a length-delimited field whose `length` bytes the caller
+    /// appends next (with ``append(encoded:)``).
+    mutating func lengthDelimitedHeader(_ field: Int, length: Int) {
+        tag(field, .lengthDelimited)
+        varint(UInt64(length))
+    }
+
+    /// Bytes already in the wire format (fields another writer wrote).
+    mutating func append(encoded: [UInt8]) { bytes.append(contentsOf: encoded) }
+
+    /// How many bytes the varint of `value` takes.
+    static func varintSize(_ value: Int) -> Int {
+        var size = 1
+        var rest = UInt64(value) >> 7
+        while rest > 0 {
+            size += 1
+            rest >>= 7
+        }
+        return size
+    }
+
+    /// How many bytes the tag of `field` takes (wire type included).
+    static func tagSize(_ field: Int) -> Int { varintSize(field << 3) }
 
     /// Reserves room for `count` more bytes.
     mutating func reserve(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }

@@ -10,10 +10,22 @@ import Synchronization
 /// OpenTelemetry batch span processor does: every `scheduleDelay`, or as soon as a batch
 /// is full; at most one export in flight; at most `maxQueueSize` spans waiting. A slow
 /// or dead collector costs nothing but dropped spans: nothing waits for it, and a
-/// failed export is not retried.
+/// failed export is not retried. Spans arrive encoded (``SpanWriter``); a batch is their
+/// bytes one after the other.
 final class SpanExporter: Sendable {
+    /// Encoded spans, and how many.
+    private struct Batch {
+        var bytes: [UInt8] = []
+        var count = 0
+    }
+
     private struct State {
-        var queue: [FinishedSpan] = []
+        /// Spans not yet in a full batch.
+        var filling = Batch()
+        /// Full batches, oldest first.
+        var full: [Batch] = []
+        /// Spans in `filling` and `full`.
+        var waiting = 0
         var isExporting = false
         var isStopped = false
         var dropped = 0
@@ -24,20 +36,18 @@ final class SpanExporter: Sendable {
     }
 
     private let settings: TracingSettings
-    private let resource: [(key: String, value: FinishedSpan.Value)]
-    private let version: String
+    private let envelope: OTLPTraceEncoding.Envelope
     private let logger: Logger
     private let eventLoop: any EventLoop
     private let state = Mutex(State())
     private let headers: HTTPHeaders
 
     init(
-        settings: TracingSettings, resource: [(key: String, value: FinishedSpan.Value)], version: String, logger: Logger,
+        settings: TracingSettings, resource: [(key: String, value: OTLPTraceEncoding.Value)], version: String, logger: Logger,
         eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     ) {
         self.settings = settings
-        self.resource = resource
-        self.version = version
+        envelope = OTLPTraceEncoding.Envelope(resource: resource, scopeVersion: version)
         self.logger = logger
         self.eventLoop = eventLoop
         var headers = HTTPHeaders()
@@ -52,16 +62,29 @@ final class SpanExporter: Sendable {
         state.withLock { ($0.exported, $0.dropped, $0.failedExports) }
     }
 
-    /// Queues a span; drops it when the queue is full.
-    func enqueue(_ span: FinishedSpan) {
+    /// Queues the spans `spans` wrote (one request's, say); drops them when they do not
+    /// all fit in the queue.
+    func enqueue(_ spans: SpanWriter) {
+        guard spans.count > 0 else { return }
         let exportNow = state.withLock { state -> Bool in
             guard !state.isStopped else { return false }
-            guard state.queue.count < settings.maxQueueSize else {
-                state.dropped += 1
+            guard state.waiting + spans.count <= settings.maxQueueSize else {
+                state.dropped += spans.count
                 return false
             }
-            state.queue.append(span)
-            return state.queue.count >= settings.maxExportBatchSize && !state.isExporting
+            if state.filling.count > 0 && state.filling.count + spans.count > settings.maxExportBatchSize {
+                state.full.append(state.filling)
+                state.filling = Batch()
+            }
+            if state.filling.bytes.isEmpty { state.filling.bytes.reserveCapacity(settings.maxExportBatchSize * 200) }
+            state.filling.bytes.append(contentsOf: spans.protobuf.bytes)
+            state.filling.count += spans.count
+            state.waiting += spans.count
+            if state.filling.count >= settings.maxExportBatchSize {
+                state.full.append(state.filling)
+                state.filling = Batch()
+            }
+            return !state.full.isEmpty && !state.isExporting
         }
         if exportNow { eventLoop.execute { self.exportBatch() } }
     }
@@ -70,7 +93,9 @@ final class SpanExporter: Sendable {
     func stop() {
         let timer = state.withLock { state in
             state.isStopped = true
-            state.queue = []
+            state.filling = Batch()
+            state.full = []
+            state.waiting = 0
             return state.timer
         }
         timer?.cancel()
@@ -86,7 +111,7 @@ final class SpanExporter: Sendable {
         timer?.cancel()
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let (pending, exporting) = state.withLock { ($0.queue.count, $0.isExporting) }
+            let (pending, exporting) = state.withLock { ($0.waiting, $0.isExporting) }
             if pending == 0 && !exporting { return }
             if !exporting { eventLoop.execute { self.exportBatch() } }
             try? await Task.sleep(for: .milliseconds(20))
@@ -106,19 +131,21 @@ final class SpanExporter: Sendable {
 
     /// Runs on the event loop.
     private func exportBatch() {
-        let batch = state.withLock { state -> [FinishedSpan] in
-            guard !state.isExporting, !state.queue.isEmpty else { return [] }
+        let batch = state.withLock { state -> Batch in
+            guard !state.isExporting, state.waiting > 0 else { return Batch() }
             state.isExporting = true
-            guard state.queue.count > settings.maxExportBatchSize else {
-                defer { state.queue = [] }
-                return state.queue
+            let batch: Batch
+            if state.full.isEmpty {
+                batch = state.filling
+                state.filling = Batch()
+            } else {
+                batch = state.full.removeFirst()
             }
-            let batch = Array(state.queue.prefix(settings.maxExportBatchSize))
-            state.queue.removeFirst(settings.maxExportBatchSize)
+            state.waiting -= batch.count
             return batch
         }
-        guard !batch.isEmpty else { return }
-        let body = OTLPTraceEncoding.request(resource: resource, scopeVersion: version, spans: batch)
+        guard batch.count > 0 else { return }
+        let body = envelope.request(spans: batch.bytes)
         let timeout = TimeAmount.nanoseconds(settings.exportTimeout.nanoseconds)
         HTTPClient.post(settings.endpoint, headers: headers, body: body, timeout: timeout, group: eventLoop)
             .whenComplete { [self] result in
@@ -142,7 +169,7 @@ final class SpanExporter: Sendable {
                     } else {
                         state.exported += batch.count
                     }
-                    return (state.queue.count >= settings.maxExportBatchSize, logIt, state.dropped)
+                    return (!state.full.isEmpty, logIt, state.dropped)
                 }
                 if let failure, logFailure {
                     logger.warning(

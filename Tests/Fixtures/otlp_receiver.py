@@ -25,6 +25,8 @@ def value(any_value):
 
 
 class Receiver(BaseHTTPRequestHandler):
+    exports = 0  # POSTs decoded so far: each span line names its export, its span count and size
+
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf":
@@ -32,6 +34,8 @@ class Receiver(BaseHTTPRequestHandler):
             self.end_headers()
             return
         request = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+        Receiver.exports += 1
+        size = sum(len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans)
         with open(spans_file, "a") as out:
             for resource_spans in request.resource_spans:
                 resource = {kv.key: value(kv.value) for kv in resource_spans.resource.attributes}
@@ -44,6 +48,7 @@ class Receiver(BaseHTTPRequestHandler):
                             "attributes": {kv.key: value(kv.value) for kv in span.attributes},
                             "status_code": span.status.code, "scope": scope_spans.scope.name,
                             "resource": resource, "authorization": self.headers.get("Authorization"),
+                            "export": Receiver.exports, "export_spans": size, "export_bytes": len(body),
                         }) + "\n")
         answer = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
         self.send_response(status)

@@ -88,6 +88,31 @@ import Testing
         }
     }
 
+    /// Batches are what `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` allows, a request's check spans
+    /// are never split across two, and an export far past 16 KiB (three-byte protobuf
+    /// lengths around the spans) decodes with the reference classes.
+    @Test func manySpansGoOutInBoundedBatchesThatDecode() async throws {
+        let receiver = try await OTLPReceiver()
+        let env = environment(port: receiver.port, extra: ["OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "200", "OTEL_BSP_SCHEDULE_DELAY": "300"])
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: env) { host throws in
+            for _ in 0..<100 { #expect(try await host.get("/health/?checks=ok,down", headers: auth).status == 503) }
+            let spans = try await receiver.waitForSpans(300)
+            #expect(spans.count == 300)
+            #expect(spans.filter { $0["name"] as? String == "GET /health/" }.count == 100)
+            #expect(spans.filter { $0["name"] as? String == "check ok" }.count == 100)
+            #expect(spans.filter { $0["name"] as? String == "check down" }.count == 100)
+            let sizes = spans.compactMap { $0["export_spans"] as? Int }
+            #expect(sizes.count == 300 && sizes.allSatisfy { $0 <= 200 }, "\(Set(sizes))")
+            #expect((spans.compactMap { $0["export_bytes"] as? Int }.max() ?? 0) > 16384)
+            // Both check spans of a request are in the same export.
+            let exportOf = Dictionary(grouping: spans.filter { ($0["name"] as? String)?.hasPrefix("check ") == true }) {
+                $0["parent_span_id"] as? String ?? ""
+            }
+            #expect(exportOf.count == 100)
+            #expect(exportOf.values.allSatisfy { Set($0.map { $0["export"] as? Int ?? -1 }).count == 1 })
+        }
+    }
+
     @Test func aDeadCollectorCostsOnlyDroppedSpans() async throws {
         let silent = try SilentListener()
         let refusing = try await OTLPReceiver(status: 503)
