@@ -19,6 +19,8 @@ public struct RegisteredCheck: Sendable {
     /// `plugin` of metrics labels and span attributes. Worked out once: per traced check
     /// report, splitting the source cost as much as recording the span.
     public let pluginName: String
+    /// The implementation's source (`postgres.ping`), read once.
+    public let source: String
 
     /// Creates an entry. `isDefault` and `timeout` fall back to the implementation's
     /// suggestions, then to `defaultTimeout`.
@@ -35,6 +37,7 @@ public struct RegisteredCheck: Sendable {
         self.refresh = refresh
         self.damping = damping
         let source = implementation.source
+        self.source = source
         self.pluginName = source.split(separator: ".", maxSplits: 1).first.map(String.init) ?? source
     }
 

@@ -17,15 +17,29 @@ public struct RoutePipeline: HTTPResponder {
     private let auth: SharedSecretAuth
     private let metrics: RequestMetrics?
     private let tracer: HostTracer?
+    /// Per span label (a route, or `unmatched`): its server spans' GET and HEAD names and
+    /// attributes, encoded once (tracing on only).
+    private let spanPresets: [String: ServerSpanPresets]
+    private let checkSpans: CheckSpanCatalog
 
-    /// A pipeline serving `routes` (a later route of the same path replaces an earlier).
-    public init(routes: [HealthRoute], auth: SharedSecretAuth, metrics: RequestMetrics? = nil, tracer: HostTracer? = nil) {
+    /// A pipeline serving `routes` (a later route of the same path replaces an earlier);
+    /// `tracedChecks` are the checks whose spans' constant attributes are encoded up front.
+    public init(
+        routes: [HealthRoute], auth: SharedSecretAuth, metrics: RequestMetrics? = nil, tracer: HostTracer? = nil,
+        tracedChecks: [RegisteredCheck] = []
+    ) {
         var byPath: [String: HealthRoute] = [:]
         for route in routes { byPath[route.path] = route }
         self.routes = byPath
         self.auth = auth
         self.metrics = metrics
         self.tracer = tracer
+        var presets: [String: ServerSpanPresets] = [:]
+        if tracer != nil {
+            for label in byPath.keys + [RequestMetrics.unmatchedRoute] { presets[label] = ServerSpanPresets(label: label) }
+        }
+        spanPresets = presets
+        checkSpans = CheckSpanCatalog(checks: tracer == nil ? [] : tracedChecks)
     }
 
     /// Every served path, sorted.
@@ -36,7 +50,7 @@ public struct RoutePipeline: HTTPResponder {
         guard metrics != nil || tracer != nil else { return reply(to: request, route: route, span: nil) }
         let started = NIODeadline.now()
         let label = route == nil ? RequestMetrics.unmatchedRoute : request.path
-        let span = tracer.flatMap { Self.serverSpan($0, for: request, route: label) }
+        let span = tracer.flatMap { serverSpan($0, for: request, route: label) }
         let metrics = self.metrics
         @Sendable func record(_ response: HTTPResponse) {
             let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
@@ -73,7 +87,9 @@ public struct RoutePipeline: HTTPResponder {
             return .now(error.response)
         }
         if let ready = Self.reportsWithoutWaiting(batches) {
-            if let span, let tracer { Self.traceChecks(ready, batches: batches, parent: span, tracer: tracer) }
+            if let span, let tracer {
+                Self.traceChecks(ready, batches: batches, parent: span, tracer: tracer, catalog: checkSpans)
+            }
             let input = RouteInput(request: request, visibility: visibility, reports: ready)
             switch route.render {
             case .now(let render): return .now(render(input))
@@ -82,9 +98,12 @@ public struct RoutePipeline: HTTPResponder {
         }
         let render = route.render
         let tracer = self.tracer
+        let catalog = checkSpans
         return .later {
             let reports = await Self.reports(batches)
-            if let span, let tracer { Self.traceChecks(reports, batches: batches, parent: span, tracer: tracer) }
+            if let span, let tracer {
+                Self.traceChecks(reports, batches: batches, parent: span, tracer: tracer, catalog: catalog)
+            }
             let input = RouteInput(request: request, visibility: visibility, reports: reports)
             switch render {
             case .now(let render): return render(input)
@@ -95,24 +114,22 @@ public struct RoutePipeline: HTTPResponder {
 
     /// The server span of a request: `GET /readyz`, as the HTTP semantic conventions name
     /// spans by method and route (unmatched paths are not span names).
-    private static func serverSpan(_ tracer: HostTracer, for request: HTTPRequest, route: String) -> HostSpan? {
-        var attributes: [(key: String, value: SpanAttribute)] = []
-        attributes.reserveCapacity(4)  // and http.response.status_code at the end
-        attributes.append(("http.request.method", .string(request.method.rawValue)))
-        attributes.append(("http.route", .string(route)))
-        attributes.append(("url.path", .string(route == RequestMetrics.unmatchedRoute ? route : request.path)))
+    private func serverSpan(_ tracer: HostTracer, for request: HTTPRequest, route: String) -> HostSpan? {
+        let preset =
+            spanPresets[route]?.preset(for: request.method) ?? ServerSpanPresets.Preset(label: route, method: request.method)
         return tracer.startSampledSpan(
-            "\(request.method.rawValue) \(route)", kind: .server, carrier: request.headers, using: HeaderExtractor(),
-            attributes: attributes)
+            preset.name, kind: .server, carrier: request.headers, using: HeaderExtractor(), preset: preset.attributes)
     }
 
-    /// A child span per report (``HostTracer/recordChecks(of:reports:checks:now:)``).
+    /// A child span per report (``HostTracer/recordChecks(of:reports:checks:catalog:now:)``).
     private static func traceChecks(
-        _ reports: [CheckReport], batches: [CheckSelector.Batch], parent: HostSpan, tracer: HostTracer
+        _ reports: [CheckReport], batches: [CheckSelector.Batch], parent: HostSpan, tracer: HostTracer,
+        catalog: CheckSpanCatalog
     ) {
         guard parent.isRecording else { return }
         let checks = batches.count == 1 ? batches[0].checks : batches.flatMap(\.checks)
-        tracer.recordChecks(of: parent, reports: reports, checks: checks, now: DefaultTracerClock.now.nanosecondsSinceEpoch)
+        tracer.recordChecks(
+            of: parent, reports: reports, checks: checks, catalog: catalog, now: DefaultTracerClock.now.nanosecondsSinceEpoch)
     }
 
     private func visibility(of request: HTTPRequest, access: HealthRoute.Access) -> Visibility? {
@@ -152,5 +169,39 @@ public struct RoutePipeline: HTTPResponder {
 private struct HeaderExtractor: Extractor {
     func extract(key: String, from headers: HTTPHeaders) -> String? {
         headers.first(name: key)
+    }
+}
+
+/// A route's server-span names and attributes for the methods it serves: what is the
+/// same for every request of the route (`http.request.method`, `http.route`, and
+/// `url.path`, which is the route itself, or `unmatched`).
+private struct ServerSpanPresets: Sendable {
+    struct Preset: Sendable {
+        let name: String
+        let attributes: EncodedAttributes
+
+        init(label: String, method: HTTPMethod) {
+            name = "\(method.rawValue) \(label)"
+            attributes = EncodedAttributes([
+                ("http.request.method", .string(method.rawValue)), ("http.route", .string(label)),
+                ("url.path", .string(label)),
+            ])
+        }
+    }
+
+    let get: Preset
+    let head: Preset
+
+    init(label: String) {
+        get = Preset(label: label, method: .GET)
+        head = Preset(label: label, method: .HEAD)
+    }
+
+    func preset(for method: HTTPMethod) -> Preset? {
+        switch method {
+        case .GET: get
+        case .HEAD: head
+        default: nil
+        }
     }
 }

@@ -76,7 +76,11 @@ struct RouteAssembly {
             sources: sources, plugins: pluginEntries, requests: metrics, version: HostApplication.version,
             swiftVersion: SwiftRuntimeVersion.host)
         let all = routes + [MetricsRoute.route(metricsConfig, exposition: exposition)]
-        return (metrics, RoutePipeline(routes: all, auth: auth, metrics: metrics, tracer: tracer))
+        return (
+            metrics,
+            RoutePipeline(
+                routes: all, auth: auth, metrics: metrics, tracer: tracer,
+                tracedChecks: context.registry.checks + dependencies.checks))
     }
 
     /// The dependency checks of `http.actuator.service_dependencies` and their engine;

@@ -70,7 +70,7 @@ public final class HostTracer: Tracer, Sendable {
 
     private func makeSpan(
         _ name: String, kind: SpanKind, parentContext: InstrumentationContext, parent: TraceContext?, traceID: TraceID,
-        sampled: Bool, start: UInt64, attributes: [(key: String, value: SpanAttribute)] = []
+        sampled: Bool, start: UInt64, preset: EncodedAttributes = .none
     ) -> HostSpan {
         var random = IDGenerator.Source(generator: ids)
         let own = TraceContext(
@@ -78,7 +78,7 @@ public final class HostTracer: Tracer, Sendable {
             state: parent?.state ?? Self.emptyTraceState)
         return HostSpan(
             name: name, kind: kind, parentContext: parentContext, own: own, parentSpanID: parent?.spanID,
-            start: start, exporter: sampled ? exporter : nil, attributes: attributes)
+            start: start, exporter: sampled ? exporter : nil, preset: preset)
     }
 
     /// Built once: `TraceState([])` cost 4 % of a fully traced host's CPU when made per span.
@@ -86,13 +86,14 @@ public final class HostTracer: Tracer, Sendable {
 
     public func forceFlush() {}
 
-    /// The server span of a request whose headers `extract` reads, with `attributes`, or
-    /// `nil` when the trace is not sampled: an unsampled request then costs the header
-    /// lookup and the sampler, no span (the host makes no calls a context would have to
-    /// travel on). The span's ``HostSpan/context`` is built only if someone asks for it.
+    /// The server span of a request whose headers `extract` reads, carrying `preset`
+    /// attributes (and any set later), or `nil` when the trace is not sampled: an unsampled
+    /// request then costs the header lookup and the sampler, no span (the host makes no
+    /// calls a context would have to travel on). The span's ``HostSpan/context`` is built
+    /// only if someone asks for it.
     public func startSampledSpan<Carrier, Extract: Extractor>(
         _ operationName: String, kind: SpanKind, carrier: Carrier, using extractor: Extract,
-        attributes: [(key: String, value: SpanAttribute)] = []
+        preset: EncodedAttributes = .none
     ) -> HostSpan? where Extract.Carrier == Carrier {
         let parent = Self.traceContext(in: carrier, using: extractor)
         if parent == nil, case .alwaysOff = settings.sampler.root { return nil }
@@ -101,13 +102,17 @@ public final class HostTracer: Tracer, Sendable {
         guard Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler) else { return nil }
         return makeSpan(
             operationName, kind: kind, parentContext: .topLevel, parent: parent, traceID: traceID, sampled: true,
-            start: DefaultTracerClock.now.nanosecondsSinceEpoch, attributes: attributes)
+            start: DefaultTracerClock.now.nanosecondsSinceEpoch, preset: preset)
     }
 
-    /// A span per check report, children of `parent`, encoded and queued at once. A run
-    /// this request started or joined spans the run's own time; a stored answer is an
-    /// instant at `now` (`check.cached`). `checks[i]` is the check of `reports[i]`.
-    public func recordChecks(of parent: HostSpan, reports: [CheckReport], checks: [RegisteredCheck], now: UInt64) {
+    /// A span per check report, children of `parent`, encoded at once and queued with
+    /// `parent` when it ends (one trip to the queue per request). A run this request
+    /// started or joined spans the run's own time; a stored answer is an instant at `now`
+    /// (`check.cached`). `checks[i]` is the check of `reports[i]`; `catalog` holds the
+    /// checks' constant attributes.
+    public func recordChecks(
+        of parent: HostSpan, reports: [CheckReport], checks: [RegisteredCheck], catalog: CheckSpanCatalog, now: UInt64
+    ) {
         guard parent.isRecording, !reports.isEmpty else { return }
         let context = parent.ownContext
         let traceState = context.traceStateHeaderValue
@@ -124,20 +129,19 @@ public final class HostTracer: Tracer, Sendable {
                 start = end - min(end, UInt64(max(0, report.duration.seconds * 1e9)))
             }
             let status = report.result.status
+            let constant = catalog.attributes(of: report.name, check: check)
             spans.span(
                 traceID: context.traceID, spanID: SpanID.random(using: &random), parentSpanID: context.spanID,
                 traceState: traceState, namePrefix: "check ", name: report.name, kind: .internal, start: start, end: end,
                 status: status == .fail ? (true, "") : nil
             ) { attributes in
-                attributes.attribute("check.cached", report.isCached)
-                attributes.attribute("check.name", report.name)
-                attributes.attribute("check.plugin", check?.pluginName ?? "")
-                attributes.attribute("check.source", check?.implementation.source ?? "")
-                attributes.attribute("check.status", status.description)
-                attributes.attribute("check.timed_out", report.isTimedOut)
+                attributes.append(encoded: constant.bytes)  // check.name, check.plugin, check.source
+                attributes.append(encoded: CheckSpanAttributes.cached[report.isCached ? 1 : 0].bytes)
+                attributes.append(encoded: CheckSpanAttributes.status[status.rawValue].bytes)
+                attributes.append(encoded: CheckSpanAttributes.timedOut[report.isTimedOut ? 1 : 0].bytes)
             }
         }
-        exporter.enqueue(spans)
+        parent.adopt(spans)
     }
 
     public func extract<Carrier, Extract: Extractor>(
@@ -191,6 +195,9 @@ public final class HostSpan: Tracing.Span, Sendable {
         var attributes: [(key: String, value: SpanAttribute)]
         var status: SpanStatus?
         var isEnded = false
+        /// Child spans recorded whole (``HostTracer/recordChecks(of:reports:checks:catalog:now:)``),
+        /// queued with this one.
+        var children: SpanWriter?
     }
 
     /// The context the span was started in (its baggage); ``context`` adds the span's own.
@@ -200,11 +207,13 @@ public final class HostSpan: Tracing.Span, Sendable {
     private let parentSpanID: SpanID?
     private let start: UInt64
     private let exporter: SpanExporter?
+    /// Attributes given encoded at the start; the others are in `state`.
+    private let preset: EncodedAttributes
     private let state: Mutex<State>
 
     init(
         name: String, kind: SpanKind, parentContext: InstrumentationContext, own: TraceContext, parentSpanID: SpanID?,
-        start: UInt64, exporter: SpanExporter?, attributes: [(key: String, value: SpanAttribute)]
+        start: UInt64, exporter: SpanExporter?, preset: EncodedAttributes
     ) {
         self.parentContext = parentContext
         self.kind = kind
@@ -212,7 +221,8 @@ public final class HostSpan: Tracing.Span, Sendable {
         self.parentSpanID = parentSpanID
         self.start = start
         self.exporter = exporter
-        self.state = Mutex(State(name: name, attributes: attributes))
+        self.preset = preset
+        self.state = Mutex(State(name: name, attributes: []))
     }
 
     /// The span's context: the one it started in with the span's own trace context.
@@ -270,21 +280,35 @@ public final class HostSpan: Tracing.Span, Sendable {
 
     public func addLink(_ link: SpanLink) {}
 
+    /// Keeps `spans` (children of this span) to queue with it; queues them at once when
+    /// this span has ended already.
+    func adopt(_ spans: SpanWriter) {
+        guard let exporter else { return }
+        let ended = state.withLock { state -> Bool in
+            guard !state.isEnded else { return true }
+            if state.children == nil { state.children = spans } else { state.children?.append(spans) }
+            return false
+        }
+        if ended { exporter.enqueue(spans) }
+    }
+
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         guard let exporter else { return }
         let end = instant().nanosecondsSinceEpoch
-        guard let finished = state.withLock({ state -> State? in
+        guard var finished = state.withLock({ state -> State? in
             guard !state.isEnded else { return nil }
             state.isEnded = true
+            defer { state.children = nil }
             return state
         }) else { return }
-        var spans = SpanWriter()
+        var spans = finished.children.take() ?? SpanWriter()
         spans.span(
             traceID: own.traceID, spanID: own.spanID, parentSpanID: parentSpanID, traceState: own.traceStateHeaderValue,
             name: finished.name, kind: Self.kind(kind), start: start, end: end,
             status: finished.status.map { (isError: $0.code == .error, message: $0.message ?? "") }
         ) { writer in
-            for (key, attribute) in finished.attributes { writer.attribute(key, value: Self.value(attribute)) }
+            writer.append(encoded: preset.bytes)
+            for (key, attribute) in finished.attributes { writer.attribute(key, value: OTLPTraceEncoding.Value(attribute)) }
         }
         exporter.enqueue(spans)
     }
@@ -301,19 +325,6 @@ public final class HostSpan: Tracing.Span, Sendable {
         case .internal: .internal
         }
     }
-
-    private static func value(_ attribute: SpanAttribute) -> OTLPTraceEncoding.Value {
-        switch attribute {
-        case .string(let text): .string(text)
-        case .bool(let flag): .bool(flag)
-        case .int32(let number): .int(Int64(number))
-        case .int64(let number): .int(number)
-        case .double(let number): .double(number)
-        case .stringArray(let texts): .strings(texts)
-        case .stringConvertible(let convertible): .string(convertible.description)
-        default: .string("\(attribute)")
-        }
-    }
 }
 
 extension InstrumentationContext {
@@ -325,5 +336,58 @@ extension InstrumentationContext {
     var traceContext: TraceContext? {
         get { self[TraceContextKey.self] }
         set { self[TraceContextKey.self] = newValue }
+    }
+}
+
+/// The constant attributes of check spans (`check.name`, `check.plugin`,
+/// `check.source`), encoded once per configured check, and the few values the others
+/// take. Built before serving and only read after: no lock on the request path.
+public struct CheckSpanCatalog: Sendable {
+    private struct Entry: Sendable {
+        let plugin: String
+        let source: String
+        let encoded: EncodedAttributes
+    }
+
+    private let entries: [String: Entry]
+
+    /// The catalog of `checks` (a later check of the same name replaces an earlier).
+    public init(checks: [RegisteredCheck]) {
+        var entries: [String: Entry] = [:]
+        for check in checks {
+            entries[check.name] = Entry(
+                plugin: check.pluginName, source: check.source,
+                encoded: Self.encode(name: check.name, plugin: check.pluginName, source: check.source))
+        }
+        self.entries = entries
+    }
+
+    /// The attributes of `name`'s spans: from the catalog when `check` is the one it
+    /// knows by that name, else encoded now.
+    func attributes(of name: String, check: RegisteredCheck?) -> EncodedAttributes {
+        let plugin = check?.pluginName ?? ""
+        let source = check?.source ?? ""
+        if let known = entries[name], known.plugin == plugin, known.source == source { return known.encoded }
+        return Self.encode(name: name, plugin: plugin, source: source)
+    }
+
+    private static func encode(name: String, plugin: String, source: String) -> EncodedAttributes {
+        EncodedAttributes { writer in
+            writer.attribute("check.name", name)
+            writer.attribute("check.plugin", plugin)
+            writer.attribute("check.source", source)
+        }
+    }
+}
+
+/// The values of a check span's attributes that vary: few enough to encode in advance.
+enum CheckSpanAttributes {
+    /// `check.cached` false, true.
+    static let cached = [false, true].map { flag in EncodedAttributes { $0.attribute("check.cached", flag) } }
+    /// `check.timed_out` false, true.
+    static let timedOut = [false, true].map { flag in EncodedAttributes { $0.attribute("check.timed_out", flag) } }
+    /// `check.status` by `CheckStatus.rawValue` (pass, warn, fail).
+    static let status = [CheckStatus.pass, .warn, .fail].map { status in
+        EncodedAttributes { $0.attribute("check.status", status.description) }
     }
 }

@@ -1,43 +1,38 @@
 import Synchronization
 
-/// Random trace and span ids without a system call each: xoshiro256** seeded once from
-/// the system's generator (a `getrandom` per id showed on the traced hot path). The ids
-/// need to be unique and unpredictable enough for sampling, not secret.
+/// Random-looking trace and span ids without a lock or a system call each: a counter
+/// stepped atomically, mixed by SplitMix64's finaliser (a bijection, so no id repeats
+/// within 2^64) from a start drawn once from the system's generator. The ids need to be
+/// unique and spread evenly for ratio sampling, not secret. A shared lock here (and the
+/// `getrandom` per id before it) showed on the traced hot path: every request draws
+/// three or more, from both event loop threads.
 final class IDGenerator: Sendable {
-    private let state: Mutex<Xoshiro256StarStar>
+    private let counter: Atomic<UInt64>
 
     init() {
         var system = SystemRandomNumberGenerator()
-        state = Mutex(Xoshiro256StarStar(seed: (system.next(), system.next(), system.next(), system.next())))
+        counter = Atomic(system.next())
     }
 
-    func next() -> UInt64 { state.withLock { $0.next() } }
+    func next() -> UInt64 {
+        while true {
+            let step = counter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+            let id = Self.mix(step)
+            if id != 0 { return id }  // an all-zero id is invalid in W3C trace context
+        }
+    }
+
+    /// SplitMix64's output function (Steele, Lea and Flood, 2014).
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 
     /// A `RandomNumberGenerator` view for W3CTraceContext's `random(using:)`.
     struct Source: RandomNumberGenerator {
         let generator: IDGenerator
         mutating func next() -> UInt64 { generator.next() }
-    }
-}
-
-/// xoshiro256** (Blackman and Vigna, 2018).
-struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
-    private var s0, s1, s2, s3: UInt64
-
-    init(seed: (UInt64, UInt64, UInt64, UInt64)) {
-        (s0, s1, s2, s3) = seed
-        if s0 | s1 | s2 | s3 == 0 { s0 = 0x9E37_79B9_7F4A_7C15 }
-    }
-
-    mutating func next() -> UInt64 {
-        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
-        let t = s1 << 17
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = s3 << 45 | s3 >> 19
-        return result
     }
 }

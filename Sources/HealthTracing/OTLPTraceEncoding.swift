@@ -77,6 +77,12 @@ struct SpanWriter {
 
     init(reserving spans: Int = 1) { protobuf.reserve(spans * 200) }
 
+    /// Adds the spans `other` wrote.
+    mutating func append(_ other: SpanWriter) {
+        protobuf.append(encoded: other.protobuf.bytes)
+        count += other.count
+    }
+
     /// One `Span`; `name` is `namePrefix` followed by `name` (`check ` + the check's
     /// name, without building the string). `attributes` writes the span's attributes
     /// with ``ProtobufWriter/attribute(_:_:)-(String,String)``.
