@@ -70,14 +70,38 @@ public struct PluginLoader: Sendable {
         }
         var skipped: [BrokenPlugin] = []
 
-        var opened: [Opened] = []
-        for file in files {
+        // Trust first (a file that fails it is never opened, not even by a worker), then
+        // with isolation on by default every trusted file's worker starts at once.
+        let trustErrors = files.map { file -> PluginLoadError? in
             do throws(PluginLoadError) {
                 try trust.check(file)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        var described: [String: Result<ParallelDescription.Described, PluginLoadError>] = [:]
+        if isolation.defaultIsolation == .process {
+            let trusted = zip(files, trustErrors).filter { $0.1 == nil }.map(\.0)
+            let isolation = self.isolation
+            let logger = self.logger
+            let results = ParallelDescription.describe(trusted) { PluginWorker(path: $0, policy: isolation, logger: logger) }
+            for (file, result) in zip(trusted, results) { described[file] = result }
+        }
+        // A worker described but not taken (start-up stopped at an earlier error) is stopped.
+        defer {
+            for case .success(let unused) in described.values { unused.worker.shutdown() }
+        }
+
+        var opened: [Opened] = []
+        for (file, trustError) in zip(files, trustErrors) {
+            do throws(PluginLoadError) {
+                if let trustError { throw trustError }
                 let plugin: Opened
                 do throws(PluginLoadError) {
                     let named = !foundInFolders.contains(file)
-                    plugin = try openIsolatedOrNot(file) { named || demand.wants($0) }
+                    let description = described.removeValue(forKey: file)
+                    plugin = try openIsolatedOrNot(file, described: description) { named || demand.wants($0) }
                 } catch where foundInFolders.contains(file) && Self.lacksASharedLibrary(error) {
                     // A bundled plugin whose system library is not installed (libpq,
                     // libmariadb, libcurl): the host starts without it. Naming the file
@@ -224,11 +248,20 @@ public struct PluginLoader: Sendable {
     /// handed to a worker if its name says so (before `init`, which is where plugins do
     /// their work). A plugin `isUsed` refuses goes no further than its description.
     private func openIsolatedOrNot(
-        _ file: String, isUsed: (PluginDescriptor) -> Bool
+        _ file: String, described: Result<ParallelDescription.Described, PluginLoadError>?,
+        isUsed: (PluginDescriptor) -> Bool
     ) throws(PluginLoadError) -> Opened {
         if isolation.defaultIsolation == .process {
-            let worker = PluginWorker(path: file, policy: isolation, logger: logger)
-            let (descriptor, sha256) = try worker.describe()
+            let worker: PluginWorker
+            let descriptor: PluginDescriptor
+            let sha256: String
+            switch described {
+            case .success(let result)?: (worker, descriptor, sha256) = (result.worker, result.descriptor, result.sha256)
+            case .failure(let error)?: throw error
+            case nil:
+                worker = PluginWorker(path: file, policy: isolation, logger: logger)
+                (descriptor, sha256) = try worker.describe()
+            }
             guard isUsed(descriptor) else {
                 worker.shutdown()
                 return Opened(path: file, descriptor: descriptor, worker: nil, sha256: sha256, isUsed: false)
