@@ -145,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "healthhost",
             dependencies: [
-                "HealthHostApp", "HealthPluginLoader",
+                "HealthHostApp", "HealthPluginLoader", "CProcessSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <malloc.h>
 
 int hh_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
@@ -14,6 +15,10 @@ int hh_set_parent_death_signal(int signal) {
 
 void hh_set_thread_name(const char *name) {
     (void)prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
+
+int hh_release_free_heap(void) {
+    return malloc_trim(0);
 }
 
 int hh_spawn_file_actions_close_from(posix_spawn_file_actions_t *actions, int lowest) {

@@ -2,6 +2,7 @@ import FoundationEssentials
 import ArgumentParser
 import HealthHostApp
 import ServiceLifecycle
+import CProcessSupport
 
 /// `healthhost serve`: load plugins and serve the HTTP API until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -25,6 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw reportStartupFailure(error, code: 1)
         }
         app.logSummary()
+        // Start-up's garbage (the config tree, plugin descriptions, the threads that
+        // described plugins) is freed but kept by malloc in per-thread arenas: hand the
+        // free pages back before serving for as long as the pod lives.
+        _ = hh_release_free_heap()
         let server = app.makeServer()
         let services = app.services(server: server, environment: ProcessInfo.processInfo.environment)
         let group = ServiceGroup(

@@ -22,6 +22,10 @@ int hh_dup_cloexec(int fd);
 /// and crash reports.
 void hh_set_thread_name(const char *name);
 
+/// malloc_trim(0) (glibc): returns the free pages of every malloc arena to the system.
+/// Returns 1 when memory was released.
+int hh_release_free_heap(void);
+
 /// Installs handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS and SIGTRAP
 /// (once; later calls do nothing) and an atexit hook. While a thread is inside a
 /// plugin call (between enter and leave), a fatal signal writes one line naming the
