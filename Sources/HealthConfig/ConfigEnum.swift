@@ -17,6 +17,8 @@ extension ConfigEnum {
 }
 
 extension PluginsConfiguration.ErrorPolicy: ConfigEnum {}
+extension PluginsConfiguration.Isolation: ConfigEnum {}
+extension PluginsConfiguration.Trust: ConfigEnum {}
 extension NativeDialectConfiguration.UnknownChecks: ConfigEnum {}
 extension RequestLogPolicy: ConfigEnum {}
 extension LoggingConfiguration.LogFormat: ConfigEnum {}

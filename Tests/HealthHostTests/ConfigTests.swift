@@ -136,6 +136,10 @@ import Testing
         ("http: { native: { prefix: health } }", "http.native.prefix", "expected a path starting with '/'"),
         ("http: { native: { unknown_checks: maybe } }", "http.native.unknown_checks", "expected one of 'reject', 'ignore'"),
         ("logging: { level: loud }", "logging.level", "expected one of trace, debug"),
+        ("plugins: { isolation: { default: in_process } }", "plugins.isolation.default",
+         "expected one of 'none', 'process', found 'in_process'"),
+        ("plugins: { isolation: { pg: off } }", "plugins.isolation.pg", "expected one of 'none', 'process', found 'off'"),
+        ("plugins: { trust: loose }", "plugins.trust", "expected one of 'strict', 'relaxed', found 'loose'"),
         ("checks:\n  - { plugin: core, check: x, timeout: -1 }", "checks[0].timeout", "above 0"),
     ])
     func rulesBeyondTypes(yaml: String, keyPath: String, message: String) throws {
