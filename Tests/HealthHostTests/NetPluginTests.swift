@@ -66,7 +66,12 @@ import Testing
         _ = try await reports(
             "  - { name: probe, plugin: net, check: http, args: { url: \"http://127.0.0.1:\(nginx.http)/health\" } }",
             times: 6)
-        let lines = try String(contentsOfFile: nginx.accessLog, encoding: .utf8).split(separator: "\n")
+        // nginx writes a request's log line after it has sent the answer: wait for the sixth.
+        var lines: [Substring] = []
+        _ = try await eventually {
+            lines = try String(contentsOfFile: nginx.accessLog, encoding: .utf8).split(separator: "\n")
+            return lines.count >= 6
+        }
         #expect(lines.count == 6)
         #expect(Set(lines.map { $0.split(separator: " ").first ?? "" }).count == 1, "\(lines)")
     }
