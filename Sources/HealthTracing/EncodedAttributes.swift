@@ -3,27 +3,46 @@ import Tracing
 /// Span attributes encoded once, for spans that carry the same ones again and again
 /// (a route's method, route and path; a check's name, plugin and source): writing them
 /// is a copy of their bytes.
+///
+/// The bytes live for the whole process, outside Swift's reference counting: both event
+/// loop threads copy the same attributes on every traced request, and retaining and
+/// releasing a shared array there bounced its reference count's cache line between the
+/// cores (retain/release were the largest part of a traced request's extra CPU). Make
+/// them once, at start-up, for attributes that a process needs again and again.
 public struct EncodedAttributes: Sendable {
-    let bytes: [UInt8]
+    private let start: UnsafeSendableBytes
 
     /// No attributes.
     public static let none = EncodedAttributes(bytes: [])
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8]) {
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
+        storage.copyBytes(from: bytes)
+        start = UnsafeSendableBytes(UnsafeRawBufferPointer(rebasing: storage[0..<bytes.count]))
+    }
 
     /// `attributes`, encoded in this order.
     public init(_ attributes: [(key: String, value: SpanAttribute)]) {
         var writer = ProtobufWriter()
         for (key, value) in attributes { writer.attribute(key, value: OTLPTraceEncoding.Value(value)) }
-        bytes = writer.bytes
+        self.init(bytes: writer.bytes)
     }
 
     /// Encodes with `body` (``ProtobufWriter/attribute(_:_:)-(String,String)`` and the others).
     init(_ body: (inout ProtobufWriter) -> Void) {
         var writer = ProtobufWriter()
         body(&writer)
-        bytes = writer.bytes
+        self.init(bytes: writer.bytes)
     }
+
+    /// The encoded attributes.
+    var bytes: UnsafeRawBufferPointer { start.bytes }
+}
+
+/// Bytes that are never freed nor written after they are made.
+private struct UnsafeSendableBytes: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 }
 
 extension OTLPTraceEncoding.Value {

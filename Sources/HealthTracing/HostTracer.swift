@@ -19,7 +19,7 @@ public final class HostTracer: Tracer, Sendable {
 
     private let settings: TracingSettings
     let exporter: SpanExporter
-    private let ids = IDGenerator()
+    private let ids = IDGenerator.shared
 
     /// A tracer exporting with `settings`, the spans' resource being `resource`.
     public init(settings: TracingSettings, resource: [String: ResourceValue], version: String, logger: Logger) {
@@ -119,7 +119,6 @@ public final class HostTracer: Tracer, Sendable {
         var random = IDGenerator.Source(generator: ids)
         var spans = SpanWriter(reserving: reports.count)
         for (index, report) in reports.enumerated() {
-            let check = index < checks.count ? checks[index] : nil
             let start: UInt64
             let end: UInt64
             if report.isCached {
@@ -129,13 +128,18 @@ public final class HostTracer: Tracer, Sendable {
                 start = end - min(end, UInt64(max(0, report.duration.seconds * 1e9)))
             }
             let status = report.result.status
-            let constant = catalog.attributes(of: report.name, check: check)
+            let constant = catalog.attributes(of: report.name)
             spans.span(
                 traceID: context.traceID, spanID: SpanID.random(using: &random), parentSpanID: context.spanID,
                 traceState: traceState, namePrefix: "check ", name: report.name, kind: .internal, start: start, end: end,
                 status: status == .fail ? (true, "") : nil
             ) { attributes in
-                attributes.append(encoded: constant.bytes)  // check.name, check.plugin, check.source
+                if let constant {
+                    attributes.append(encoded: constant.bytes)  // check.name, check.plugin, check.source
+                } else {
+                    let check = index < checks.count ? checks[index] : nil
+                    CheckSpanCatalog.write(name: report.name, plugin: check?.pluginName ?? "", source: check?.source ?? "", into: &attributes)
+                }
                 attributes.append(encoded: CheckSpanAttributes.cached[report.isCached ? 1 : 0].bytes)
                 attributes.append(encoded: CheckSpanAttributes.status[status.rawValue].bytes)
                 attributes.append(encoded: CheckSpanAttributes.timedOut[report.isTimedOut ? 1 : 0].bytes)
@@ -343,40 +347,35 @@ extension InstrumentationContext {
 /// `check.source`), encoded once per configured check, and the few values the others
 /// take. Built before serving and only read after: no lock on the request path.
 public struct CheckSpanCatalog: Sendable {
-    private struct Entry: Sendable {
-        let plugin: String
-        let source: String
-        let encoded: EncodedAttributes
-    }
+    /// By check name; `nil` for a name two checks share with different plugins or sources
+    /// (the host's config refuses that, checks and dependencies alike), whose spans are
+    /// then encoded as they end, as are those of a check the catalog was not given.
+    private let entries: [String: EncodedAttributes?]
 
-    private let entries: [String: Entry]
-
-    /// The catalog of `checks` (a later check of the same name replaces an earlier).
+    /// The catalog of `checks`.
     public init(checks: [RegisteredCheck]) {
-        var entries: [String: Entry] = [:]
+        var seen: [String: (plugin: String, source: String)] = [:]
+        var entries: [String: EncodedAttributes?] = [:]
         for check in checks {
-            entries[check.name] = Entry(
-                plugin: check.pluginName, source: check.source,
-                encoded: Self.encode(name: check.name, plugin: check.pluginName, source: check.source))
+            if let earlier = seen[check.name] {
+                if earlier.plugin != check.pluginName || earlier.source != check.source { entries[check.name] = .some(nil) }
+                continue
+            }
+            seen[check.name] = (check.pluginName, check.source)
+            entries[check.name] = EncodedAttributes { writer in
+                Self.write(name: check.name, plugin: check.pluginName, source: check.source, into: &writer)
+            }
         }
         self.entries = entries
     }
 
-    /// The attributes of `name`'s spans: from the catalog when `check` is the one it
-    /// knows by that name, else encoded now.
-    func attributes(of name: String, check: RegisteredCheck?) -> EncodedAttributes {
-        let plugin = check?.pluginName ?? ""
-        let source = check?.source ?? ""
-        if let known = entries[name], known.plugin == plugin, known.source == source { return known.encoded }
-        return Self.encode(name: name, plugin: plugin, source: source)
-    }
+    /// The encoded attributes of the check named `name`, when the catalog has them.
+    func attributes(of name: String) -> EncodedAttributes? { entries[name] ?? nil }
 
-    private static func encode(name: String, plugin: String, source: String) -> EncodedAttributes {
-        EncodedAttributes { writer in
-            writer.attribute("check.name", name)
-            writer.attribute("check.plugin", plugin)
-            writer.attribute("check.source", source)
-        }
+    static func write(name: String, plugin: String, source: String, into writer: inout ProtobufWriter) {
+        writer.attribute("check.name", name)
+        writer.attribute("check.plugin", plugin)
+        writer.attribute("check.source", source)
     }
 }
 

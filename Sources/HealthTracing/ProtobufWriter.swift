@@ -146,6 +146,9 @@ struct ProtobufWriter {
     /// Bytes already in the wire format (fields another writer wrote).
     mutating func append(encoded: [UInt8]) { bytes.append(contentsOf: encoded) }
 
+    /// Bytes already in the wire format, from memory the caller keeps alive.
+    mutating func append(encoded: UnsafeRawBufferPointer) { bytes.append(contentsOf: encoded) }
+
     /// How many bytes the varint of `value` takes.
     static func varintSize(_ value: Int) -> Int {
         var size = 1
