@@ -1,0 +1,144 @@
+import Synchronization
+import Tracing
+import W3CTraceContext
+
+/// A span of the host: recorded when sampled, encoded and queued when it ends.
+public final class HostSpan: Tracing.Span, Sendable {
+    private struct State {
+        var name: String
+        /// In the order set; a handful per span, so a list beats `SpanAttributes`' dictionary
+        /// (hashing every key cost more than the rest of setting it).
+        var attributes: [(key: String, value: SpanAttribute)]
+        var status: SpanStatus?
+        var isEnded = false
+        /// Child spans recorded whole (``HostTracer/recordChecks(of:reports:checks:catalog:now:)``),
+        /// queued with this one.
+        var children: SpanWriter?
+    }
+
+    /// The context the span was started in (its baggage); ``context`` adds the span's own.
+    private let parentContext: InstrumentationContext
+    private let kind: SpanKind
+    private let own: TraceContext
+    private let parentSpanID: SpanID?
+    private let start: UInt64
+    private let exporter: SpanExporter?
+    /// Attributes given encoded at the start; the others are in `state`.
+    private let preset: EncodedAttributes
+    private let state: Mutex<State>
+
+    init(
+        name: String, kind: SpanKind, parentContext: InstrumentationContext, own: TraceContext, parentSpanID: SpanID?,
+        start: UInt64, exporter: SpanExporter?, preset: EncodedAttributes
+    ) {
+        self.parentContext = parentContext
+        self.kind = kind
+        self.own = own
+        self.parentSpanID = parentSpanID
+        self.start = start
+        self.exporter = exporter
+        self.preset = preset
+        self.state = Mutex(State(name: name, attributes: []))
+    }
+
+    /// The span's context: the one it started in with the span's own trace context.
+    /// Built when asked for (the host's own spans never ask: a context per span was
+    /// an allocation per request).
+    public var context: InstrumentationContext {
+        var context = parentContext
+        context.traceContext = own
+        return context
+    }
+
+    /// The span's own W3C trace context.
+    var ownContext: TraceContext { own }
+
+    public var operationName: String {
+        get { state.withLock { $0.name } }
+        set { state.withLock { $0.name = newValue } }
+    }
+
+    public var attributes: SpanAttributes {
+        get {
+            var attributes = SpanAttributes()
+            for (key, value) in state.withLock({ $0.attributes }) { attributes[key] = value }
+            return attributes
+        }
+        set {
+            var list: [(key: String, value: SpanAttribute)] = []
+            newValue.forEach { key, value in list.append((key, value)) }
+            state.withLock { $0.attributes = list }
+        }
+    }
+
+    public var isRecording: Bool { exporter != nil }
+
+    /// Sets one attribute in place (the `attributes` property copies them all per set).
+    public func setAttribute(_ key: String, _ value: some SpanAttributeConvertible) {
+        guard exporter != nil else { return }
+        let attribute = value.toSpanAttribute()
+        state.withLock { state in
+            if let index = state.attributes.firstIndex(where: { $0.key == key }) {
+                state.attributes[index].value = attribute
+            } else {
+                state.attributes.append((key, attribute))
+            }
+        }
+    }
+
+    public func setStatus(_ status: SpanStatus) { state.withLock { $0.status = status } }
+
+    public func addEvent(_ event: SpanEvent) {}
+
+    public func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {
+        setStatus(SpanStatus(code: .error, message: "\(error)"))
+    }
+
+    public func addLink(_ link: SpanLink) {}
+
+    /// Keeps `spans` (children of this span) to queue with it; queues them at once when
+    /// this span has ended already.
+    func adopt(_ spans: SpanWriter) {
+        guard let exporter else { return }
+        let ended = state.withLock { state -> Bool in
+            guard !state.isEnded else { return true }
+            if state.children == nil { state.children = spans } else { state.children?.append(spans) }
+            return false
+        }
+        if ended { exporter.enqueue(spans) }
+    }
+
+    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        guard let exporter else { return }
+        let end = instant().nanosecondsSinceEpoch
+        guard var finished = state.withLock({ state -> State? in
+            guard !state.isEnded else { return nil }
+            state.isEnded = true
+            defer { state.children = nil }
+            return state
+        }) else { return }
+        var spans = finished.children.take() ?? SpanWriter()
+        spans.span(
+            traceID: own.traceID, spanID: own.spanID, parentSpanID: parentSpanID, traceState: own.traceStateHeaderValue,
+            name: finished.name, kind: Self.kind(kind), start: start, end: end,
+            status: finished.status.map { (isError: $0.code == .error, message: $0.message ?? "") }
+        ) { writer in
+            writer.append(encoded: preset.bytes)
+            for (key, attribute) in finished.attributes { writer.attribute(key, value: OTLPTraceEncoding.Value(attribute)) }
+        }
+        exporter.enqueue(spans)
+    }
+
+    /// The span's trace and span ids, as hex (for logs and tests).
+    public var traceIDHex: String { own.traceID.description }
+
+    private static func kind(_ kind: SpanKind) -> OTLPTraceEncoding.Kind {
+        switch kind {
+        case .server: .server
+        case .client: .client
+        case .producer: .producer
+        case .consumer: .consumer
+        case .internal: .internal
+        }
+    }
+}
