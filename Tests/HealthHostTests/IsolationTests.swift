@@ -201,7 +201,8 @@ import Testing
     static func children(running plugin: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
-            let command = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+            // Read to the end with read(2): a /proc file has no size to go by.
+            let command = (try? FileReading.bytes(atPath: "/proc/\(pid)/cmdline")) ?? []
             return String(decoding: command, as: UTF8.self).contains(plugin)
         }
     }
