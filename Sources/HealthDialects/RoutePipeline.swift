@@ -55,11 +55,7 @@ public struct RoutePipeline: HTTPResponder {
         @Sendable func record(_ response: HTTPResponse) {
             let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
             metrics?.record(route: label, code: response.status.code, seconds: seconds)
-            if let span {
-                span.setAttribute("http.response.status_code", Int64(response.status.code))
-                if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
-                span.end()
-            }
+            span?.end(httpStatusCode: Int(response.status.code))
         }
         switch reply(to: request, route: route, span: span) {
         case .now(let response):

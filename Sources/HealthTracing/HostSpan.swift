@@ -10,6 +10,8 @@ public final class HostSpan: Tracing.Span, Sendable {
         /// (hashing every key cost more than the rest of setting it).
         var attributes: [(key: String, value: SpanAttribute)]
         var status: SpanStatus?
+        /// `http.response.status_code`, set by ``end(httpStatusCode:)``.
+        var httpStatusCode: Int64?
         var isEnded = false
         /// Child spans recorded whole (``HostTracer/recordChecks(of:reports:checks:catalog:now:)``),
         /// queued with this one.
@@ -108,6 +110,18 @@ public final class HostSpan: Tracing.Span, Sendable {
         if ended { exporter.enqueue(spans) }
     }
 
+    /// Ends a server span with the response's status code (`http.response.status_code`;
+    /// a 5xx sets the error status): what `setAttribute`, `setStatus` and `end` do, without
+    /// building an attribute value.
+    public func end(httpStatusCode: Int) {
+        guard exporter != nil else { return }
+        state.withLock { state in
+            state.httpStatusCode = Int64(httpStatusCode)
+            if httpStatusCode >= 500 { state.status = SpanStatus(code: .error) }
+        }
+        end()
+    }
+
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         guard let exporter else { return }
         let end = instant().nanosecondsSinceEpoch
@@ -124,6 +138,7 @@ public final class HostSpan: Tracing.Span, Sendable {
             status: finished.status.map { (isError: $0.code == .error, message: $0.message ?? "") }
         ) { writer in
             writer.append(encoded: preset.bytes)
+            if let code = finished.httpStatusCode { writer.attribute("http.response.status_code", code) }
             for (key, attribute) in finished.attributes { writer.attribute(key, value: OTLPTraceEncoding.Value(attribute)) }
         }
         exporter.enqueue(spans)
