@@ -111,10 +111,21 @@ public struct RoutePipeline: HTTPResponder {
     /// The server span of a request: `GET /readyz`, as the HTTP semantic conventions name
     /// spans by method and route (unmatched paths are not span names).
     private func serverSpan(_ tracer: HostTracer, for request: HTTPRequest, route: String) -> HostSpan? {
-        let preset =
-            spanPresets[route]?.preset(for: request.method) ?? ServerSpanPresets.Preset(label: route, method: request.method)
-        return tracer.startSampledSpan(
-            preset.name, kind: .server, carrier: request.headers, using: HeaderExtractor(), preset: preset.attributes)
+        if let preset = spanPresets[route]?.preset(for: request.method) {
+            return tracer.startSampledSpan(
+                preset.name, kind: .server, carrier: request.headers, using: HeaderExtractor(), preset: preset.attributes)
+        }
+        // Any other method (answered 405): attributes set one by one, nothing encoded to
+        // keep (presets live as long as the process; a method is whatever a client sends).
+        let method = request.method.rawValue
+        guard
+            let span = tracer.startSampledSpan(
+                "\(method) \(route)", kind: .server, carrier: request.headers, using: HeaderExtractor())
+        else { return nil }
+        span.setAttribute("http.request.method", method)
+        span.setAttribute("http.route", route)
+        span.setAttribute("url.path", route)
+        return span
     }
 
     /// A child span per report (``HostTracer/recordChecks(of:reports:checks:catalog:now:)``).
@@ -170,7 +181,8 @@ private struct HeaderExtractor: Extractor {
 
 /// A route's server-span names and attributes for the methods it serves: what is the
 /// same for every request of the route (`http.request.method`, `http.route`, and
-/// `url.path`, which is the route itself, or `unmatched`).
+/// `url.path`, which is the route itself, or `unmatched`). Made once per route when the
+/// pipeline is built: their encoded attributes are never freed.
 private struct ServerSpanPresets: Sendable {
     struct Preset: Sendable {
         let name: String

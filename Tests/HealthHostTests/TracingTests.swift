@@ -68,7 +68,12 @@ import Testing
         try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: receiver.port)) { host throws in
             #expect(try await host.get("/livez", headers: ["traceparent": "garbage"]).status == 200)
             #expect(try await host.get("/wp-login.php").status == 404)
-            let spans = try await receiver.waitForSpans(3)
+            // A method no route serves is a span too, named by it (and nothing kept per method).
+            #expect(try await RawHTTPClient.request(port: host.port, "DELETE", "/livez").status == 405)
+            let spans = try await receiver.waitForSpans(4)
+            let delete = try #require(spans.first { $0["name"] as? String == "DELETE /livez" }, "\(spans)")
+            #expect((delete["attributes"] as? [String: Any])?["http.request.method"] as? String == "DELETE")
+            #expect((delete["attributes"] as? [String: Any])?["http.response.status_code"] as? Int == 405)
             let live = try #require(spans.first { $0["name"] as? String == "GET /livez" })
             #expect(live["parent_span_id"] as? String == "")
             #expect((live["trace_id"] as? String)?.count == 32)
