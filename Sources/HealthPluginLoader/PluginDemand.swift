@@ -33,9 +33,6 @@ public struct IdlePlugin: Sendable {
     public let sha256: String
     /// What its descriptor says.
     public let descriptor: PluginDescriptor
-    /// Whether the file was opened in the host process to read its descriptor (isolation
-    /// off by default); otherwise a short-lived worker read it.
-    public let isMappedInHost: Bool
 
     /// The plugin's name.
     public var name: String { descriptor.name }

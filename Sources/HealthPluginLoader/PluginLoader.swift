@@ -134,7 +134,7 @@ public struct PluginLoader: Sendable {
                 idle.append(
                     IdlePlugin(
                         path: plugin.path, sha256: plugin.sha256 ?? FileDigest.sha256(ofFile: plugin.path) ?? "unreadable",
-                        descriptor: plugin.descriptor, isMappedInHost: plugin.sha256 == nil))
+                        descriptor: plugin.descriptor))
                 continue
             }
             do throws(PluginLoadError) {
