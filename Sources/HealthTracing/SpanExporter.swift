@@ -76,7 +76,11 @@ final class SpanExporter: Sendable {
                 state.full.append(state.filling)
                 state.filling = Batch()
             }
-            if state.filling.bytes.isEmpty { state.filling.bytes.reserveCapacity(settings.maxExportBatchSize * 200) }
+            if state.filling.bytes.isEmpty {
+                // Room for a typical batch (~200 bytes a span), at most 1 MiB up front
+                // whatever OTEL_BSP_MAX_EXPORT_BATCH_SIZE says: a bigger one grows as it fills.
+                state.filling.bytes.reserveCapacity(min(settings.maxExportBatchSize * 200, 1 << 20))
+            }
             state.filling.bytes.append(contentsOf: spans.protobuf.bytes)
             state.filling.count += spans.count
             state.waiting += spans.count
