@@ -565,22 +565,35 @@ final class PluginWorker: Sendable {
         }
         guard let running else { return }
         running.socket.send(WorkerFrame(type: "shutdown"))
-        // Described but never initialised (its name said in-process, or it was a
-        // duplicate): no reader owns the socket, so close it here.
-        if !hasReader.withLockedValue({ $0.contains(running.generation) }) { running.socket.close() }
+        // One party collects the exit. A worker with a reader thread: the reader (EOF, then
+        // waitpid), so wait for it to say the worker is gone; polling waitpid here as well
+        // lost that race about half the time and then waited out the whole grace for a
+        // process already reaped (a second per plugin at every stop), and signalled its
+        // possibly reused pid. Described but never initialised (its name said in-process,
+        // or it was a duplicate): no reader owns the socket, so close it and reap here.
+        let hasReader = hasReader.withLockedValue { $0.contains(running.generation) }
+        if !hasReader { running.socket.close() }
         var status: Int32 = 0
         let deadline = ContinuousClock.now + grace
         while ContinuousClock.now < deadline {
-            if waitpid(running.pid, &status, WNOHANG) == running.pid {
-                waitForReaders()
-                return
+            if hasReader {
+                if state.withLockedValue({ $0.running?.generation != running.generation }) {
+                    waitForReaders()
+                    return
+                }
+            } else {
+                let result = waitpid(running.pid, &status, WNOHANG)
+                if result == running.pid || (result < 0 && errno == ECHILD) { return }
             }
-            usleep(5_000)
+            usleep(2_000)
         }
         Glibc.kill(-running.pid, SIGKILL)
         Glibc.kill(running.pid, SIGKILL)
-        while waitpid(running.pid, &status, 0) < 0 && errno == EINTR {}
-        waitForReaders()
+        if hasReader {
+            waitForReaders()
+        } else {
+            while waitpid(running.pid, &status, 0) < 0 && errno == EINTR {}
+        }
     }
 
     private func waitForReaders() {

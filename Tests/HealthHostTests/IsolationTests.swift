@@ -177,6 +177,25 @@ import Testing
         app.shutdown()
     }
 
+    /// A worker answers `shutdown` by exiting, and its reader thread collects it: the host
+    /// must not then wait out the whole grace (1 s) for a process that is gone, once per
+    /// plugin (100 isolated plugins took 100 s to stop, past any termination grace period).
+    @Test func stoppingTheHostDoesNotWaitOutTheGraceOfWorkersThatHaveExited() async throws {
+        var paths: [String] = []
+        for index in 0..<4 {
+            paths.append(try await PluginCompiler.broken(["PLUGIN_NAME=\"quick\(index)\""], fileName: "hh-quick\(index).so"))
+        }
+        let app = try TestHost.build(yaml: hostYAML(plugins: paths, isolation: "{ default: process }"))
+        #expect(app.plugins.plugins.count == 4 && app.plugins.plugins.allSatisfy { $0.isolation == .process })
+        let pids = app.plugins.plugins.compactMap(\.workerProcessID)
+        #expect(pids.count == 4)
+        let started = ContinuousClock.now
+        app.shutdown()
+        // Four graces would be 4 s; a prompt exit each is milliseconds.
+        #expect(ContinuousClock.now - started < .seconds(2), "the host waited out the workers' grace")
+        for pid in pids { #expect(kill(pid, 0) == -1 && errno == ESRCH, "worker \(pid) is still there") }
+    }
+
     @Test func noWorkerIsLeftWhenTheHostStops() async throws {
         // A file of its own, so that only this test's workers carry its path.
         let plugin = try await PluginCompiler.crashkit(fileName: "hh-crashkit-leftovers.so")
