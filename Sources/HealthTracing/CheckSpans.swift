@@ -51,30 +51,23 @@ extension HostTracer {
 /// `check.source`), encoded once per configured check, and the few values the others
 /// take. Built before serving and only read after: no lock on the request path.
 public struct CheckSpanCatalog: Sendable {
-    /// By check name; `nil` for a name two checks share with different plugins or sources
-    /// (the host's config refuses that, checks and dependencies alike), whose spans are
-    /// then encoded as they end, as are those of a check the catalog was not given.
-    private let entries: [String: EncodedAttributes?]
+    /// By check name. A name given twice (the host's config refuses that, checks and
+    /// dependencies alike) is left out, so its spans, like those of a check the catalog was
+    /// not given, are encoded from the check as they end.
+    private let entries: [String: EncodedAttributes]
 
     /// The catalog of `checks`.
     public init(checks: [RegisteredCheck]) {
-        var seen: [String: (plugin: String, source: String)] = [:]
-        var entries: [String: EncodedAttributes?] = [:]
-        for check in checks {
-            if let earlier = seen[check.name] {
-                if earlier.plugin != check.pluginName || earlier.source != check.source { entries[check.name] = .some(nil) }
-                continue
-            }
-            seen[check.name] = (check.pluginName, check.source)
-            entries[check.name] = EncodedAttributes { writer in
+        entries = Dictionary(grouping: checks, by: \.name).compactMapValues { named in
+            guard named.count == 1, let check = named.first else { return nil }
+            return EncodedAttributes { writer in
                 Self.write(name: check.name, plugin: check.pluginName, source: check.source, into: &writer)
             }
         }
-        self.entries = entries
     }
 
     /// The encoded attributes of the check named `name`, when the catalog has them.
-    func attributes(of name: String) -> EncodedAttributes? { entries[name] ?? nil }
+    func attributes(of name: String) -> EncodedAttributes? { entries[name] }
 
     static func write(name: String, plugin: String, source: String, into writer: inout ProtobufWriter) {
         writer.attribute("check.name", name)
