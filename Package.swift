@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "HealthPluginLoader",
             dependencies: [
-                "HealthPluginABI", "HealthCore", "HealthSwiftVersion", "CNettle", "CFFI", "CProcessSupport",
+                "HealthPluginABI", "HealthCore", "HealthJSON", "HealthSwiftVersion", "CNettle", "CFFI", "CProcessSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),

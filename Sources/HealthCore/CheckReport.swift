@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// One result of a registered check: what it reported, when and how long it ran, and
 /// whether the engine reused it from an earlier run.
 public struct CheckReport: Sendable {
@@ -8,13 +6,13 @@ public struct CheckReport: Sendable {
     /// What the check reported (or the engine: timeout, stuck, stale).
     public var result: CheckResult
     /// When the result was produced.
-    public let finishedAt: Date
+    public let finishedAt: WallTime
     /// How long the run took (up to the timeout).
     public let duration: Duration
     /// Whether this result was produced for an earlier request and reused.
     public var isCached: Bool
     /// Until when the engine reuses this result; `nil` when it is not reused.
-    public var expiresAt: Date?
+    public var expiresAt: WallTime?
     /// Whether the engine answered it because a call missed its timeout (or is stuck past it).
     public var isTimedOut = false
     /// What the run itself returned, when flap damping reports something else; `nil`
@@ -25,8 +23,8 @@ public struct CheckReport: Sendable {
 
     /// Creates a report.
     public init(
-        name: String, result: CheckResult, finishedAt: Date, duration: Duration, isCached: Bool = false,
-        expiresAt: Date? = nil
+        name: String, result: CheckResult, finishedAt: WallTime, duration: Duration, isCached: Bool = false,
+        expiresAt: WallTime? = nil
     ) {
         self.name = name
         self.result = result

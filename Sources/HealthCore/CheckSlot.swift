@@ -1,4 +1,3 @@
-import FoundationEssentials
 import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
@@ -26,7 +25,7 @@ final class CheckSlot: Sendable {
     private struct Call {
         let id: Int
         let requestedAt: ContinuousClock.Instant
-        let requestedDate: Date
+        let requestedDate: WallTime
         var waiters: [ReportDelivery] = []
         var isTimedOut = false
         var isExecuting = false

@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// What the engine knows about one check, for operators (status page, metrics, logs).
 public struct CheckStatistics: Sendable {
     /// The newest result (fresh or timed out), `nil` before the first run ends.
@@ -8,7 +6,7 @@ public struct CheckStatistics: Sendable {
     /// their timeout).
     public var lastDuration: Duration?
     /// When the check last passed (or warned).
-    public var lastSuccessAt: Date?
+    public var lastSuccessAt: WallTime?
     /// Failing results in a row (timeouts included); 0 after a pass or warn.
     public var consecutiveFailures = 0
     /// Calls that returned (in time or late).
@@ -16,7 +14,7 @@ public struct CheckStatistics: Sendable {
     /// Calls that missed their timeout.
     public var timeouts = 0
     /// When the call now in progress was started; `nil` when none is.
-    public var runningSince: Date?
+    public var runningSince: WallTime?
     /// Whether the call in progress is past its timeout and has not returned: the
     /// engine starts no other call of this check until it does.
     public var isStuck = false
@@ -32,7 +30,7 @@ public struct CheckStatistics: Sendable {
     /// Requests that needed a call (started one, or joined the one in progress).
     public var cacheMisses = 0
     /// When the newest result's status began (the first result of that status in a row).
-    public var statusSince: Date?
+    public var statusSince: WallTime?
     /// The latest results, oldest first, at most ``historyLength``.
     public var history: [HistoryEntry] = []
 
@@ -48,7 +46,7 @@ public struct CheckStatistics: Sendable {
         /// Its message.
         public let message: String
         /// When it was produced.
-        public let at: Date
+        public let at: WallTime
         /// How long the run took.
         public let duration: Duration
     }

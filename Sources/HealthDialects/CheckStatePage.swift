@@ -1,4 +1,3 @@
-import FoundationEssentials
 import HealthJSON
 import HealthCore
 import HealthHTTP
@@ -25,7 +24,7 @@ import HealthHTTP
 ///  "time": "..."}
 /// ```
 enum CheckStatePage {
-    static func response(registry: CheckRegistry, engine: CheckEngine, now: Date = Date()) -> HTTPResponse {
+    static func response(registry: CheckRegistry, engine: CheckEngine, now: WallTime = .now) -> HTTPResponse {
         let checks = registry.checks.map { check in
             entry(for: check, statistics: engine.statistics(of: check.name) ?? CheckStatistics())
         }
@@ -67,7 +66,7 @@ enum CheckStatePage {
         ])
     }
 
-    private static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    private static func timestamp(_ date: WallTime) -> String {
+        date.iso8601(fractionalSeconds: true)
     }
 }

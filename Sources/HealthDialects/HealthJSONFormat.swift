@@ -1,4 +1,3 @@
-import FoundationEssentials
 import HealthJSON
 import HealthCore
 import HealthHTTP
@@ -40,7 +39,7 @@ enum HealthJSONFormat {
         for report in reports {
             var entry: [String: JSONValue] = [
                 "status": .string(report.result.status.description),
-                "time": .string(report.finishedAt.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))),
+                "time": .string(report.finishedAt.iso8601(fractionalSeconds: true)),
                 "durationSeconds": .double(report.duration.seconds),
                 "cached": .bool(report.isCached),
             ]

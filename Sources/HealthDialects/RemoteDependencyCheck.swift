@@ -1,5 +1,5 @@
-import FoundationEssentials
 import HealthCore
+import HealthJSON
 import HealthHTTP
 import NIOCore
 
@@ -46,7 +46,10 @@ public struct RemoteDependencyCheck: CheckImplementation {
 
     /// UP only on 200 with `"status": "UP"`.
     static func evaluate(_ response: HTTPClient.Response, target: HTTPTarget) -> CheckResult {
-        let status = (try? JSONDecoder().decode(StatusBody.self, from: Data(response.body)))?.status
+        var status: String?
+        if case .object(let members) = try? JSONParser.parse(response.body), case .string(let text) = members["status"] {
+            status = text
+        }
         guard response.status == 200 else {
             return .fail("\(target) answered HTTP \(response.status)\(status.map { " (status \($0))" } ?? "")")
         }
@@ -56,7 +59,3 @@ public struct RemoteDependencyCheck: CheckImplementation {
     }
 }
 
-/// The part of a dependency's health answer that counts: its `"status"`.
-private struct StatusBody: Decodable {
-    let status: String?
-}

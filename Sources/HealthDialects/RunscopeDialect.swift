@@ -1,4 +1,3 @@
-import FoundationEssentials
 import HealthJSON
 import HealthCore
 import HealthHTTP
@@ -64,7 +63,7 @@ public enum RunscopeDialect {
         let body: JSONValue = .object([
             "hostname": .string(context.environment.hostname),
             "status": .string(passed ? "success" : "failure"),
-            "timestamp": .double(Date().timeIntervalSince1970),
+            "timestamp": .double(WallTime.now.timeIntervalSince1970),
             "results": .array(results),
         ])
         return .json(body, status: passed ? success : failure, headers: headers)

@@ -1,6 +1,6 @@
-import FoundationEssentials
 import CNettle
 import HealthCore
+import HealthJSON
 import HealthHTTP
 import NIOCore
 import NIOHTTP1
@@ -52,10 +52,10 @@ enum StatusPageHTML {
         nettle_sha256_update(&context, bytes.count, bytes)
         var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_SIZE))
         nettle_sha256_digest(&context, digest.count, &digest)
-        return "'sha256-\(Data(digest).base64EncodedString())'"
+        return "'sha256-\(Base64.encode(digest))'"
     }()
 
-    static func response(registry: CheckRegistry, engine: CheckEngine, environment: EnvironmentReport, now: Date = Date())
+    static func response(registry: CheckRegistry, engine: CheckEngine, environment: EnvironmentReport, now: WallTime = .now)
         -> HTTPResponse
     {
         var rows = ""
@@ -100,7 +100,7 @@ enum StatusPageHTML {
         return HTTPResponse(status: .ok, headers: headers, body: ByteBuffer(string: body))
     }
 
-    private static func row(_ check: RegisteredCheck, _ statistics: CheckStatistics, word: String, now: Date) -> String {
+    private static func row(_ check: RegisteredCheck, _ statistics: CheckStatistics, word: String, now: WallTime) -> String {
         let last = statistics.lastReport
         var message = last.map { escape($0.result.message) } ?? "no result yet"
         if statistics.isStuck { message += "<br><span class=\"damped\">a call is stuck past its timeout</span>" }
@@ -146,7 +146,7 @@ enum StatusPageHTML {
     }
 
     /// `3 min 12 s`, `2 h 5 min`, `4 d 1 h`.
-    static func age(_ seconds: TimeInterval) -> String {
+    static func age(_ seconds: Double) -> String {
         let total = max(0, Int(seconds))
         if total < 60 { return "\(total) s" }
         if total < 3600 { return "\(total / 60) min \(total % 60) s" }
@@ -154,8 +154,8 @@ enum StatusPageHTML {
         return "\(total / 86400) d \(total % 86400 / 3600) h"
     }
 
-    private static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false))
+    private static func timestamp(_ date: WallTime) -> String {
+        date.iso8601()
     }
 
     /// Text made safe for HTML content and attribute values.

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import HealthJSON
 import HealthConfig
 import HealthCore
@@ -101,12 +100,12 @@ enum EnvironmentFacts {
             "release": .string(names.release),
             "version": .string(names.version),
             "machine": .string(names.machine),
-            "processors": .int(ProcessInfo.processInfo.activeProcessorCount),
+            "processors": .int(CurrentProcess.activeProcessorCount),
         ])
     }
 
     static func runtimeSection() -> JSONValue {
-        let executable = ProcessInfo.processInfo.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let executable = CurrentProcess.arguments.first.map { FilePaths.absolute($0) }
         return .object([
             "name": .string("swift"),
             "version": .string(SwiftVersion.text),
@@ -121,13 +120,12 @@ enum EnvironmentFacts {
     /// its name is in `shown` (redacting by key name alone missed `MYSQL_PWD`, DSNs with
     /// keys, `GITHUB_PAT`, OTLP headers...).
     static func processSection(environment: [String: String], shown: Set<String>) -> JSONValue {
-        let info = ProcessInfo.processInfo
         let user = getpwuid(geteuid()).flatMap { $0.pointee.pw_name }.map { String(cString: $0) } ?? String(geteuid())
         return .object([
-            "argv": .array(info.arguments.map(JSONValue.string)),
-            "cwd": .string(FileManager.default.currentDirectoryPath),
+            "argv": .array(CurrentProcess.arguments.map(JSONValue.string)),
+            "cwd": .string(FilePaths.workingDirectory()),
             "user": .string(user),
-            "pid": .int(Int(info.processIdentifier)),
+            "pid": .int(CurrentProcess.identifier),
             "environ": .object(
                 Dictionary(
                     uniqueKeysWithValues: environment.map { name, value in

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import HealthCore
 import HealthJSON
 import HealthHTTP
 
@@ -13,21 +13,20 @@ enum ResourceAttributes {
         serviceName: String, serviceVersion: String, hostname: String, environment: [String: String],
         files: FileReader = .system
     ) -> [String: JSONValue] {
-        let info = ProcessInfo.processInfo
         let names = SystemName.current()
         var attributes: [String: JSONValue] = [
             "host.name": .string(hostname),
             "host.arch": .string(architecture(machine: names.machine)),
             "os.type": .string("linux"),
             "os.description": .string("\(names.system) \(names.release)"),
-            "process.pid": .int(Int(info.processIdentifier)),
-            "process.executable.name": .string(info.processName),
-            "process.command_args": .array(info.arguments.map(JSONValue.string)),
+            "process.pid": .int(CurrentProcess.identifier),
+            "process.executable.name": .string(CurrentProcess.name),
+            "process.command_args": .array(CurrentProcess.arguments.map(JSONValue.string)),
             "process.runtime.name": .string("swift"),
             "process.runtime.version": .string(SwiftVersion.text),
             "telemetry.sdk.name": .string("healthhost"),
         ]
-        if let path = info.arguments.first { attributes["process.executable.path"] = .string(path) }
+        if let path = CurrentProcess.arguments.first { attributes["process.executable.path"] = .string(path) }
         if let id = containerID(files: files) { attributes["container.id"] = .string(id) }
         let inKubernetes = environment["KUBERNETES_SERVICE_HOST"] != nil
         if let pod = environment["POD_NAME"] ?? environment["K8S_POD_NAME"] ?? (inKubernetes ? hostname : nil) {
@@ -88,6 +87,6 @@ enum ResourceAttributes {
     /// Reads small text files; replaced in tests.
     struct FileReader: Sendable {
         let read: @Sendable (String) -> String?
-        static let system = FileReader { path in try? String(contentsOfFile: path, encoding: .utf8) }
+        static let system = FileReader { path in try? FileReading.text(atPath: path, limit: 1 << 20) }
     }
 }

@@ -1,5 +1,4 @@
 import HealthCore
-import FoundationEssentials
 import CProcessSupport
 import HealthPluginABI
 import Logging
@@ -159,7 +158,7 @@ public struct PluginLoader: Sendable {
 
     /// Opens one file and reads its descriptor; calls nothing but the entry symbol.
     public func open(_ path: String) throws(PluginLoadError) -> PluginDescriptor {
-        guard FileManager.default.isReadableFile(atPath: path) else {
+        guard access(path, R_OK) == 0 else {
             throw PluginDiscovery.brokenLinkError(path)
                 ?? PluginLoadError(.fileNotFound, path: path, "no such file, or not readable")
         }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import CProcessSupport
 import Dispatch
 import HealthCore
@@ -213,7 +212,7 @@ final class PluginWorker: Sendable {
         defer { for pointer in argv { free(pointer) } }
         // The host's environment (plugins may read theirs), without the Swift runtime's
         // crash backtracer: it took 0.8 s per crash and buried the plugin's last words.
-        var environment = ProcessInfo.processInfo.environment
+        var environment = CurrentProcess.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in envp { free(pointer) } }

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import HealthJSON
 
 #if canImport(Glibc)
     import Glibc
@@ -163,8 +163,10 @@ struct FrameSocket: Sendable {
         if let compact = CompactFrame.encode(frame) {
             bytes = compact
         } else {
-            guard let data = try? Self.encoder.encode(frame) else { return false }
-            bytes = [CompactFrame.json] + Array(data)
+            guard let value = try? JSONValueEncoder().encode(frame) else { return false }
+            var text = JSONText()
+            text.value(value)
+            bytes = [CompactFrame.json] + text.bytes
         }
         guard bytes.count <= WorkerFrame.maximumBytes else { return false }
         let sent = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -193,7 +195,7 @@ struct FrameSocket: Sendable {
                 return .frame(frame)
             }
             do {
-                return .frame(try Self.decoder.decode(WorkerFrame.self, from: Data(buffer[1..<count])))
+                return .frame(try JSONValueDecoder().decode(WorkerFrame.self, fromJSON: buffer[1..<count]))
             } catch {
                 return .invalid("a message that is not a frame: \(error)")
             }
@@ -210,10 +212,6 @@ struct FrameSocket: Sendable {
     }
 
     func close() { _ = Glibc.close(descriptor) }
-
-    // Made once: building a coder per frame showed in the round-trip cost.
-    private static let encoder = JSONEncoder()
-    private static let decoder = JSONDecoder()
 }
 
 /// The two frames of every call, `call` and `result`, in a fixed binary layout: JSON
