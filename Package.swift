@@ -14,6 +14,8 @@ let package = Package(
         .executable(name: "healthhost", targets: ["healthhost"]),
         // The Swift plugin SDK: a check plugin in a few lines of safe Swift.
         .library(name: "HealthPluginSDK", targets: ["HealthPluginSDK"]),
+        // Add to a Swift plugin whose errors are FoundationEssentials `LocalizedError`s.
+        .library(name: "HealthPluginSDKFoundation", targets: ["HealthPluginSDKFoundation"]),
         // Bundled check plugins. In a folder, the host loads `hh-*.so` and `libhh-*.so`.
         .library(name: "hh-core", type: .dynamic, targets: ["CorePlugin"]),
         .library(name: "hh-system", type: .dynamic, targets: ["SystemPlugin"]),
@@ -139,8 +141,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings),
-        // The Swift plugin SDK. Depends on the C ABI and the shared Swift version only: plugins link nothing of the host.
-        .target(name: "HealthPluginSDK", dependencies: ["HealthPluginABI", "HealthSwiftVersion"], swiftSettings: strictSettings),
+        // The Swift plugin SDK. Depends on the C ABI, the shared Swift version and HealthJSON
+        // (its config reader) only: plugins link nothing else of the host, and no Foundation.
+        .target(name: "HealthPluginSDK", dependencies: ["HealthPluginABI", "HealthJSON", "HealthSwiftVersion"], swiftSettings: strictSettings),
+        // LocalizedError messages for plugins that import FoundationEssentials anyway.
+        .target(name: "HealthPluginSDKFoundation", dependencies: ["HealthPluginSDK"], swiftSettings: strictSettings),
         // The `healthhost` command.
         .executableTarget(
             name: "healthhost",
@@ -195,7 +200,7 @@ let package = Package(
         .target(
             name: "SystemPlugin", dependencies: ["HealthPluginSDK"], path: "Plugins/system", swiftSettings: strictSettings),
         .target(
-            name: "SDKTestPlugin", dependencies: ["HealthPluginSDK"], path: "Tests/Fixtures/SDKTestPlugin",
+            name: "SDKTestPlugin", dependencies: ["HealthPluginSDK", "HealthPluginSDKFoundation"], path: "Tests/Fixtures/SDKTestPlugin",
             swiftSettings: strictSettings),
 
         .testTarget(

@@ -20,6 +20,11 @@ let package = Package(
     targets: [
         .target(
             name: "ExamplePlugin",
-            dependencies: [.product(name: "HealthPluginSDK", package: "healthhost")])
+            dependencies: [
+                .product(name: "HealthPluginSDK", package: "healthhost"),
+                // Only because its errors are FoundationEssentials `LocalizedError`s: with
+                // it, a thrown error's `errorDescription` is the check's message.
+                .product(name: "HealthPluginSDKFoundation", package: "healthhost"),
+            ])
     ]
 )

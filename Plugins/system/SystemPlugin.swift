@@ -2,7 +2,6 @@
 // heartbeat-file checks, each useful in production as is. `disk` and `heartbeat` take
 // per-check arguments (one configured check per path); the machine-wide memory and load
 // thresholds come from `plugins.config.system` (see SystemSettings.swift and README.md).
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,3 @@
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +29,7 @@ enum SystemProbes {
     /// `MemAvailable` and `MemTotal` from /proc/meminfo (the kernel's own estimate of
     /// memory available to new work, page cache included).
     static func memory(meminfo: String = "/proc/meminfo") throws -> Memory {
-        let text = try String(contentsOfFile: meminfo, encoding: .utf8)
+        let text = try readText(meminfo)
         var values: [String: Double] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -45,23 +44,47 @@ enum SystemProbes {
 
     /// The load average over 1, 5 or 15 minutes, and the number of online CPUs.
     static func load(window: Int, loadavg: String = "/proc/loadavg") throws -> (average: Double, cores: Int) {
-        let fields = try String(contentsOfFile: loadavg, encoding: .utf8).split(separator: " ")
+        let fields = try readText(loadavg).split(separator: " ")
         let index = window == 1 ? 0 : window == 5 ? 1 : 2
         guard fields.count > index, let average = Double(fields[index]) else {
             throw ProbeError("cannot read the load average from \(loadavg)")
         }
-        return (average, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        return (average, max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
     }
 
     /// Seconds since `path` was last modified; `nil` when it does not exist.
-    static func age(of path: String, now: Date = Date()) throws -> Double? {
+    static func age(of path: String, now: Double = currentTime()) throws -> Double? {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOENT { return nil }
             throw ProbeError("cannot stat \(path): \(String(cString: strerror(errno)))")
         }
         let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-        return now.timeIntervalSince1970 - modified
+        return now - modified
+    }
+
+    /// Seconds since 1970, from the wall clock.
+    static func currentTime() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    /// A small text file from /proc, read whole with read(2).
+    static func readText(_ path: String) throws -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ProbeError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while bytes.count < 1 << 20 {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw ProbeError("cannot read \(path): \(String(cString: strerror(errno)))") }
+            if count == 0 { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import HealthJSON
 
 /// Where the decoding pass finds its ``KeyRecorder``.
 private let recorderKey = CodingUserInfoKey(rawValue: "healthhost.keyRecorder")
@@ -10,20 +10,24 @@ enum ConfigurationDecoding {
     static func decode<Configuration: Decodable>(
         _ type: Configuration.Type, from json: String, rejectingUnknownKeys: Bool = true
     ) throws -> Configuration {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let tree: JSONValue
+        do {
+            tree = try JSONParser.parse(json)
+        } catch {
+            throw ConfigurationError(message: "config: \(error)")
+        }
+        var decoder = JSONValueDecoder()
+        decoder.keyDecoding = .convertFromSnakeCase
         let recorder = KeyRecorder()
         if let key = recorderKey { decoder.userInfo[key] = recorder }
         let value: Configuration
         do {
-            value = try decoder.decode(Recording<Configuration>.self, from: Data(json.utf8)).value
+            value = try decoder.decode(Recording<Configuration>.self, from: tree).value
         } catch let error as DecodingError {
             throw ConfigurationError(message: describe(error))
         }
-        if rejectingUnknownKeys, let tree = try? JSONDecoder().decode(JSONShape.self, from: Data(json.utf8)) {
-            if let problem = unknownKey(in: tree, path: [], recorder: recorder) {
-                throw ConfigurationError(message: problem)
-            }
+        if rejectingUnknownKeys, let problem = unknownKey(in: tree, path: [], recorder: recorder) {
+            throw ConfigurationError(message: problem)
         }
         return value
     }
@@ -42,24 +46,24 @@ enum ConfigurationDecoding {
     }
 
     /// The first key of the JSON that the decoded type never asked for.
-    private static func unknownKey(in node: JSONShape, path: [String], recorder: KeyRecorder) -> String? {
-        let object: [String: JSONShape]
+    private static func unknownKey(in node: JSONValue, path: [String], recorder: KeyRecorder) -> String? {
+        let object: [String: JSONValue]
         switch node {
         case .array(let items):
             for item in items {
                 if let problem = unknownKey(in: item, path: path, recorder: recorder) { return problem }
             }
             return nil
-        case .leaf:
-            return nil
         case .object(let members):
             object = members
+        default:
+            return nil
         }
         let here = path.joined(separator: ".")
         let known = recorder.keysByPath[here]
         let takesAll = recorder.takesAllKeys.contains(here)
         for rawKey in object.keys.sorted() {
-            let key = camelCase(rawKey)
+            let key = JSONValueDecoder.camelCase(rawKey)
             if !takesAll, let known, !known.contains(key) {
                 let place = path.isEmpty ? "" : " in \(path.map(snakeCase).joined(separator: "."))"
                 let allowed = known.map(snakeCase).sorted().joined(separator: ", ")
@@ -70,16 +74,6 @@ enum ConfigurationDecoding {
             }
         }
         return nil
-    }
-
-    /// `min_free_mb` -> `minFreeMb`, as JSONDecoder's `convertFromSnakeCase` does.
-    private static func camelCase(_ key: String) -> String {
-        guard key.contains("_") else { return key }
-        let parts = key.split(separator: "_", omittingEmptySubsequences: true)
-        guard let first = parts.first else { return key }
-        let leading = key.prefix { $0 == "_" }
-        let trailing = String(key.reversed().prefix { $0 == "_" })
-        return leading + first.lowercased() + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined() + trailing
     }
 
     private static func describe(_ error: DecodingError) -> String {
@@ -113,25 +107,6 @@ enum ConfigurationDecoding {
             }
         }
         return result
-    }
-}
-
-/// The shape of a JSON document with its keys as written: objects and arrays, everything
-/// else a leaf (what the unknown-key pass walks).
-private indirect enum JSONShape: Decodable {
-    case object([String: JSONShape])
-    case array([JSONShape])
-    case leaf
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let members = try? container.decode([String: JSONShape].self) {
-            self = .object(members)
-        } else if let items = try? container.decode([JSONShape].self) {
-            self = .array(items)
-        } else {
-            self = .leaf
-        }
     }
 }
 

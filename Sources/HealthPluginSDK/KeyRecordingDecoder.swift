@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Wraps a `Decoder` and records, per coding path, every key the decoded type asks for
 /// (decoded, looked up with `contains` or `decodeIfPresent`, or all keys of a
 /// dictionary). Comparing that with the keys present in the JSON finds keys no property
@@ -24,14 +22,22 @@ final class KeyRecorder: @unchecked Sendable {
     }
 }
 
-/// Types that hold no keys of their own.
+/// Types that hold no keys of their own: the standard scalars, and FoundationEssentials'
+/// value types (known by name: the SDK does not import FoundationEssentials, a plugin
+/// that uses them does), which the decoder reads its own way.
 private func isLeaf<T>(_ type: T.Type) -> Bool {
     let leaves: [Any.Type] = [
         String.self, Bool.self, Int.self, Int8.self, Int16.self, Int32.self, Int64.self, UInt.self, UInt8.self,
-        UInt16.self, UInt32.self, UInt64.self, Double.self, Float.self, URL.self, Date.self, Data.self, Decimal.self,
-        UUID.self,
+        UInt16.self, UInt32.self, UInt64.self, Double.self, Float.self,
     ]
-    return leaves.contains { $0 == type }
+    if leaves.contains(where: { $0 == type }) { return true }
+    switch String(reflecting: type) {
+    case "FoundationEssentials.URL", "FoundationEssentials.Date", "FoundationEssentials.Data",
+        "FoundationEssentials.Decimal", "FoundationEssentials.UUID":
+        return true
+    default:
+        return false
+    }
 }
 
 struct KeyRecordingDecoder: Decoder {
@@ -76,7 +82,7 @@ private struct RecordingKeyedContainer<Key: CodingKey>: KeyedDecodingContainerPr
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         recorder.record(key.stringValue, at: codingPath)
-        // Leaves go straight to JSONDecoder, which decodes URL, Date and Data its own way.
+        // Leaves go straight to the decoder, which reads URL and Data its own way.
         if isLeaf(type) { return try base.decode(type, forKey: key) }
         return try T(from: KeyRecordingDecoder(base: try base.superDecoder(forKey: key), recorder: recorder))
     }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import HealthPluginABI
 
 /// Copies Swift values into the host's C buffers: bounded by their capacity, always
@@ -31,10 +30,11 @@ enum ResultWriter {
         buffer[written] = 0
     }
 
-    /// The text of a thrown error: `LocalizedError.errorDescription` when given, else
-    /// its `description`, else its type and value (`PlainError.brokenPipe`).
+    /// The text of a thrown error: `LocalizedError.errorDescription` when given (with
+    /// `HealthPluginSDKFoundation` linked), else its `description`, else its type and
+    /// value (`PlainError.brokenPipe`).
     static func describe(_ error: any Error) -> String {
-        if let localized = (error as? any LocalizedError)?.errorDescription { return localized }
+        if let localized = LocalizedErrorBridge.description(of: error) { return localized }
         let text = String(describing: error)
         // A plain enum case prints as its bare name ("brokenPipe"); say whose it is.
         if String(reflecting: error).hasSuffix(".\(text)") && !text.contains(" ") { return "\(type(of: error)).\(text)" }
