@@ -31,8 +31,6 @@ let package = Package(
     dependencies: [
         // HTTP/1.1 server (NIOHTTP1) and the thread pool that runs blocking plugin calls.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        // The command line interface.
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // Logging API shared with every server-side Swift library.
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // SIGTERM/SIGINT handling and graceful shutdown of long-running services.
@@ -151,7 +149,6 @@ let package = Package(
             name: "healthhost",
             dependencies: [
                 "HealthHostApp", "HealthPluginLoader", "CProcessSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),

@@ -1,38 +1,39 @@
-import ArgumentParser
 import HealthCore
 import HealthHostApp
 
 /// `healthhost check`: run checks once and exit with the Nagios code of the worst one.
-struct CheckCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "check",
+enum CheckCommand {
+    static let spec = CommandSpec(
+        name: "check",
         abstract: "Run checks once, print a table and exit 0 (pass), 1 (warn), 2 (fail) or 3 (could not run).",
-        discussion: "Doubles as a Kubernetes exec probe and a Nagios plugin.")
+        discussion: "Doubles as a Kubernetes exec probe and a Nagios plugin.",
+        options: [
+            HealthHostCommand.configOption,
+            .init(
+                name: "checks",
+                help: "Comma-separated check names; '_defaults' stands for the default set. Default: the default set."),
+        ])
 
-    @OptionGroup var options: ConfigOptions
-    @Option(help: "Comma-separated check names; '_defaults' stands for the default set. Default: the default set.")
-    var checks: String?
-
-    func run() async throws {
+    static func run(_ values: [String: String]) async -> Int32 {
         let app: HostApplication
         do {
             app = try HostApplication.build(
-                configFile: options.config, options: .init(requiresAuth: false), logger: CommandLogging.logger)
+                configFile: values["config"] ?? "", options: .init(requiresAuth: false), logger: CommandLogging.logger)
         } catch {
-            throw reportStartupFailure(error, code: 3)
+            return reportStartupFailure(error, code: 3)
         }
-        let (selected, unknown) = app.registry.resolve(.parse(queryValue: checks))
+        let (selected, unknown) = app.registry.resolve(.parse(queryValue: values["checks"]))
         guard unknown.isEmpty else {
             let names = unknown.map { "'\($0)'" }.joined(separator: ", ")
             writeToStandardError("healthhost: no check is registered as \(names) (available: \(app.registry.names.joined(separator: ", ")))\n")
             app.shutdown()
-            throw ExitCode(3)
+            return 3
         }
         let reports = await app.engine.reports(for: selected)
         print(ResultTable.render(reports), terminator: "")
         app.shutdown()
         let worst = reports.map(\.result.status).max() ?? .pass
-        throw ExitCode(Int32(worst.rawValue))
+        return Int32(worst.rawValue)
     }
 }
 

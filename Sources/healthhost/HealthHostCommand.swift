@@ -1,24 +1,41 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ArgumentParser
 import HealthHostApp
 import HealthPluginLoader
 import Logging
 
 /// `healthhost`: serves health checks from C-ABI plugins.
-struct HealthHostCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "healthhost",
+enum HealthHostCommand {
+    static let parser = CommandLineParser(
+        program: "healthhost",
         abstract: "A health-check host: loads check plugins and serves the health HTTP API.",
         version: HostApplication.version,
-        subcommands: [ServeCommand.self, CheckCommand.self, PluginsCommand.self, ValidateCommand.self, WorkerCommand.self])
-}
+        commands: [ServeCommand.spec, CheckCommand.spec, PluginsCommand.spec, ValidateCommand.spec, WorkerCommand.spec])
 
-/// Options every command takes.
-struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "The YAML config file.")
-    var config: String
+    /// The option every command but `worker` takes.
+    static let configOption = CommandSpec.Option(name: "config", help: "The YAML config file.", isRequired: true)
+
+    /// Parses the command line, runs the command; the process's exit status.
+    static func main(_ arguments: [String]) async -> Int32 {
+        switch parser.parse(arguments) {
+        case .print(let text):
+            print(text, terminator: "")
+            return 0
+        case .usageError(let text):
+            writeToStandardError(text)
+            return 64
+        case .run(let command, let values):
+            switch command {
+            case ServeCommand.spec.name: return await ServeCommand.run(values)
+            case CheckCommand.spec.name: return await CheckCommand.run(values)
+            case PluginsCommand.spec.name: return await PluginsCommand.run(values)
+            case ValidateCommand.spec.name: return await ValidateCommand.run(values)
+            case WorkerCommand.spec.name: return WorkerCommand.run(values)
+            default: return 64
+            }
+        }
+    }
 }
 
 /// The process-wide logger: standard error, level from the config.
@@ -51,10 +68,10 @@ enum CommandLogging {
     }()
 }
 
-/// Prints a start-up error to standard error and exits with `code`.
-func reportStartupFailure(_ error: StartupError, code: Int32) -> ExitCode {
+/// Prints a start-up error to standard error; `code`, the exit status to end with.
+func reportStartupFailure(_ error: StartupError, code: Int32) -> Int32 {
     writeToStandardError("healthhost: \(error)\n")
-    return ExitCode(code)
+    return code
 }
 
 /// Writes `text` to standard error at once (no buffering), all of it; to the real one when

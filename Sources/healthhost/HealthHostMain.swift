@@ -1,5 +1,5 @@
-import ArgumentParser
 import Dispatch
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -17,11 +17,14 @@ import Glibc
 enum HealthHostMain {
     static func main() {
         let finished = DispatchSemaphore(value: 0)
+        let status = Mutex<Int32>(0)
+        let arguments = Array(CommandLine.arguments.dropFirst())
         Task.detached {
-            await HealthHostCommand.main()  // exits the process itself on an error
+            let code = await HealthHostCommand.main(arguments)
+            status.withLock { $0 = code }
             finished.signal()
         }
         finished.wait()
-        exit(0)
+        exit(status.withLock { $0 })
     }
 }

@@ -1,28 +1,25 @@
-import ArgumentParser
 import HealthHostApp
 import HealthPluginLoader
 
 /// `healthhost plugins`: what each plugin file is and declares, and which are broken.
-struct PluginsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "plugins",
+enum PluginsCommand {
+    static let spec = CommandSpec(
+        name: "plugins",
         abstract: "List each plugin: file, SHA-256, ABI and plugin version, checks with parameters; and broken plugins.",
-        discussion: "Exits 1 when a plugin is broken.")
+        discussion: "Exits 1 when a plugin is broken.", options: [HealthHostCommand.configOption])
 
-    @OptionGroup var options: ConfigOptions
-
-    func run() async throws {
+    static func run(_ values: [String: String]) async -> Int32 {
         let app: HostApplication
         do {
             app = try HostApplication.build(
-                configFile: options.config, options: .init(requiresAuth: false, forceSkipBrokenPlugins: true),
+                configFile: values["config"] ?? "", options: .init(requiresAuth: false, forceSkipBrokenPlugins: true),
                 logger: CommandLogging.logger)
         } catch {
-            throw reportStartupFailure(error, code: 1)
+            return reportStartupFailure(error, code: 1)
         }
         print(PluginListing.render(app.plugins), terminator: "")
         app.shutdown()
-        if !app.plugins.broken.isEmpty { throw ExitCode(1) }
+        return app.plugins.broken.isEmpty ? 0 : 1
     }
 }
 

@@ -1,29 +1,37 @@
-import FoundationEssentials
-import ArgumentParser
+import HealthCore
 import HealthHostApp
 import ServiceLifecycle
 import CProcessSupport
 
 /// `healthhost serve`: load plugins and serve the HTTP API until SIGTERM or SIGINT.
-struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Load the plugins and serve the health HTTP API until SIGTERM or SIGINT.")
+enum ServeCommand {
+    static let spec = CommandSpec(
+        name: "serve", abstract: "Load the plugins and serve the health HTTP API until SIGTERM or SIGINT.",
+        options: [
+            HealthHostCommand.configOption,
+            .init(name: "host", help: "Listen on this address instead of listen.host."),
+            .init(name: "port", help: "Listen on this port instead of listen.port (0 picks a free port)."),
+        ])
 
-    @OptionGroup var options: ConfigOptions
-    @Option(help: "Listen on this address instead of listen.host.") var host: String?
-    @Option(help: "Listen on this port instead of listen.port (0 picks a free port).") var port: Int?
-
-    func run() async throws {
+    static func run(_ values: [String: String]) async -> Int32 {
+        var port: Int?
+        if let text = values["port"] {
+            guard let number = Int(text) else {
+                writeToStandardError(HealthHostCommand.parser.invalidValue(text, for: "port", of: spec.name))
+                return 64
+            }
+            port = number
+        }
         let logger = CommandLogging.serveLogger
         defer { CommandLogging.serveWriter.flush() }
         let app: HostApplication
         do {
             app = try HostApplication.build(
-                configFile: options.config,
-                options: .init(host: host, port: port, environment: ProcessInfo.processInfo.environment),
+                configFile: values["config"] ?? "",
+                options: .init(host: values["host"], port: port, environment: CurrentProcess.environment),
                 logger: logger)
         } catch {
-            throw reportStartupFailure(error, code: 1)
+            return reportStartupFailure(error, code: 1)
         }
         app.logSummary()
         // Start-up's garbage (the config tree, plugin descriptions, the threads that
@@ -31,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         // free pages back before serving for as long as the pod lives.
         _ = hh_release_free_heap()
         let server = app.makeServer()
-        let services = app.services(server: server, environment: ProcessInfo.processInfo.environment)
+        let services = app.services(server: server, environment: CurrentProcess.environment)
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
@@ -42,9 +50,10 @@ struct ServeCommand: AsyncParsableCommand {
             let listen = app.loaded.configuration.listen
             writeToStandardError("healthhost: cannot serve on \(listen.host):\(listen.port): \(error)\n")
             app.shutdown()
-            throw ExitCode(1)
+            return 1
         }
         app.shutdown()
         app.logger.info("stopped")
+        return 0
     }
 }

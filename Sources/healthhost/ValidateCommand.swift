@@ -1,29 +1,29 @@
-import FoundationEssentials
-import ArgumentParser
+import HealthCore
 import HealthHostApp
 
 /// `healthhost validate`: everything `serve` checks before listening, then exit.
-struct ValidateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "validate", abstract: "Check the config, auth and plugins as `serve` would, without serving.")
+enum ValidateCommand {
+    static let spec = CommandSpec(
+        name: "validate", abstract: "Check the config, auth and plugins as `serve` would, without serving.",
+        options: [HealthHostCommand.configOption])
 
-    @OptionGroup var options: ConfigOptions
-
-    func run() async throws {
+    static func run(_ values: [String: String]) async -> Int32 {
+        let configFile = values["config"] ?? ""
         let app: HostApplication
         do {
             app = try HostApplication.build(
-                configFile: options.config, options: .init(environment: ProcessInfo.processInfo.environment),
+                configFile: configFile, options: .init(environment: CurrentProcess.environment),
                 logger: CommandLogging.logger)
         } catch {
-            throw reportStartupFailure(error, code: 1)
+            return reportStartupFailure(error, code: 1)
         }
         app.shutdown()
         let broken = app.plugins.broken.count
         let idle = app.plugins.idle.count
         print(
-            "\(options.config): OK (\(app.plugins.plugins.count) plugin(s), \(app.registry.checks.count) check(s)"
+            "\(configFile): OK (\(app.plugins.plugins.count) plugin(s), \(app.registry.checks.count) check(s)"
                 + (idle > 0 ? ", \(idle) unused plugin(s) not started" : "")
                 + (broken > 0 ? ", \(broken) broken plugin(s) skipped" : "") + ")")
+        return 0
     }
 }

@@ -42,6 +42,45 @@ import Testing
         #expect(!plugins.output.contains("sdktest"), "the SDK test plugin must stay out of plugin folders")
     }
 
+    @Test func usageErrorsExit64WithTheProblemAndTheUsage() async throws {
+        let cases: [([String], [String])] = [
+            (["serve"], ["Error: Missing expected argument '--config <config>'", "Help:  --config <config>  The YAML config file.",
+                         "Usage: healthhost serve --config <config> [--host <host>] [--port <port>]"]),
+            (["serve", "--config", "x.yaml", "--bogus"], ["Error: Unknown option '--bogus'", "See 'healthhost serve --help'"]),
+            (["serve", "--config", "x.yaml", "--port", "abc"], ["Error: The value 'abc' is invalid for '--port <port>'"]),
+            (["check", "--config"], ["Error: Missing value for '--config <config>'"]),
+            (["validate", "--config", "x.yaml", "extra"], ["Error: Unexpected argument 'extra'"]),
+            (["nope"], ["Error: Unexpected argument 'nope'", "Usage: healthhost <subcommand>"]),
+            (["help", "nope"], ["Error: Unexpected argument 'nope'"]),
+        ]
+        for (arguments, lines) in cases {
+            let result = try await healthhost(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.output)")
+            for line in lines { #expect(result.output.contains(line), "\(arguments): \(result.output)") }
+        }
+    }
+
+    @Test func helpVersionAndBothOptionSpellings() async throws {
+        let root = try await healthhost(["--help"])
+        #expect(root.status == 0)
+        for command in ["serve", "check", "plugins", "validate"] { #expect(root.output.contains("\n  \(command) "), "\(root.output)") }
+        #expect(!root.output.contains("worker"), "the internal command stays out of the help")
+        #expect(try await healthhost([]).output == root.output)
+        let check = try await healthhost(["help", "check"])
+        #expect(check.status == 0)
+        #expect(check.output.contains("USAGE: healthhost check --config <config> [--checks <checks>]"), "\(check.output)")
+        #expect(check.output.contains("Doubles as a Kubernetes exec probe and a Nagios plugin."))
+        #expect(try await healthhost(["check", "--help"]).output == check.output)
+        let version = try await healthhost(["--version"])
+        #expect(version.status == 0)
+        #expect(version.output.split(separator: ".").count == 3, "\(version.output)")
+        // `--config=PATH` and `--config PATH` are the same.
+        let config = try await standardConfig()
+        let joined = try await healthhost(["validate", "--config=\(config)"])
+        #expect(joined.status == 0, "\(joined.output)")
+        #expect(joined.output.contains("\(config): OK"))
+    }
+
     @Test func checkExitsWithTheNagiosCodeOfTheWorstResult() async throws {
         let config = try await standardConfig()
         let passing = try await healthhost(["check", "--config", config, "--checks", "foo"])
