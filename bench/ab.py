@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""ab.py — two builds of healthhost, cached /health/ and /health/ping, interleaved.
+
+  bench/ab.py --base /tmp/hh-base [--rounds 9] [--duration 3s]
+
+BASE is another checkout (e.g. `git worktree add /tmp/hh-base COMMIT`); both need
+`swift build -c release`. Each round runs wrk -t2 -c32 on each endpoint of each build,
+alternating which build goes first; prints the median req/s and CPU µs per request of
+each, and every round's req/s (this machine's spread is ±10 %: look at the rounds, not
+one median). Same config as bench/pipeline.py (the core plugin, two cached checks).
+Loopback only; both servers are stopped by their PIDs.
+"""
+import argparse, signal, statistics, subprocess, tempfile
+from pathlib import Path
+
+from pipeline import config
+from sbs import sbs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", required=True)
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--duration", default="3s")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="hh-ab-"))
+    builds = {"base": (Path(args.base), 18431), "this": (ROOT, 18432)}
+    procs, results = {}, {name: {"ping": [], "health": []} for name in builds}
+    seconds = float(args.duration.rstrip("s"))
+    try:
+        for name, (root, port) in builds.items():
+            proc = subprocess.Popen([str(root / ".build/release/healthhost"), "serve", "--config",
+                                     str(config(tmp, name, root, port))], stderr=subprocess.DEVNULL)
+            procs[name] = (proc, port)
+            sbs.wait_200(f"http://127.0.0.1:{port}/health/ping", proc)
+        for round_index in range(args.rounds):
+            order = list(procs.items())
+            if round_index % 2:
+                order.reverse()
+            for name, (proc, port) in order:
+                for endpoint, url in (("ping", f"http://127.0.0.1:{port}/health/ping"),
+                                      ("health", f"http://127.0.0.1:{port}/health/?auth=bench-secret")):
+                    before = sbs.cpu_s(proc.pid)
+                    rps, _, _, bad = sbs.wrk(url, args.duration, 32)
+                    assert bad == 0, f"{name} {endpoint}: {bad} non-2xx answers"
+                    cpu = sbs.cpu_s(proc.pid) - before
+                    results[name][endpoint].append((rps, cpu / (rps * seconds) * 1e6 if rps else float("nan")))
+        print("| endpoint | build | req/s (median) | × base | CPU µs/req | rounds (k req/s) |")
+        print("|---|---|---|---|---|---|")
+        for endpoint in ("ping", "health"):
+            base = statistics.median(r[0] for r in results["base"][endpoint])
+            for name in builds:
+                runs = results[name][endpoint]
+                rps = statistics.median(r[0] for r in runs)
+                print(f"| {endpoint} | {name} | {rps:,.0f} | {rps / base:.3f} | "
+                      f"{statistics.median(r[1] for r in runs):.2f} | {' '.join(f'{r[0] / 1000:.0f}' for r in runs)} |")
+    finally:
+        for proc, _ in procs.values():
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+
+
+if __name__ == "__main__":
+    main()
