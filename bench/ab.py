@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """ab.py — two builds of healthhost, cached /health/ and /health/ping, interleaved.
 
-  bench/ab.py --base /tmp/hh-base [--rounds 9] [--duration 3s]
+  bench/ab.py --base /tmp/hh-base [--rounds 9] [--duration 3s] [--env NAME=VALUE ...]
 
 BASE is another checkout (e.g. `git worktree add /tmp/hh-base COMMIT`); both need
 `swift build -c release`. Each round runs wrk -t2 -c32 on each endpoint of each build,
 alternating which build goes first; prints the median req/s and CPU µs per request of
 each, and every round's req/s (this machine's spread is ±10 %: look at the rounds, not
-one median). Same config as bench/pipeline.py (the core plugin, two cached checks).
+one median). Same config as bench/pipeline.py (the core plugin, two cached checks);
+`--env` sets environment variables for both (`OTEL_EXPORTER_OTLP_ENDPOINT=...` to
+compare tracing, with a collector or sink of your own listening there).
 Loopback only; both servers are stopped by their PIDs.
 """
-import argparse, signal, statistics, subprocess, tempfile
+import argparse, os, signal, statistics, subprocess, tempfile
 from pathlib import Path
 
 from pipeline import config
@@ -24,7 +26,9 @@ def main():
     ap.add_argument("--base", required=True)
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--duration", default="3s")
+    ap.add_argument("--env", action="append", default=[])
     args = ap.parse_args()
+    env = {**os.environ, **dict(item.split("=", 1) for item in args.env)}
     tmp = Path(tempfile.mkdtemp(prefix="hh-ab-"))
     builds = {"base": (Path(args.base), 18431), "this": (ROOT, 18432)}
     procs, results = {}, {name: {"ping": [], "health": []} for name in builds}
@@ -32,7 +36,7 @@ def main():
     try:
         for name, (root, port) in builds.items():
             proc = subprocess.Popen([str(root / ".build/release/healthhost"), "serve", "--config",
-                                     str(config(tmp, name, root, port))], stderr=subprocess.DEVNULL)
+                                     str(config(tmp, name, root, port))], env=env, stderr=subprocess.DEVNULL)
             procs[name] = (proc, port)
             sbs.wait_200(f"http://127.0.0.1:{port}/health/ping", proc)
         for round_index in range(args.rounds):
