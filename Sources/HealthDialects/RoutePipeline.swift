@@ -13,13 +13,14 @@ import Tracing
 /// — render, count the request in the metrics and, when tracing is on, record a server
 /// span (continuing the caller's `traceparent`) with a child span per check report.
 public struct RoutePipeline: HTTPResponder {
-    private let routes: [String: HealthRoute]
+    /// By path: the route and, when tracing is on, its server spans' GET and HEAD names
+    /// and attributes, encoded once (one lookup finds both).
+    private let routes: [String: (route: HealthRoute, spans: ServerSpanPresets?)]
+    /// The server spans of unmatched paths (tracing on only).
+    private let unmatchedSpans: ServerSpanPresets?
     private let auth: SharedSecretAuth
     private let metrics: RequestMetrics?
     private let tracer: HostTracer?
-    /// Per span label (a route, or `unmatched`): its server spans' GET and HEAD names and
-    /// attributes, encoded once (tracing on only).
-    private let spanPresets: [String: ServerSpanPresets]
     private let checkSpans: CheckSpanCatalog
 
     /// A pipeline serving `routes` (a later route of the same path replaces an earlier);
@@ -28,17 +29,13 @@ public struct RoutePipeline: HTTPResponder {
         routes: [HealthRoute], auth: SharedSecretAuth, metrics: RequestMetrics? = nil, tracer: HostTracer? = nil,
         tracedChecks: [RegisteredCheck] = []
     ) {
-        var byPath: [String: HealthRoute] = [:]
-        for route in routes { byPath[route.path] = route }
+        var byPath: [String: (route: HealthRoute, spans: ServerSpanPresets?)] = [:]
+        for route in routes { byPath[route.path] = (route, tracer == nil ? nil : ServerSpanPresets(label: route.path)) }
         self.routes = byPath
         self.auth = auth
         self.metrics = metrics
         self.tracer = tracer
-        var presets: [String: ServerSpanPresets] = [:]
-        if tracer != nil {
-            for label in byPath.keys + [RequestMetrics.unmatchedRoute] { presets[label] = ServerSpanPresets(label: label) }
-        }
-        spanPresets = presets
+        unmatchedSpans = tracer == nil ? nil : ServerSpanPresets(label: RequestMetrics.unmatchedRoute)
         checkSpans = CheckSpanCatalog(checks: tracer == nil ? [] : tracedChecks)
     }
 
@@ -46,97 +43,97 @@ public struct RoutePipeline: HTTPResponder {
     public var paths: [String] { routes.keys.sorted() }
 
     public func respond(to request: HTTPRequest) -> HTTPReply {
-        let route = routes[request.path]
-        guard metrics != nil || tracer != nil else { return reply(to: request, route: route, span: nil) }
+        let entry = routes[request.path]
+        let route = entry?.route
+        guard metrics != nil || tracer != nil else {
+            switch answer(request, route: route) {
+            case .now(let answered): return .now(answered.response)
+            case .later(let work): return .later { await work().response }
+            }
+        }
         let started = NIODeadline.now()
         let label = route == nil ? RequestMetrics.unmatchedRoute : request.path
-        let span = tracer.flatMap { serverSpan($0, for: request, route: label) }
+        let span = tracer.flatMap { serverSpan($0, for: request, route: label, presets: entry == nil ? unmatchedSpans : entry?.spans) }
         let metrics = self.metrics
-        @Sendable func record(_ response: HTTPResponse) {
+        let catalog = checkSpans
+        @Sendable func record(_ answered: Answered) {
             let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
-            metrics?.record(route: label, code: response.status.code, seconds: seconds)
-            span?.end(httpStatusCode: Int(response.status.code))
+            metrics?.record(route: label, code: answered.response.status.code, seconds: seconds)
+            guard let span else { return }
+            let checks = answered.batches.count == 1 ? answered.batches[0].checks : answered.batches.flatMap(\.checks)
+            span.end(
+                httpStatusCode: Int(answered.response.status.code), reports: answered.reports, checks: checks, catalog: catalog)
         }
-        switch reply(to: request, route: route, span: span) {
-        case .now(let response):
-            record(response)
-            return .now(response)
+        switch answer(request, route: route) {
+        case .now(let answered):
+            record(answered)
+            return .now(answered.response)
         case .later(let work):
             return .later {
-                let response = await work()
-                record(response)
-                return response
+                let answered = await work()
+                record(answered)
+                return answered.response
             }
         }
     }
 
-    private func reply(to request: HTTPRequest, route: HealthRoute?, span: HostSpan?) -> HTTPReply {
-        guard let route else { return .now(RouteTable.notFound(request.path)) }
-        guard request.method == .GET || request.method == .HEAD else { return .now(RouteTable.methodNotAllowed(request.method)) }
+    /// A response and the reports it was rendered from (each a check span when traced).
+    private struct Answered: Sendable {
+        let response: HTTPResponse
+        var reports: [CheckReport] = []
+        var batches: [CheckSelector.Batch] = []
+    }
+
+    private enum Answer {
+        case now(Answered)
+        case later(@Sendable () async -> Answered)
+    }
+
+    private func answer(_ request: HTTPRequest, route: HealthRoute?) -> Answer {
+        guard let route else { return .now(Answered(response: RouteTable.notFound(request.path))) }
+        guard request.method == .GET || request.method == .HEAD else {
+            return .now(Answered(response: RouteTable.methodNotAllowed(request.method)))
+        }
         guard let visibility = visibility(of: request, access: route.access) else {
-            return .now(SharedSecretAuth.unauthorizedResponse)
+            return .now(Answered(response: SharedSecretAuth.unauthorizedResponse))
         }
         let batches: [CheckSelector.Batch]
         do {
             batches = try route.checks.batches(for: request)
         } catch {
-            return .now(error.response)
-        }
-        if let ready = Self.reportsWithoutWaiting(batches) {
-            if let span, let tracer {
-                Self.traceChecks(ready, batches: batches, parent: span, tracer: tracer, catalog: checkSpans)
-            }
-            let input = RouteInput(request: request, visibility: visibility, reports: ready)
-            switch route.render {
-            case .now(let render): return .now(render(input))
-            case .async(let render): return .later { await render(input) }
-            }
+            return .now(Answered(response: error.response))
         }
         let render = route.render
-        let tracer = self.tracer
-        let catalog = checkSpans
+        if let ready = Self.reportsWithoutWaiting(batches) {
+            let input = RouteInput(request: request, visibility: visibility, reports: ready)
+            switch render {
+            case .now(let render): return .now(Answered(response: render(input), reports: ready, batches: batches))
+            case .async(let render):
+                return .later { Answered(response: await render(input), reports: ready, batches: batches) }
+            }
+        }
         return .later {
             let reports = await Self.reports(batches)
-            if let span, let tracer {
-                Self.traceChecks(reports, batches: batches, parent: span, tracer: tracer, catalog: catalog)
-            }
             let input = RouteInput(request: request, visibility: visibility, reports: reports)
+            let response: HTTPResponse
             switch render {
-            case .now(let render): return render(input)
-            case .async(let render): return await render(input)
+            case .now(let render): response = render(input)
+            case .async(let render): response = await render(input)
             }
+            return Answered(response: response, reports: reports, batches: batches)
         }
     }
 
     /// The server span of a request: `GET /readyz`, as the HTTP semantic conventions name
     /// spans by method and route (unmatched paths are not span names).
-    private func serverSpan(_ tracer: HostTracer, for request: HTTPRequest, route: String) -> HostSpan? {
-        if let preset = spanPresets[route]?.preset(for: request.method) {
-            return tracer.startSampledSpan(
-                preset.name, kind: .server, carrier: request.headers, using: HeaderExtractor(), preset: preset.attributes)
-        }
-        // Any other method (answered 405): attributes set one by one, nothing encoded to
-        // keep (presets live as long as the process; a method is whatever a client sends).
-        let method = request.method.rawValue
-        guard
-            let span = tracer.startSampledSpan(
-                "\(method) \(route)", kind: .server, carrier: request.headers, using: HeaderExtractor())
-        else { return nil }
-        span.setAttribute("http.request.method", method)
-        span.setAttribute("http.route", route)
-        span.setAttribute("url.path", route)
-        return span
-    }
-
-    /// A child span per report (``HostTracer/recordChecks(of:reports:checks:catalog:now:)``).
-    private static func traceChecks(
-        _ reports: [CheckReport], batches: [CheckSelector.Batch], parent: HostSpan, tracer: HostTracer,
-        catalog: CheckSpanCatalog
-    ) {
-        guard parent.isRecording else { return }
-        let checks = batches.count == 1 ? batches[0].checks : batches.flatMap(\.checks)
-        tracer.recordChecks(
-            of: parent, reports: reports, checks: checks, catalog: catalog, now: DefaultTracerClock.now.nanosecondsSinceEpoch)
+    private func serverSpan(
+        _ tracer: HostTracer, for request: HTTPRequest, route: String, presets: ServerSpanPresets?
+    ) -> ServerSpan? {
+        // Any method but GET and HEAD (answered 405) is named and attributed per span:
+        // nothing encoded to keep (presets live as long as the process; a method is
+        // whatever a client sends).
+        let fields = presets?.fields(for: request.method) ?? .method(request.method.rawValue, route: route)
+        return tracer.startServerSpan(fields, carrier: request.headers, using: HeaderExtractor())
     }
 
     private func visibility(of request: HTTPRequest, access: HealthRoute.Access) -> Visibility? {
@@ -182,33 +179,28 @@ private struct HeaderExtractor: Extractor {
 /// A route's server-span names and attributes for the methods it serves: what is the
 /// same for every request of the route (`http.request.method`, `http.route`, and
 /// `url.path`, which is the route itself, or `unmatched`). Made once per route when the
-/// pipeline is built: their encoded attributes are never freed.
+/// pipeline is built: their encoded fields are never freed.
 private struct ServerSpanPresets: Sendable {
-    struct Preset: Sendable {
-        let name: String
-        let attributes: EncodedAttributes
-
-        init(label: String, method: HTTPMethod) {
-            name = "\(method.rawValue) \(label)"
-            attributes = EncodedAttributes([
-                ("http.request.method", .string(method.rawValue)), ("http.route", .string(label)),
-                ("url.path", .string(label)),
-            ])
-        }
-    }
-
-    let get: Preset
-    let head: Preset
+    let get: EncodedSpanFields
+    let head: EncodedSpanFields
 
     init(label: String) {
-        get = Preset(label: label, method: .GET)
-        head = Preset(label: label, method: .HEAD)
+        func fields(_ method: HTTPMethod) -> EncodedSpanFields {
+            EncodedSpanFields(
+                name: "\(method.rawValue) \(label)", kind: .server,
+                attributes: [
+                    ("http.request.method", .string(method.rawValue)), ("http.route", .string(label)),
+                    ("url.path", .string(label)),
+                ])
+        }
+        get = fields(.GET)
+        head = fields(.HEAD)
     }
 
-    func preset(for method: HTTPMethod) -> Preset? {
+    func fields(for method: HTTPMethod) -> ServerSpan.Fields? {
         switch method {
-        case .GET: get
-        case .HEAD: head
+        case .GET: .encoded(get)
+        case .HEAD: .encoded(head)
         default: nil
         }
     }

@@ -34,16 +34,16 @@ public enum HTTPClient {
 
     /// POSTs `body` to `target`, failing after `timeout`.
     public static func post(
-        _ target: HTTPTarget, headers: HTTPHeaders = [:], body: [UInt8], timeout: TimeAmount,
+        _ target: HTTPTarget, headers: HTTPHeaders = [:], body: ByteBuffer, timeout: TimeAmount,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) -> EventLoopFuture<Response> {
         var headers = headers
-        headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+        headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
         return request(.POST, target, headers: headers, body: body, timeout: timeout, group: group)
     }
 
     private static func request(
-        _ method: HTTPMethod, _ target: HTTPTarget, headers: HTTPHeaders, body: [UInt8]?, timeout: TimeAmount,
+        _ method: HTTPMethod, _ target: HTTPTarget, headers: HTTPHeaders, body: ByteBuffer?, timeout: TimeAmount,
         group: any EventLoopGroup
     ) -> EventLoopFuture<Response> {
         let eventLoop = group.any()
@@ -57,7 +57,7 @@ public enum HTTPClient {
         requestHeaders.replaceOrAdd(name: "Connection", value: "close")
         requestHeaders.replaceOrAdd(name: "User-Agent", value: "healthhost")
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: target.pathAndQuery, headers: requestHeaders)
-        ClientBootstrap(group: eventLoop)
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -65,13 +65,21 @@ public enum HTTPClient {
                     try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
                 }
             }
-            .connect(host: target.host, port: target.port)
+        // An address given as digits needs no resolver (NIO's runs getaddrinfo on a
+        // Dispatch thread: a thread hop per request, per span export).
+        let connected =
+            if let address = try? SocketAddress(ipAddress: target.host, port: target.port) {
+                bootstrap.connect(to: address)
+            } else {
+                bootstrap.connect(host: target.host, port: target.port)
+            }
+        connected
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
                     promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
                     channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
+                    if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
                     channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
                 case .failure(let error):
                     promise.fail(Failure(description: "cannot connect to \(target.host):\(target.port): \(error)"))

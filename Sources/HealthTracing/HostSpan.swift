@@ -2,7 +2,9 @@ import Synchronization
 import Tracing
 import W3CTraceContext
 
-/// A span of the host: recorded when sampled, encoded and queued when it ends.
+/// A span made through swift-distributed-tracing's `Tracer` API (``HostTracer/startSpan(_:context:ofKind:at:function:file:line:)``):
+/// recorded when sampled, encoded and queued when it ends. The request pipeline's own
+/// spans are ``ServerSpan``s, lighter.
 public final class HostSpan: Tracing.Span, Sendable {
     private struct State {
         var name: String
@@ -13,9 +15,6 @@ public final class HostSpan: Tracing.Span, Sendable {
         /// `http.response.status_code`, set by ``end(httpStatusCode:)``.
         var httpStatusCode: Int64?
         var isEnded = false
-        /// Child spans recorded whole (``HostTracer/recordChecks(of:reports:checks:catalog:now:)``),
-        /// queued with this one.
-        var children: SpanWriter?
     }
 
     /// The context the span was started in (its baggage); ``context`` adds the span's own.
@@ -25,13 +24,11 @@ public final class HostSpan: Tracing.Span, Sendable {
     private let parentSpanID: SpanID?
     private let start: UInt64
     private let exporter: SpanExporter?
-    /// Attributes given encoded at the start; the others are in `state`.
-    private let preset: EncodedAttributes
     private let state: Mutex<State>
 
     init(
         name: String, kind: SpanKind, parentContext: InstrumentationContext, own: TraceContext, parentSpanID: SpanID?,
-        start: UInt64, exporter: SpanExporter?, preset: EncodedAttributes
+        start: UInt64, exporter: SpanExporter?
     ) {
         self.parentContext = parentContext
         self.kind = kind
@@ -39,7 +36,6 @@ public final class HostSpan: Tracing.Span, Sendable {
         self.parentSpanID = parentSpanID
         self.start = start
         self.exporter = exporter
-        self.preset = preset
         self.state = Mutex(State(name: name, attributes: []))
     }
 
@@ -98,18 +94,6 @@ public final class HostSpan: Tracing.Span, Sendable {
 
     public func addLink(_ link: SpanLink) {}
 
-    /// Keeps `spans` (children of this span) to queue with it; queues them at once when
-    /// this span has ended already.
-    func adopt(_ spans: SpanWriter) {
-        guard let exporter else { return }
-        let ended = state.withLock { state -> Bool in
-            guard !state.isEnded else { return true }
-            if state.children == nil { state.children = spans } else { state.children?.append(spans) }
-            return false
-        }
-        if ended { exporter.enqueue(spans) }
-    }
-
     /// Ends a server span with the response's status code (`http.response.status_code`;
     /// a 5xx sets the error status): what `setAttribute`, `setStatus` and `end` do, without
     /// building an attribute value.
@@ -125,19 +109,17 @@ public final class HostSpan: Tracing.Span, Sendable {
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         guard let exporter else { return }
         let end = instant().nanosecondsSinceEpoch
-        guard var finished = state.withLock({ state -> State? in
+        guard let finished = state.withLock({ state -> State? in
             guard !state.isEnded else { return nil }
             state.isEnded = true
-            defer { state.children = nil }
             return state
         }) else { return }
-        var spans = finished.children.take() ?? SpanWriter()
+        var spans = SpanWriter()
         spans.span(
             traceID: own.traceID, spanID: own.spanID, parentSpanID: parentSpanID, traceState: own.traceStateHeaderValue,
-            name: finished.name, kind: Self.kind(kind), start: start, end: end,
+            name: finished.name, kind: OTLPTraceEncoding.Kind(kind), start: start, end: end,
             status: finished.status.map { (isError: $0.code == .error, message: $0.message ?? "") }
         ) { writer in
-            writer.append(encoded: preset.bytes)
             if let code = finished.httpStatusCode { writer.attribute("http.response.status_code", code) }
             for (key, attribute) in finished.attributes { writer.attribute(key, value: OTLPTraceEncoding.Value(attribute)) }
         }
@@ -146,14 +128,4 @@ public final class HostSpan: Tracing.Span, Sendable {
 
     /// The span's trace and span ids, as hex (for logs and tests).
     public var traceIDHex: String { own.traceID.description }
-
-    private static func kind(_ kind: SpanKind) -> OTLPTraceEncoding.Kind {
-        switch kind {
-        case .server: .server
-        case .client: .client
-        case .producer: .producer
-        case .consumer: .consumer
-        case .internal: .internal
-        }
-    }
 }

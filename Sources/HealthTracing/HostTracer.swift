@@ -16,12 +16,16 @@ public final class HostTracer: Tracer, Sendable {
     public typealias Span = HostSpan
 
     private let settings: TracingSettings
+    /// Whether traces without a sampled caller are never recorded (worked out once: the
+    /// sampler is an indirect enum).
+    private let rootIsAlwaysOff: Bool
     let exporter: SpanExporter
     let ids = IDGenerator.shared
 
     /// A tracer exporting with `settings`, the spans' resource being `resource`.
     public init(settings: TracingSettings, resource: [String: ResourceValue], version: String, logger: Logger) {
         self.settings = settings
+        if case .alwaysOff = settings.sampler.root { rootIsAlwaysOff = true } else { rootIsAlwaysOff = false }
         let attributes = resource.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value.spanValue) }
         exporter = SpanExporter(settings: settings, resource: attributes, version: version, logger: logger)
     }
@@ -68,7 +72,7 @@ public final class HostTracer: Tracer, Sendable {
 
     private func makeSpan(
         _ name: String, kind: SpanKind, parentContext: InstrumentationContext, parent: TraceContext?, traceID: TraceID,
-        sampled: Bool, start: UInt64, preset: EncodedAttributes = .none
+        sampled: Bool, start: UInt64
     ) -> HostSpan {
         var random = IDGenerator.Source(generator: ids)
         let own = TraceContext(
@@ -76,7 +80,7 @@ public final class HostTracer: Tracer, Sendable {
             state: parent?.state ?? Self.emptyTraceState)
         return HostSpan(
             name: name, kind: kind, parentContext: parentContext, own: own, parentSpanID: parent?.spanID,
-            start: start, exporter: sampled ? exporter : nil, preset: preset)
+            start: start, exporter: sampled ? exporter : nil)
     }
 
     /// Built once: `TraceState([])` cost 4 % of a fully traced host's CPU when made per span.
@@ -84,23 +88,21 @@ public final class HostTracer: Tracer, Sendable {
 
     public func forceFlush() {}
 
-    /// The server span of a request whose headers `extract` reads, carrying `preset`
-    /// attributes (and any set later), or `nil` when the trace is not sampled: an unsampled
-    /// request then costs the header lookup and the sampler, no span (the host makes no
-    /// calls a context would have to travel on). The span's ``HostSpan/context`` is built
-    /// only if someone asks for it.
-    public func startSampledSpan<Carrier, Extract: Extractor>(
-        _ operationName: String, kind: SpanKind, carrier: Carrier, using extractor: Extract,
-        preset: EncodedAttributes = .none
-    ) -> HostSpan? where Extract.Carrier == Carrier {
+    /// The server span of a request whose headers `extract` reads, or `nil` when the
+    /// trace is not sampled: an unsampled request then costs the header lookup and the
+    /// sampler, no span (the host makes no calls a context would have to travel on).
+    public func startServerSpan<Carrier, Extract: Extractor>(
+        _ fields: ServerSpan.Fields, carrier: Carrier, using extractor: Extract
+    ) -> ServerSpan? where Extract.Carrier == Carrier {
         let parent = Self.traceContext(in: carrier, using: extractor)
-        if parent == nil, case .alwaysOff = settings.sampler.root { return nil }
+        if parent == nil && rootIsAlwaysOff { return nil }
         var random = IDGenerator.Source(generator: ids)
         let traceID = parent?.traceID ?? TraceID.random(using: &random)
         guard Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler) else { return nil }
-        return makeSpan(
-            operationName, kind: kind, parentContext: .topLevel, parent: parent, traceID: traceID, sampled: true,
-            start: DefaultTracerClock.now.nanosecondsSinceEpoch, preset: preset)
+        return ServerSpan(
+            exporter: exporter, traceID: traceID, spanID: SpanID.random(using: &random), parentSpanID: parent?.spanID,
+            traceState: parent?.traceStateHeaderValue ?? "", start: DefaultTracerClock.now.nanosecondsSinceEpoch,
+            fields: fields)
     }
 
     public func extract<Carrier, Extract: Extractor>(
@@ -134,9 +136,9 @@ public final class HostTracer: Tracer, Sendable {
         case .alwaysOff: return false
         case .ratio(let ratio):
             // The lower 8 bytes of the trace id as a fraction, as the ratio samplers do.
-            let bytes = traceID.bytes
-            let low = [bytes.8, bytes.9, bytes.10, bytes.11, bytes.12, bytes.13, bytes.14, bytes.15]
-                .reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let low = withUnsafeBytes(of: traceID.bytes) { bytes in
+                bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            }
             return Double(low >> 11) / Double(UInt64(1) << 53) < ratio
         case .parentBased(let root):
             guard let parent else { return isSampled(traceID: traceID, parent: nil, sampler: root) }

@@ -1,3 +1,4 @@
+import Tracing
 import W3CTraceContext
 
 /// `ExportTraceServiceRequest` (opentelemetry-proto, `collector/trace/v1`) in the
@@ -28,6 +29,16 @@ enum OTLPTraceEncoding {
         case client = 3
         case producer = 4
         case consumer = 5
+
+        init(_ kind: SpanKind) {
+            switch kind {
+            case .server: self = .server
+            case .client: self = .client
+            case .producer: self = .producer
+            case .consumer: self = .consumer
+            case .internal: self = .internal
+            }
+        }
     }
 
     /// The resource and the scope, encoded once; ``request(spans:)`` puts encoded spans
@@ -47,35 +58,50 @@ enum OTLPTraceEncoding {
             self.scope = scope.bytes
         }
 
-        /// `ExportTraceServiceRequest { resource_spans = 1 { resource = 1, scope_spans = 2
-        /// { scope = 1, spans = 2 ... } } }` around `spans` (``SpanWriter``'s bytes).
-        func request(spans: [UInt8]) -> [UInt8] {
-            func field(_ number: Int, _ length: Int) -> Int {
-                ProtobufWriter.tagSize(number) + ProtobufWriter.varintSize(length) + length
-            }
-            let scopeSpans = field(1, scope.count) + spans.count
-            let resourceSpans = field(1, resource.count) + field(2, scopeSpans)
-            var writer = ProtobufWriter()
-            writer.reserve(field(1, resourceSpans))
-            writer.lengthDelimitedHeader(1, length: resourceSpans)
-            writer.lengthDelimitedHeader(1, length: resource.count)
-            writer.append(encoded: resource)
-            writer.lengthDelimitedHeader(2, length: scopeSpans)
-            writer.lengthDelimitedHeader(1, length: scope.count)
-            writer.append(encoded: scope)
-            writer.append(encoded: spans)
-            return writer.bytes
+        /// `ExportTraceServiceRequest { resource_spans = 1 { scope_spans = 2 { spans = 2 ...,
+        /// scope = 1 }, resource = 1 } }` with `spans` in it, encoded into `storage` (which
+        /// keeps its capacity from one export to the next); the request is `storage[start...]`.
+        /// The spans are written first and the two headers before them afterwards, into room
+        /// left for them (protobuf fields may come in any order): the batch is encoded once,
+        /// in place, in memory used again.
+        func request(spans: PendingSpans, into storage: inout [UInt8]) -> Int {
+            let room = 2 * (1 + ProtobufWriter.varintSize(Int(UInt32.max)))  // two headers at most
+            var writer = SpanWriter(continuing: ProtobufWriter(reusing: storage), reserving: room + spans.count * 200)
+            writer.protobuf.appendZeros(room)
+            spans.write(into: &writer)
+            writer.protobuf.lengthDelimitedHeader(1, length: scope.count)  // ScopeSpans.scope
+            writer.protobuf.append(encoded: scope)
+            let scopeSpans = writer.protobuf.bytes.count - room
+            writer.protobuf.lengthDelimitedHeader(1, length: resource.count)  // ResourceSpans.resource
+            writer.protobuf.append(encoded: resource)
+            let resourceSpans = writer.protobuf.bytes.count - room
+            var protobuf = writer.protobuf
+            let scopeStart = protobuf.lengthDelimitedHeader(2, length: scopeSpans, endingAt: room)  // scope_spans
+            let start = protobuf.lengthDelimitedHeader(
+                1, length: resourceSpans + (room - scopeStart), endingAt: scopeStart)  // resource_spans
+            storage = protobuf.bytes
+            return start
         }
     }
 }
 
 /// Encodes finished spans as `ScopeSpans.spans` fields, ready for the exporter's queue.
 struct SpanWriter {
-    private(set) var protobuf = ProtobufWriter()
+    /// What is written so far (``SpanWriter/record(_:)`` writes to it directly).
+    var protobuf = ProtobufWriter()
     /// Spans written.
-    private(set) var count = 0
+    var count = 0
 
     init(reserving spans: Int = 1) { protobuf.reserve(spans * 200) }
+
+    /// Spans written after what `writer` holds, with room for `bytes` more.
+    init(continuing writer: ProtobufWriter, reserving bytes: Int) {
+        protobuf = writer
+        protobuf.reserve(bytes)
+    }
+
+    /// Whether no span was written.
+    var isEmpty: Bool { count == 0 }
 
     /// Adds the spans `other` wrote.
     mutating func append(_ other: SpanWriter) {
@@ -91,17 +117,28 @@ struct SpanWriter {
         name: String, kind: OTLPTraceEncoding.Kind, start: UInt64, end: UInt64,
         status: (isError: Bool, message: String)?, attributes: (inout ProtobufWriter) -> Void
     ) {
+        span(traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, traceState: traceState, start: start, end: end, status: status) {
+            span in
+            span.stringField(5, namePrefix, name)  // name
+            span.varintField(6, kind.rawValue)  // kind
+            attributes(&span)  // attributes = 9
+        }
+    }
+
+    /// One `Span` whose name, kind and attributes `fields` writes.
+    mutating func span(
+        traceID: TraceID, spanID: SpanID, parentSpanID: SpanID?, traceState: String?, start: UInt64, end: UInt64,
+        status: (isError: Bool, message: String)?, fields: (inout ProtobufWriter) -> Void
+    ) {
         count += 1
         protobuf.messageField(2) { span in  // ScopeSpans.spans = 2
             span.rawBytesField(1, traceID.bytes)  // trace_id
             span.rawBytesField(2, spanID.bytes)  // span_id
             if let traceState, !traceState.isEmpty { span.stringField(3, traceState) }  // trace_state
             if let parentSpanID { span.rawBytesField(4, parentSpanID.bytes) }  // parent_span_id
-            span.stringField(5, namePrefix, name)  // name
-            span.varintField(6, kind.rawValue)  // kind
             span.fixed64Field(7, start)  // start_time_unix_nano
             span.fixed64Field(8, max(start, end))  // end_time_unix_nano
-            attributes(&span)  // attributes = 9
+            fields(&span)  // name = 5, kind = 6, attributes = 9
             if let status {
                 span.messageField(15) { message in  // status
                     if !status.message.isEmpty { message.stringField(2, status.message) }  // message

@@ -6,6 +6,16 @@
 struct ProtobufWriter {
     private(set) var bytes: [UInt8] = []
 
+    /// An empty writer.
+    init() {}
+
+    /// A writer appending to `storage` emptied (its capacity kept: the exporter encodes
+    /// every batch into the same memory).
+    init(reusing storage: [UInt8]) {
+        bytes = storage
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     private enum WireType: UInt8 {
         case varint = 0
         case fixed64 = 1
@@ -142,6 +152,19 @@ struct ProtobufWriter {
         tag(field, .lengthDelimited)
         varint(UInt64(length))
     }
+
+    /// Writes the tag and length of a length-delimited field so that they end just before
+    /// `end` (room its caller left), and returns where they start.
+    mutating func lengthDelimitedHeader(_ field: Int, length: Int, endingAt end: Int) -> Int {
+        var header = ProtobufWriter()
+        header.lengthDelimitedHeader(field, length: length)
+        let start = end - header.bytes.count
+        bytes.replaceSubrange(start..<end, with: header.bytes)
+        return start
+    }
+
+    /// Appends `count` zero bytes (room for a header written later).
+    mutating func appendZeros(_ count: Int) { bytes.append(contentsOf: repeatElement(0, count: count)) }
 
     /// Bytes already in the wire format (fields another writer wrote).
     mutating func append(encoded: [UInt8]) { bytes.append(contentsOf: encoded) }

@@ -8,23 +8,18 @@ import Synchronization
 
 /// Batches finished spans and POSTs them to the collector (OTLP/HTTP, protobuf), as the
 /// OpenTelemetry batch span processor does: every `scheduleDelay`, or as soon as a batch
-/// is full; at most one export in flight; at most `maxQueueSize` spans waiting. A slow
-/// or dead collector costs nothing but dropped spans: nothing waits for it, and a
-/// failed export is not retried. Spans arrive encoded (``SpanWriter``); a batch is their
-/// bytes one after the other.
+/// is full; at most one export in flight; at most `maxQueueSize` spans waiting in full
+/// batches (and a batch filling per recording thread). A slow or dead collector costs
+/// nothing but dropped spans: nothing waits for it, and a failed export is not retried.
+///
+/// Spans come in per thread (``SpanShards``): the pipeline's as ``SpanRecord``s, encoded
+/// here when their batch goes out, others encoded already. A request's spans come in
+/// together and go out in the same export.
 final class SpanExporter: Sendable {
-    /// Encoded spans, and how many.
-    private struct Batch {
-        var bytes: [UInt8] = []
-        var count = 0
-    }
-
     private struct State {
-        /// Spans not yet in a full batch.
-        var filling = Batch()
         /// Full batches, oldest first.
-        var full: [Batch] = []
-        /// Spans in `filling` and `full`.
+        var full: [PendingSpans] = []
+        /// Spans in `full`.
         var waiting = 0
         var isExporting = false
         var isStopped = false
@@ -33,6 +28,9 @@ final class SpanExporter: Sendable {
         var failedExports = 0
         var lastFailureLogged: NIODeadline?
         var timer: Scheduled<Void>?
+        /// The memory batches are encoded in, kept from one export to the next (a fresh
+        /// 100 KB a batch was page faults and madvise calls).
+        var encoding: [UInt8] = []
     }
 
     private let settings: TracingSettings
@@ -40,6 +38,7 @@ final class SpanExporter: Sendable {
     private let logger: Logger
     private let eventLoop: any EventLoop
     private let state = Mutex(State())
+    private let shards = SpanShards()
     private let headers: HTTPHeaders
 
     init(
@@ -62,52 +61,75 @@ final class SpanExporter: Sendable {
         state.withLock { ($0.exported, $0.dropped, $0.failedExports) }
     }
 
-    /// Queues the spans `spans` wrote (one request's, say); drops them when they do not
-    /// all fit in the queue.
+    /// Queues `count` spans that `write` adds (one request's) to the calling thread's
+    /// shard, in the same batch; a shard holding a full batch goes to the export queue.
+    func record(count: Int, _ write: (inout PendingSpans) -> Void) {
+        guard count > 0 else { return }
+        let batchSize = settings.maxExportBatchSize
+        let (first, second) = shards.current.pending.withLock { pending -> (PendingSpans?, PendingSpans?) in
+            var first: PendingSpans?
+            if pending.count > 0 && pending.count + count > batchSize {
+                first = pending
+                pending = PendingSpans()
+            }
+            if pending.records.isEmpty { pending.records.reserveCapacity(batchSize) }
+            write(&pending)
+            guard pending.count >= batchSize else { return (first, nil) }
+            defer { pending = PendingSpans() }
+            return (first, pending)
+        }
+        if let first { submit(first) }
+        if let second { submit(second) }
+    }
+
+    /// Queues spans encoded already (``HostSpan``'s).
     func enqueue(_ spans: SpanWriter) {
-        guard spans.count > 0 else { return }
+        record(count: spans.count) { $0.encoded.append(spans) }
+    }
+
+    /// Puts a batch in the export queue, or drops it when the queue has no room for it.
+    private func submit(_ batch: PendingSpans) {
         let exportNow = state.withLock { state -> Bool in
             guard !state.isStopped else { return false }
-            guard state.waiting + spans.count <= settings.maxQueueSize else {
-                state.dropped += spans.count
+            guard state.waiting + batch.count <= settings.maxQueueSize else {
+                state.dropped += batch.count
                 return false
             }
-            if state.filling.count > 0 && state.filling.count + spans.count > settings.maxExportBatchSize {
-                state.full.append(state.filling)
-                state.filling = Batch()
-            }
-            if state.filling.bytes.isEmpty {
-                // Room for a typical batch (~200 bytes a span), at most 1 MiB up front
-                // whatever OTEL_BSP_MAX_EXPORT_BATCH_SIZE says: a bigger one grows as it fills.
-                state.filling.bytes.reserveCapacity(min(settings.maxExportBatchSize * 200, 1 << 20))
-            }
-            state.filling.bytes.append(contentsOf: spans.protobuf.bytes)
-            state.filling.count += spans.count
-            state.waiting += spans.count
-            if state.filling.count >= settings.maxExportBatchSize {
-                state.full.append(state.filling)
-                state.filling = Batch()
-            }
-            return !state.full.isEmpty && !state.isExporting
+            state.full.append(batch)
+            state.waiting += batch.count
+            return !state.isExporting
         }
         if exportNow { eventLoop.execute { self.exportBatch() } }
+    }
+
+    /// Moves every shard's spans to the export queue (on the schedule, and at shutdown).
+    private func drainShards() {
+        for shard in shards.shards {
+            let batch = shard.pending.withLock { pending -> PendingSpans? in
+                guard pending.count > 0 else { return nil }
+                defer { pending = PendingSpans() }
+                return pending
+            }
+            if let batch { submit(batch) }
+        }
     }
 
     /// Stops the schedule and drops what is queued (the host is going away without a flush).
     func stop() {
         let timer = state.withLock { state in
             state.isStopped = true
-            state.filling = Batch()
             state.full = []
             state.waiting = 0
             return state.timer
         }
         timer?.cancel()
+        for shard in shards.shards { shard.pending.withLock { $0 = PendingSpans() } }
     }
 
     /// Exports what is queued (batch after batch) and stops the schedule; returns when
     /// done or after `timeout`.
     func shutdown(timeout: Duration) async {
+        drainShards()
         let timer = state.withLock { state in
             state.isStopped = true
             return state.timer
@@ -127,6 +149,7 @@ final class SpanExporter: Sendable {
         state.withLock { state in
             guard !state.isStopped else { return }
             state.timer = eventLoop.scheduleTask(in: delay) { [self] in
+                drainShards()
                 exportBatch()
                 scheduleNext()
             }
@@ -135,21 +158,20 @@ final class SpanExporter: Sendable {
 
     /// Runs on the event loop.
     private func exportBatch() {
-        let batch = state.withLock { state -> Batch in
-            guard !state.isExporting, state.waiting > 0 else { return Batch() }
+        let taken = state.withLock { state -> (PendingSpans, [UInt8])? in
+            guard !state.isExporting, !state.full.isEmpty else { return nil }
             state.isExporting = true
-            let batch: Batch
-            if state.full.isEmpty {
-                batch = state.filling
-                state.filling = Batch()
-            } else {
-                batch = state.full.removeFirst()
-            }
+            let batch = state.full.removeFirst()
             state.waiting -= batch.count
-            return batch
+            defer { state.encoding = [] }
+            return (batch, state.encoding)
         }
-        guard batch.count > 0 else { return }
-        let body = envelope.request(spans: batch.bytes)
+        guard var (batch, encoding) = taken else { return }
+        let start = envelope.request(spans: batch, into: &encoding)
+        let body = ByteBuffer(bytes: encoding[start...])
+        let count = batch.count
+        batch = PendingSpans()  // its records go now, not when the export ends
+        state.withLock { $0.encoding = encoding }
         let timeout = TimeAmount.nanoseconds(settings.exportTimeout.nanoseconds)
         HTTPClient.post(settings.endpoint, headers: headers, body: body, timeout: timeout, group: eventLoop)
             .whenComplete { [self] result in
@@ -164,14 +186,14 @@ final class SpanExporter: Sendable {
                     var logIt = false
                     if failure != nil {
                         state.failedExports += 1
-                        state.dropped += batch.count
+                        state.dropped += count
                         let now = NIODeadline.now()
                         if state.lastFailureLogged.map({ now - $0 > .seconds(60) }) ?? true {
                             state.lastFailureLogged = now
                             logIt = true
                         }
                     } else {
-                        state.exported += batch.count
+                        state.exported += count
                     }
                     return (!state.full.isEmpty, logIt, state.dropped)
                 }

@@ -44,6 +44,7 @@ class Receiver(BaseHTTPRequestHandler):
                         out.write(json.dumps({
                             "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
                             "parent_span_id": span.parent_span_id.hex(), "name": span.name, "kind": span.kind,
+                            "trace_state": span.trace_state,
                             "start": span.start_time_unix_nano, "end": span.end_time_unix_nano,
                             "attributes": {kv.key: value(kv.value) for kv in span.attributes},
                             "status_code": span.status.code, "scope": scope_spans.scope.name,

@@ -24,7 +24,8 @@ import Testing
         try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: receiver.port)) { host throws in
             let traceparent = "00-\(callerTrace)-\(callerSpan)-01"
             let response = try await host.get(
-                "/health/?checks=ok,down", headers: auth.merging(["traceparent": traceparent]) { $1 })
+                "/health/?checks=ok,down",
+                headers: auth.merging(["traceparent": traceparent, "tracestate": "congo=t61rcWkgMzE"]) { $1 })
             #expect(response.status == 503)
             let spans = try await receiver.waitForSpans(3)
             #expect(spans.count == 3)
@@ -32,6 +33,8 @@ import Testing
             #expect(server["kind"] as? Int == 2)  // SERVER
             #expect(server["trace_id"] as? String == callerTrace)
             #expect(server["parent_span_id"] as? String == callerSpan)
+            // The caller's tracestate goes on with its trace, in every span.
+            #expect(spans.allSatisfy { $0["trace_state"] as? String == "congo=t61rcWkgMzE" })
             let attributes = try #require(server["attributes"] as? [String: Any])
             #expect(attributes["http.response.status_code"] as? Int == 503)
             #expect(attributes["http.request.method"] as? String == "GET")
@@ -90,6 +93,27 @@ import Testing
             let spans = try await receiver.waitForSpans(3)
             #expect(!spans.contains { $0["trace_id"] as? String == callerTrace })
             #expect(spans.contains { $0["name"] as? String == "GET /readyz" })
+        }
+    }
+
+    /// `traceidratio` decides by the trace id's lower 8 bytes as a fraction, whatever the
+    /// caller's sampled flag says, so every host of a trace agrees.
+    @Test func aRatioSamplerDecidesByTheTraceID() async throws {
+        let receiver = try await OTLPReceiver()
+        let env = environment(
+            port: receiver.port, extra: ["OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.5"])
+        let low = "4bf92f3577b34da60000000000000001"  // fraction ~0: sampled
+        let high = "4bf92f3577b34da6ffffffffffffff00"  // fraction ~1: not
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: env) { host throws in
+            #expect(try await host.get("/livez", headers: ["traceparent": "00-\(high)-\(callerSpan)-01"]).status == 200)
+            #expect(try await host.get("/livez", headers: ["traceparent": "00-\(low)-\(callerSpan)-00"]).status == 200)
+            #expect(try await host.get("/readyz", headers: ["traceparent": "00-\(high)-\(callerSpan)-01"]).status == 200)
+            #expect(try await host.get("/readyz", headers: ["traceparent": "00-\(low)-\(callerSpan)-00"]).status == 200)
+            // Spans go out about in the order they end (a schedule takes every thread's spans
+            // within microseconds, the requests are milliseconds apart, and exports leave one
+            // after another): a wrongly sampled span would come with or before the last ones.
+            let spans = try await receiver.waitForSpans(2)
+            #expect(Set(spans.compactMap { $0["trace_id"] as? String }) == [low], "\(spans)")
         }
     }
 

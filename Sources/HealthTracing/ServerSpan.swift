@@ -1,0 +1,106 @@
+import HealthCore
+import Tracing
+import W3CTraceContext
+
+/// The server span of a sampled request of the pipeline, as a value: its ids, start and
+/// the route's encoded fields. ``end(httpStatusCode:reports:checks:catalog:)`` records it
+/// and a child span per check report as ``SpanRecord``s in one go (no span object, no
+/// lock shared between event loops, no encoding on the request's path).
+public struct ServerSpan: Sendable {
+    /// What names a server span and gives its constant attributes.
+    public enum Fields: Sendable {
+        /// A route's span for a method it serves, encoded once
+        /// (``EncodedSpanFields/init(name:kind:attributes:)``).
+        case encoded(EncodedSpanFields)
+        /// Any other method (a client's choice, so nothing is kept per method): the span
+        /// `METHOD route` with `http.request.method`, `http.route` and `url.path`, encoded
+        /// when it ends.
+        case method(String, route: String)
+    }
+
+    let exporter: SpanExporter
+    let traceID: TraceID
+    let spanID: SpanID
+    let parentSpanID: SpanID?
+    let traceState: String
+    let start: UInt64
+    let fields: Fields
+
+    /// Ends the span with the response's status code (`http.response.status_code`; a 5xx
+    /// is an ERROR status) and records a child span per report: `checks[i]` is the check
+    /// of `reports[i]`, `catalog` holds the checks' constant fields. A run this request
+    /// started or joined spans the run's own time; a stored answer (`check.cached`) is an
+    /// instant at the end of the request.
+    public func end(
+        httpStatusCode: Int, reports: [CheckReport] = [], checks: [RegisteredCheck] = [], catalog: CheckSpanCatalog
+    ) {
+        let end = DefaultTracerClock.now.nanosecondsSinceEpoch
+        exporter.record(count: 1 + reports.count) { pending in
+            switch (fields, HTTPStatusCodeAttribute.encoded(httpStatusCode)) {
+            case (.encoded(let fields), let code?):
+                pending.records.append(
+                    SpanRecord(
+                        traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, traceState: traceState, start: start,
+                        end: end, fields: fields, varying: (code, .none, .none), isError: httpStatusCode >= 500))
+            case (.encoded(let fields), nil):
+                pending.encoded.span(
+                    traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, traceState: traceState, start: start,
+                    end: end, status: httpStatusCode >= 500 ? (true, "") : nil
+                ) { span in
+                    span.append(encoded: fields.bytes)
+                    span.attribute("http.response.status_code", Int64(httpStatusCode))
+                }
+            case (.method(let method, let route), _):
+                pending.encoded.span(
+                    traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, traceState: traceState, name: "\(method) \(route)",
+                    kind: .server, start: start, end: end, status: httpStatusCode >= 500 ? (true, "") : nil
+                ) { attributes in
+                    attributes.attribute("http.request.method", method)
+                    attributes.attribute("http.route", route)
+                    attributes.attribute("url.path", route)
+                    attributes.attribute("http.response.status_code", Int64(httpStatusCode))
+                }
+            }
+            guard !reports.isEmpty else { return }
+            var random = IDGenerator.Source(generator: .shared)
+            // By index, reading the fields needed (a report copied whole is a dozen retains).
+            for index in reports.indices {
+                let (start, end) = Self.interval(of: reports[index], endingBy: end)
+                let status = reports[index].result.status
+                let varying = (
+                    CheckSpanAttributes.cached[reports[index].isCached ? 1 : 0], CheckSpanAttributes.status[status.rawValue],
+                    CheckSpanAttributes.timedOut[reports[index].isTimedOut ? 1 : 0]
+                )
+                let name = reports[index].name
+                let childID = SpanID.random(using: &random)
+                if let fields = catalog.fields(of: name) {
+                    pending.records.append(
+                        SpanRecord(
+                            traceID: traceID, spanID: childID, parentSpanID: spanID, traceState: traceState, start: start,
+                            end: end, fields: fields, varying: varying, isError: status == .fail))
+                } else {
+                    // A check the catalog was not given: its constant fields encoded here.
+                    let check = index < checks.count ? checks[index] : nil
+                    pending.encoded.span(
+                        traceID: traceID, spanID: childID, parentSpanID: spanID, traceState: traceState,
+                        namePrefix: "check ", name: name, kind: .internal, start: start, end: end,
+                        status: status == .fail ? (true, "") : nil
+                    ) { attributes in
+                        CheckSpanCatalog.write(
+                            name: name, plugin: check?.pluginName ?? "", source: check?.source ?? "", into: &attributes)
+                        attributes.append(encoded: varying.0.bytes)
+                        attributes.append(encoded: varying.1.bytes)
+                        attributes.append(encoded: varying.2.bytes)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The run's own time, or an instant at `requestEnd` for a stored answer.
+    private static func interval(of report: borrowing CheckReport, endingBy requestEnd: UInt64) -> (start: UInt64, end: UInt64) {
+        if report.isCached { return (requestEnd, requestEnd) }
+        let end = UInt64(max(0, report.finishedAt.timeIntervalSince1970 * 1e9))
+        return (end - min(end, UInt64(max(0, report.duration.seconds * 1e9))), end)
+    }
+}
