@@ -4,7 +4,8 @@ import NIOPosix
 
 /// A minimal HTTP/1.1 client on SwiftNIO's client pipeline (NIOHTTP1's encoder and
 /// decoder): one request per connection, bounded body, a deadline for the whole
-/// exchange. For polling remote health endpoints and exporting spans.
+/// exchange. For polling remote health endpoints (``KeepAliveHTTPClient`` keeps a
+/// connection for a caller that sends to one place often).
 public enum HTTPClient {
     /// What came back.
     public struct Response: Sendable {
@@ -30,16 +31,6 @@ public enum HTTPClient {
         var headers = headers
         headers.replaceOrAdd(name: "Accept", value: "application/json")
         return request(.GET, target, headers: headers, body: nil, timeout: timeout, group: group)
-    }
-
-    /// POSTs `body` to `target`, failing after `timeout`.
-    public static func post(
-        _ target: HTTPTarget, headers: HTTPHeaders = [:], body: ByteBuffer, timeout: TimeAmount,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    ) -> EventLoopFuture<Response> {
-        var headers = headers
-        headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
-        return request(.POST, target, headers: headers, body: body, timeout: timeout, group: group)
     }
 
     private static func request(

@@ -66,7 +66,9 @@ enum OTLPTraceEncoding {
         /// in place, in memory used again.
         func request(spans: PendingSpans, into storage: inout [UInt8]) -> Int {
             let room = 2 * (1 + ProtobufWriter.varintSize(Int(UInt32.max)))  // two headers at most
-            var writer = SpanWriter(continuing: ProtobufWriter(reusing: storage), reserving: room + spans.count * 200)
+            var taken: [UInt8] = []
+            swap(&taken, &storage)
+            var writer = SpanWriter(continuing: ProtobufWriter(reusing: consume taken), reserving: room + spans.count * 200)
             writer.protobuf.appendZeros(room)
             spans.write(into: &writer)
             writer.protobuf.lengthDelimitedHeader(1, length: scope.count)  // ScopeSpans.scope
@@ -75,11 +77,12 @@ enum OTLPTraceEncoding {
             writer.protobuf.lengthDelimitedHeader(1, length: resource.count)  // ResourceSpans.resource
             writer.protobuf.append(encoded: resource)
             let resourceSpans = writer.protobuf.bytes.count - room
-            var protobuf = writer.protobuf
-            let scopeStart = protobuf.lengthDelimitedHeader(2, length: scopeSpans, endingAt: room)  // scope_spans
-            let start = protobuf.lengthDelimitedHeader(
+            // In place (a copy of the writer would make its bytes shared, and the first
+            // header byte would copy the batch).
+            let scopeStart = writer.protobuf.lengthDelimitedHeader(2, length: scopeSpans, endingAt: room)  // scope_spans
+            let start = writer.protobuf.lengthDelimitedHeader(
                 1, length: resourceSpans + (room - scopeStart), endingAt: scopeStart)  // resource_spans
-            storage = protobuf.bytes
+            storage = writer.protobuf.takeBytes()
             return start
         }
     }

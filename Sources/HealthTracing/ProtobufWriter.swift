@@ -11,8 +11,8 @@ struct ProtobufWriter {
 
     /// A writer appending to `storage` emptied (its capacity kept: the exporter encodes
     /// every batch into the same memory).
-    init(reusing storage: [UInt8]) {
-        bytes = storage
+    init(reusing storage: consuming [UInt8]) {
+        bytes = consume storage  // moved, so that it is unique and keeps its memory when emptied
         bytes.removeAll(keepingCapacity: true)
     }
 
@@ -159,8 +159,16 @@ struct ProtobufWriter {
         var header = ProtobufWriter()
         header.lengthDelimitedHeader(field, length: length)
         let start = end - header.bytes.count
-        bytes.replaceSubrange(start..<end, with: header.bytes)
+        // Byte by byte: replaceSubrange moved the whole batch behind them.
+        for (offset, byte) in header.bytes.enumerated() { bytes[start + offset] = byte }
         return start
+    }
+
+    /// What was written, moved out (the writer is left empty).
+    mutating func takeBytes() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &bytes)
+        return taken
     }
 
     /// Appends `count` zero bytes (room for a header written later).

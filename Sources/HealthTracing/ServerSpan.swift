@@ -36,12 +36,20 @@ public struct ServerSpan: Sendable {
     ) {
         let end = DefaultTracerClock.now.nanosecondsSinceEpoch
         exporter.record(count: 1 + reports.count) { pending in
+            /// A record, or with the caller's tracestate (rare) the span encoded now.
+            func add(_ record: SpanRecord) {
+                if traceState.isEmpty {
+                    pending.records.append(record)
+                } else {
+                    pending.encoded.record(record, traceState: traceState)
+                }
+            }
             switch (fields, HTTPStatusCodeAttribute.encoded(httpStatusCode)) {
             case (.encoded(let fields), let code?):
-                pending.records.append(
+                add(
                     SpanRecord(
-                        traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, traceState: traceState, start: start,
-                        end: end, fields: fields, varying: (code, .none, .none), isError: httpStatusCode >= 500))
+                        traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, start: start, end: end, fields: fields,
+                        varying: (code, .none, .none), isError: httpStatusCode >= 500))
             case (.encoded(let fields), nil):
                 pending.encoded.span(
                     traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, traceState: traceState, start: start,
@@ -74,10 +82,10 @@ public struct ServerSpan: Sendable {
                 let name = reports[index].name
                 let childID = SpanID.random(using: &random)
                 if let fields = catalog.fields(of: name) {
-                    pending.records.append(
+                    add(
                         SpanRecord(
-                            traceID: traceID, spanID: childID, parentSpanID: spanID, traceState: traceState, start: start,
-                            end: end, fields: fields, varying: varying, isError: status == .fail))
+                            traceID: traceID, spanID: childID, parentSpanID: spanID, start: start, end: end, fields: fields,
+                            varying: varying, isError: status == .fail))
                 } else {
                     // A check the catalog was not given: its constant fields encoded here.
                     let check = index < checks.count ? checks[index] : nil

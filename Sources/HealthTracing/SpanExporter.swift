@@ -28,9 +28,12 @@ final class SpanExporter: Sendable {
         var failedExports = 0
         var lastFailureLogged: NIODeadline?
         var timer: Scheduled<Void>?
-        /// The memory batches are encoded in, kept from one export to the next (a fresh
-        /// 100 KB a batch was page faults and madvise calls).
+        /// The memory batches are encoded in and sent from, kept from one export to the
+        /// next (a fresh 100 KB or two a batch was page faults and madvise calls). The send
+        /// buffer is shared with the channel while an export is in flight and unique again
+        /// by the next one (one at a time).
         var encoding: [UInt8] = []
+        var sending = ByteBuffer()
     }
 
     private let settings: TracingSettings
@@ -40,6 +43,8 @@ final class SpanExporter: Sendable {
     private let state = Mutex(State())
     private let shards = SpanShards()
     private let headers: HTTPHeaders
+    /// One connection to the collector, kept open between exports.
+    private let client: KeepAliveHTTPClient
 
     init(
         settings: TracingSettings, resource: [(key: String, value: OTLPTraceEncoding.Value)], version: String, logger: Logger,
@@ -53,6 +58,7 @@ final class SpanExporter: Sendable {
         for (name, value) in settings.headers { headers.add(name: name, value: value) }
         headers.replaceOrAdd(name: "Content-Type", value: "application/x-protobuf")
         self.headers = headers
+        client = KeepAliveHTTPClient(settings.endpoint, eventLoop: eventLoop)
         scheduleNext()
     }
 
@@ -124,6 +130,7 @@ final class SpanExporter: Sendable {
         }
         timer?.cancel()
         for shard in shards.shards { shard.pending.withLock { $0 = PendingSpans() } }
+        client.close()
     }
 
     /// Exports what is queued (batch after batch) and stops the schedule; returns when
@@ -136,6 +143,7 @@ final class SpanExporter: Sendable {
         }
         timer?.cancel()
         let deadline = ContinuousClock.now + timeout
+        defer { client.close() }
         while ContinuousClock.now < deadline {
             let (pending, exporting) = state.withLock { ($0.waiting, $0.isExporting) }
             if pending == 0 && !exporting { return }
@@ -158,22 +166,23 @@ final class SpanExporter: Sendable {
 
     /// Runs on the event loop.
     private func exportBatch() {
-        let taken = state.withLock { state -> (PendingSpans, [UInt8])? in
+        let taken = state.withLock { state -> (PendingSpans, [UInt8], ByteBuffer)? in
             guard !state.isExporting, !state.full.isEmpty else { return nil }
             state.isExporting = true
             let batch = state.full.removeFirst()
             state.waiting -= batch.count
-            defer { state.encoding = [] }
-            return (batch, state.encoding)
+            defer { (state.encoding, state.sending) = ([], ByteBuffer()) }
+            return (batch, state.encoding, state.sending)
         }
-        guard var (batch, encoding) = taken else { return }
+        guard var (batch, encoding, body) = taken else { return }
         let start = envelope.request(spans: batch, into: &encoding)
-        let body = ByteBuffer(bytes: encoding[start...])
+        body.clear()
+        body.writeBytes(encoding[start...])
         let count = batch.count
         batch = PendingSpans()  // its records go now, not when the export ends
-        state.withLock { $0.encoding = encoding }
+        state.withLock { state in (state.encoding, state.sending) = (encoding, body) }
         let timeout = TimeAmount.nanoseconds(settings.exportTimeout.nanoseconds)
-        HTTPClient.post(settings.endpoint, headers: headers, body: body, timeout: timeout, group: eventLoop)
+        client.post(headers: headers, body: body, timeout: timeout)
             .whenComplete { [self] result in
                 let failure: String?
                 switch result {

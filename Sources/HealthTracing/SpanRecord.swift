@@ -6,14 +6,14 @@ import W3CTraceContext
 ///
 /// Recording one is a copy of these bytes into the current thread's shard of the export
 /// queue (``SpanExporter``); the protobuf encoding, a lock shared by the event loops and a
-/// buffer per request are no longer on the request's path. Nothing in it is reference
-/// counted except the caller's `tracestate` (empty, and free to copy, without one).
+/// buffer per request are no longer on the request's path. Plain bytes, nothing reference
+/// counted: copying and freeing records is copying and freeing memory. (A span carrying
+/// the caller's `tracestate`, rare, is encoded when it ends instead:
+/// ``SpanWriter/record(_:traceState:)``.)
 struct SpanRecord: Sendable {
     var traceID: TraceID
     var spanID: SpanID
     var parentSpanID: SpanID?
-    /// The `tracestate` header value spans of the trace carry on; empty without one.
-    var traceState: String
     var start: UInt64
     var end: UInt64
     /// Name, kind and constant attributes.
@@ -39,10 +39,11 @@ enum HTTPStatusCodeAttribute {
 }
 
 extension SpanWriter {
-    /// The span `record` describes, its length worked out first: the fixed part (tag,
-    /// length, ids, times) goes in with one copy, the encoded fields with one each.
-    mutating func record(_ record: SpanRecord) {
-        var traceState = record.traceState
+    /// The span `record` describes, with the `tracestate` `traceState` (none when empty),
+    /// its length worked out first: the fixed part (tag, length, ids, times) goes in with
+    /// one copy, the encoded fields with one each.
+    mutating func record(_ record: SpanRecord, traceState: String = "") {
+        var traceState = traceState
         traceState.withUTF8 { state in
             let varying = (record.varying.0.bytes, record.varying.1.bytes, record.varying.2.bytes)
             let length =

@@ -3,9 +3,11 @@
 with opentelemetry-proto's own classes (the reference decoding of the protobuf the
 host sends) and appends one JSON line per span to SPANS_FILE.
 
-usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUS]
+usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUS] [keep-alive]
   PORT_FILE   written with the port once listening on 127.0.0.1
   STATUS      the HTTP status to answer (default 200), to test a failing collector
+  keep-alive  answer in HTTP/1.1 and keep connections open (default: HTTP/1.0, which
+              closes every connection after its response)
 """
 import json
 import sys
@@ -15,6 +17,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 port_file, spans_file = sys.argv[1], sys.argv[2]
 status = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+keep_alive = len(sys.argv) > 4 and sys.argv[4] == "keep-alive"
 
 
 def value(any_value):
@@ -25,6 +28,7 @@ def value(any_value):
 
 
 class Receiver(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
     exports = 0  # POSTs decoded so far: each span line names its export, its span count and size
 
     def do_POST(self):
@@ -50,6 +54,7 @@ class Receiver(BaseHTTPRequestHandler):
                             "status_code": span.status.code, "scope": scope_spans.scope.name,
                             "resource": resource, "authorization": self.headers.get("Authorization"),
                             "export": Receiver.exports, "export_spans": size, "export_bytes": len(body),
+                            "client_port": self.client_address[1],
                         }) + "\n")
         answer = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
         self.send_response(status)

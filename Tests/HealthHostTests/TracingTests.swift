@@ -121,7 +121,7 @@ import Testing
     /// are never split across two, and an export far past 16 KiB (three-byte protobuf
     /// lengths around the spans) decodes with the reference classes.
     @Test func manySpansGoOutInBoundedBatchesThatDecode() async throws {
-        let receiver = try await OTLPReceiver()
+        let receiver = try await OTLPReceiver(keepAlive: true)
         let env = environment(port: receiver.port, extra: ["OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "200", "OTEL_BSP_SCHEDULE_DELAY": "300"])
         try await TestHost.with(yaml: try DialectFixture.yaml(), environment: env) { host throws in
             for _ in 0..<100 { #expect(try await host.get("/health/?checks=ok,down", headers: auth).status == 503) }
@@ -139,6 +139,23 @@ import Testing
             }
             #expect(exportOf.count == 100)
             #expect(exportOf.values.allSatisfy { Set($0.map { $0["export"] as? Int ?? -1 }).count == 1 })
+            // Every export over the one connection the collector keeps open.
+            #expect(Set(spans.compactMap { $0["export"] as? Int }).count >= 2)
+            #expect(Set(spans.compactMap { $0["client_port"] as? Int }).count == 1)
+        }
+    }
+
+    /// A collector that closes the connection after an answer gets the next export over a
+    /// new one.
+    @Test func anExportAfterTheCollectorClosedTheConnectionOpensANewOne() async throws {
+        let receiver = try await OTLPReceiver(keepAlive: false)
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: receiver.port)) { host throws in
+            #expect(try await host.get("/livez").status == 200)
+            let first = try await receiver.waitForSpans(1).count  // a request's spans go out together
+            #expect(try await host.get("/livez").status == 200)
+            let spans = try await receiver.waitForSpans(first + 1)
+            #expect(Set(spans.compactMap { $0["export"] as? Int }) == [1, 2])
+            #expect(Set(spans.compactMap { $0["client_port"] as? Int }).count == 2)
         }
     }
 

@@ -7,13 +7,14 @@ final class OTLPReceiver: Sendable {
     private let spansFile: String
     private let server: ServerProcess
 
-    /// Starts a receiver answering every export with `status`.
-    init(status: Int = 200) async throws {
+    /// Starts a receiver answering every export with `status`, over connections it keeps
+    /// open (HTTP/1.1) when `keepAlive`, else closes after each answer (HTTP/1.0).
+    init(status: Int = 200, keepAlive: Bool = false) async throws {
         let directory = TestPaths.temporaryDirectory("otlp")
         let portFile = "\(directory)/port"
         spansFile = "\(directory)/spans.jsonl"
         let script = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/otlp_receiver.py").path
-        server = try await ServerProcess("/usr/bin/env", ["python3", script, portFile, spansFile, "\(status)"], orFile: portFile)
+        server = try await ServerProcess("/usr/bin/env", ["python3", script, portFile, spansFile, "\(status)"] + (keepAlive ? ["keep-alive"] : []), orFile: portFile)
         port = Int(try String(contentsOfFile: portFile, encoding: .utf8)) ?? 0
     }
 
