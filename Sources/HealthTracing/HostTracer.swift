@@ -20,7 +20,6 @@ public final class HostTracer: Tracer, Sendable {
     /// sampler is an indirect enum).
     private let rootIsAlwaysOff: Bool
     let exporter: SpanExporter
-    let ids = IDGenerator.shared
 
     /// A tracer exporting with `settings`, the spans' resource being `resource`.
     public init(settings: TracingSettings, resource: [String: ResourceValue], version: String, logger: Logger) {
@@ -62,7 +61,7 @@ public final class HostTracer: Tracer, Sendable {
     ) -> HostSpan {
         let parentContext = context()
         let parent = parentContext.traceContext
-        var random = IDGenerator.Source(generator: ids)
+        var random = IDGenerator.Source()
         let traceID = parent?.traceID ?? TraceID.random(using: &random)
         let sampled = Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler)
         return makeSpan(
@@ -74,7 +73,7 @@ public final class HostTracer: Tracer, Sendable {
         _ name: String, kind: SpanKind, parentContext: InstrumentationContext, parent: TraceContext?, traceID: TraceID,
         sampled: Bool, start: UInt64
     ) -> HostSpan {
-        var random = IDGenerator.Source(generator: ids)
+        var random = IDGenerator.Source()
         let own = TraceContext(
             traceID: traceID, spanID: SpanID.random(using: &random), flags: sampled ? .sampled : [],
             state: parent?.state ?? Self.emptyTraceState)
@@ -96,7 +95,7 @@ public final class HostTracer: Tracer, Sendable {
     ) -> ServerSpan? where Extract.Carrier == Carrier {
         let parent = Self.traceContext(in: carrier, using: extractor)
         if parent == nil && rootIsAlwaysOff { return nil }
-        var random = IDGenerator.Source(generator: ids)
+        var random = IDGenerator.Source()
         let traceID = parent?.traceID ?? TraceID.random(using: &random)
         guard Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler) else { return nil }
         return ServerSpan(

@@ -8,43 +8,52 @@ import Glibc
 /// both event loop threads; a shared lock (and then a shared atomic counter) there
 /// bounced one cache line between the cores on every draw. The ids need to be unique
 /// and spread evenly for ratio sampling, not secret.
-final class IDGenerator: Sendable {
-    /// The process's generator (one pthread key, whatever the number of tracers).
-    static let shared = IDGenerator()
-
-    private let key: pthread_key_t?
-
-    private init() {
+enum IDGenerator {
+    /// The key of each thread's generator (one for the process, whatever the number of
+    /// tracers); `nil` if the system had none to give.
+    private static let key: pthread_key_t? = {
         var key = pthread_key_t()
         // The destructor frees a thread's state when the thread ends.
         let created = pthread_key_create(&key) { state in
             state?.assumingMemoryBound(to: Xoshiro256StarStar.self).deinitialize(count: 1).deallocate()
         }
-        self.key = created == 0 ? key : nil
-    }
+        return created == 0 ? key : nil
+    }()
 
-    func next() -> UInt64 {
-        guard let key else {
-            var system = SystemRandomNumberGenerator()  // no key to be had: the system's, per id
-            return nonZero(system.next())
-        }
-        if let state = pthread_getspecific(key) {
-            return nonZero(state.assumingMemoryBound(to: Xoshiro256StarStar.self).pointee.next())
-        }
+    /// The calling thread's generator, made and seeded on its first id.
+    private static func threadGenerator() -> UnsafeMutablePointer<Xoshiro256StarStar>? {
+        guard let key else { return nil }
+        if let state = pthread_getspecific(key) { return state.assumingMemoryBound(to: Xoshiro256StarStar.self) }
         var system = SystemRandomNumberGenerator()
         let state = UnsafeMutablePointer<Xoshiro256StarStar>.allocate(capacity: 1)
         state.initialize(to: Xoshiro256StarStar(seed: (system.next(), system.next(), system.next(), system.next())))
         pthread_setspecific(key, state)
-        return nonZero(state.pointee.next())
+        return state
     }
 
-    /// An all-zero id is invalid in W3C trace context.
-    private func nonZero(_ value: UInt64) -> UInt64 { value == 0 ? 1 : value }
-
-    /// A `RandomNumberGenerator` view for W3CTraceContext's `random(using:)`.
+    /// A `RandomNumberGenerator` view for W3CTraceContext's `random(using:)`: the
+    /// calling thread's generator, looked up on the first id it gives (a request draws
+    /// several). Use it on one thread.
     struct Source: RandomNumberGenerator {
-        let generator: IDGenerator
-        mutating func next() -> UInt64 { generator.next() }
+        private var generator: UnsafeMutablePointer<Xoshiro256StarStar>?
+        private var lookedUp = false
+
+        init() {}
+
+        mutating func next() -> UInt64 {
+            if !lookedUp {
+                generator = IDGenerator.threadGenerator()
+                lookedUp = true
+            }
+            let value: UInt64
+            if let generator {
+                value = generator.pointee.next()
+            } else {
+                var system = SystemRandomNumberGenerator()  // no key to be had: the system's, per id
+                value = system.next()
+            }
+            return value == 0 ? 1 : value  // an all-zero id is invalid in W3C trace context
+        }
     }
 }
 

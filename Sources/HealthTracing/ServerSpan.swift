@@ -70,7 +70,7 @@ public struct ServerSpan: Sendable {
                 }
             }
             guard !reports.isEmpty else { return }
-            var random = IDGenerator.Source(generator: .shared)
+            var random = IDGenerator.Source()
             // By index, reading the fields needed (a report copied whole is a dozen retains).
             for index in reports.indices {
                 let (start, end) = Self.interval(of: reports[index], endingBy: end)

@@ -166,15 +166,21 @@ final class SpanExporter: Sendable {
 
     /// Runs on the event loop.
     private func exportBatch() {
-        let taken = state.withLock { state -> (PendingSpans, [UInt8], ByteBuffer)? in
-            guard !state.isExporting, !state.full.isEmpty else { return nil }
+        // Swapped out, not copied: a second reference would make the reused memory shared,
+        // and the first write to it a fresh copy.
+        var batch = PendingSpans()
+        var encoding: [UInt8] = []
+        var body = ByteBuffer()
+        let ready = state.withLock { state -> Bool in
+            guard !state.isExporting, !state.full.isEmpty else { return false }
             state.isExporting = true
-            let batch = state.full.removeFirst()
+            batch = state.full.removeFirst()
             state.waiting -= batch.count
-            defer { (state.encoding, state.sending) = ([], ByteBuffer()) }
-            return (batch, state.encoding, state.sending)
+            swap(&encoding, &state.encoding)
+            swap(&body, &state.sending)
+            return true
         }
-        guard var (batch, encoding, body) = taken else { return }
+        guard ready else { return }
         let start = envelope.request(spans: batch, into: &encoding)
         body.clear()
         body.writeBytes(encoding[start...])
