@@ -63,8 +63,13 @@ http {{ access_log off; client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/px
                                     env={**os.environ, **env}, stderr=subprocess.DEVNULL)
             procs[name] = (proc, port)
             sbs.wait_200(f"http://127.0.0.1:{port}/health/ping", proc)
-        for _ in range(args.rounds):
-            for name, (proc, port) in procs.items():
+        for round_index in range(args.rounds):
+            # Every other round backwards: a fixed order put the same build at the same point
+            # of this machine's swings every round (one build read 1.13 × itself).
+            order = list(procs.items())
+            if round_index % 2:
+                order.reverse()
+            for name, (proc, port) in order:
                 for endpoint, url in (("ping", f"http://127.0.0.1:{port}/health/ping"),
                                       ("health", f"http://127.0.0.1:{port}/health/?auth=bench-secret")):
                     before = sbs.cpu_s(proc.pid)

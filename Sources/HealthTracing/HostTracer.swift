@@ -62,7 +62,7 @@ public final class HostTracer: Tracer, Sendable {
         let parentContext = context()
         let parent = parentContext.traceContext
         var random = IDGenerator.Source()
-        let traceID = parent?.traceID ?? TraceID.random(using: &random)
+        let traceID = parent?.traceID ?? random.traceID()
         let sampled = Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler)
         return makeSpan(
             operationName, kind: kind, parentContext: parentContext, parent: parent, traceID: traceID, sampled: sampled,
@@ -75,7 +75,7 @@ public final class HostTracer: Tracer, Sendable {
     ) -> HostSpan {
         var random = IDGenerator.Source()
         let own = TraceContext(
-            traceID: traceID, spanID: SpanID.random(using: &random), flags: sampled ? .sampled : [],
+            traceID: traceID, spanID: random.spanID(), flags: sampled ? .sampled : [],
             state: parent?.state ?? Self.emptyTraceState)
         return HostSpan(
             name: name, kind: kind, parentContext: parentContext, own: own, parentSpanID: parent?.spanID,
@@ -96,10 +96,10 @@ public final class HostTracer: Tracer, Sendable {
         let parent = Self.traceContext(in: carrier, using: extractor)
         if parent == nil && rootIsAlwaysOff { return nil }
         var random = IDGenerator.Source()
-        let traceID = parent?.traceID ?? TraceID.random(using: &random)
+        let traceID = parent?.traceID ?? random.traceID()
         guard Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler) else { return nil }
         return ServerSpan(
-            exporter: exporter, traceID: traceID, spanID: SpanID.random(using: &random), parentSpanID: parent?.spanID,
+            exporter: exporter, traceID: traceID, spanID: random.spanID(), parentSpanID: parent?.spanID,
             traceState: parent?.traceStateHeaderValue ?? "", start: DefaultTracerClock.now.nanosecondsSinceEpoch,
             fields: fields)
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import W3CTraceContext
 
 /// Random trace and span ids without a lock, an atomic or a system call each: one
 /// xoshiro256** generator per thread (a pthread key), seeded from the system's
@@ -53,6 +54,18 @@ enum IDGenerator {
                 value = system.next()
             }
             return value == 0 ? 1 : value  // an all-zero id is invalid in W3C trace context
+        }
+
+        /// A random span id (built here: W3CTraceContext's generic `random(using:)` is not
+        /// specialized across the module boundary, a witness call per id).
+        mutating func spanID() -> SpanID {
+            withUnsafeBytes(of: next().bigEndian) { SpanID(bytes: $0.loadUnaligned(as: SpanID.Bytes.self)) }
+        }
+
+        /// A random trace id.
+        mutating func traceID() -> TraceID {
+            let words = (next().bigEndian, next().bigEndian)
+            return withUnsafeBytes(of: words) { TraceID(bytes: $0.loadUnaligned(as: TraceID.Bytes.self)) }
         }
     }
 }

@@ -80,7 +80,7 @@ public struct ServerSpan: Sendable {
                     CheckSpanAttributes.timedOut[reports[index].isTimedOut ? 1 : 0]
                 )
                 let name = reports[index].name
-                let childID = SpanID.random(using: &random)
+                let childID = random.spanID()
                 if let fields = catalog.fields(of: name) {
                     add(
                         SpanRecord(
