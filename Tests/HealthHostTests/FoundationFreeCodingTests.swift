@@ -157,6 +157,22 @@ import Testing
         #expect(throws: EncodingError.self) { try JSONValueEncoder().encode(UInt64.max) }
     }
 
+    @Test func jsonTextEscapesWhatMustBeEscapedAndCopiesTheRest() throws {
+        let values = [
+            "plain", "", "a\"b", "back\\slash", "line\nbreak\t\r", "\u{01}\u{1f}", "é ünïcode 🚑",
+            String(repeating: "x", count: 300),
+        ]
+        for value in values {
+            var text = JSONText()
+            text.string(value)
+            let parsed = try JSONSerialization.jsonObject(with: Data(text.bytes), options: .fragmentsAllowed) as? String
+            #expect(parsed == value, "\(String(decoding: text.bytes, as: UTF8.self))")
+        }
+        var text = JSONText()
+        text.string("a\"b\u{01}")
+        #expect(String(decoding: text.bytes, as: UTF8.self) == #""a\"b\u0001""#)
+    }
+
     // MARK: Base64 and WallTime
 
     @Test func base64MatchesFoundationBothWays() throws {
