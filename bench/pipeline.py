@@ -60,14 +60,20 @@ http {{ access_log off; client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/px
         for name, (root, port, env) in targets.items():
             cfg = config(tmp, name.split()[0] + str(port), root, port)
             err = tmp / f"{port}.err"
-            proc = subprocess.Popen([str(root / ".build/release/healthhost"), "serve", "--config", str(cfg)],
-                                    env={**os.environ, **env}, stderr=err.open("w"))
+            for attempt in range(3):
+                # Up to three starts: the transport issue's build (the usual BASE) now and then
+                # dies starting its plugin worker spawner (a withoutActuallyEscaping race,
+                # fixed since in PluginWorker).
+                proc = subprocess.Popen([str(root / ".build/release/healthhost"), "serve", "--config", str(cfg)],
+                                        env={**os.environ, **env}, stderr=err.open("w"))
+                try:
+                    sbs.wait_200(f"http://127.0.0.1:{port}/health/ping", proc)
+                    break
+                except RuntimeError:
+                    print(err.read_text()[-3000:])  # what the host said before it died
+                    if attempt == 2:
+                        raise
             procs[name] = (proc, port)
-            try:
-                sbs.wait_200(f"http://127.0.0.1:{port}/health/ping", proc)
-            except RuntimeError:
-                print(err.read_text()[-3000:])  # what the host said before it died
-                raise
         for round_index in range(args.rounds):
             # Every other round backwards: a fixed order put the same build at the same point
             # of this machine's swings every round (one build read 1.13 × itself).
