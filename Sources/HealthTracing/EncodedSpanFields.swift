@@ -13,20 +13,13 @@ import Tracing
 public struct EncodedSpanFields: Sendable {
     private let start: UnsafeSendableBytes
 
-    /// No attributes.
+    /// No fields.
     public static let none = EncodedSpanFields(bytes: [])
 
     init(bytes: [UInt8]) {
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
         storage.copyBytes(from: bytes)
         start = UnsafeSendableBytes(UnsafeRawBufferPointer(rebasing: storage[0..<bytes.count]))
-    }
-
-    /// `attributes`, encoded in this order.
-    public init(_ attributes: [(key: String, value: SpanAttribute)]) {
-        var writer = ProtobufWriter()
-        for (key, value) in attributes { writer.attribute(key, value: OTLPTraceEncoding.Value(value)) }
-        self.init(bytes: writer.bytes)
     }
 
     /// The name, kind and attributes of spans that all have them (a route's server spans).
@@ -53,7 +46,7 @@ public struct EncodedSpanFields: Sendable {
         self.init(bytes: writer.bytes)
     }
 
-    /// The encoded attributes.
+    /// The encoded fields.
     var bytes: UnsafeRawBufferPointer { start.bytes }
 }
 

@@ -103,9 +103,6 @@ struct SpanWriter {
         protobuf.reserve(bytes)
     }
 
-    /// Whether no span was written.
-    var isEmpty: Bool { count == 0 }
-
     /// Adds the spans `other` wrote.
     mutating func append(_ other: SpanWriter) {
         protobuf.append(encoded: other.protobuf.bytes)
