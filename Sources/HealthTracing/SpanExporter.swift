@@ -78,7 +78,11 @@ final class SpanExporter: Sendable {
                 first = pending
                 pending = PendingSpans()
             }
-            if pending.records.isEmpty { pending.records.reserveCapacity(batchSize) }
+            if pending.records.isEmpty {
+                // Room for a batch at once (no regrowing on the request path), at most 1 MiB
+                // up front whatever OTEL_BSP_MAX_EXPORT_BATCH_SIZE says: a bigger one grows.
+                pending.records.reserveCapacity(min(batchSize, (1 << 20) / MemoryLayout<SpanRecord>.stride))
+            }
             write(&pending)
             guard pending.count >= batchSize else { return (first, nil) }
             defer { pending = PendingSpans() }
