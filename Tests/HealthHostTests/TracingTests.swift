@@ -2,6 +2,7 @@ import Foundation
 import HealthHostApp
 import HealthTracing
 import Testing
+import Tracing
 
 /// Traces over OTLP/HTTP to a real receiver that decodes them with opentelemetry-proto:
 /// a server span per request continuing the caller's `traceparent`, a child span per
@@ -93,6 +94,32 @@ import Testing
             let spans = try await receiver.waitForSpans(3)
             #expect(!spans.contains { $0["trace_id"] as? String == callerTrace })
             #expect(spans.contains { $0["name"] as? String == "GET /readyz" })
+        }
+    }
+
+    /// The tracer is swift-distributed-tracing's `Tracer` for any code in the host: a span
+    /// made through that API, with attributes set one by one and an error recorded, is
+    /// exported like the pipeline's, in the caller's trace when given its context.
+    @Test func aSpanMadeThroughTheTracingAPIIsExportedWithItsAttributes() async throws {
+        let receiver = try await OTLPReceiver()
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: receiver.port)) { host throws in
+            let tracer = try #require(host.app.tracer)
+            var context = InstrumentationContext.topLevel
+            tracer.extract(["traceparent": "00-\(callerTrace)-\(callerSpan)-01"], into: &context, using: DictionaryExtractor())
+            let span = tracer.startSpan("reload secrets", context: context, ofKind: .internal)
+            span.setAttribute("secrets.files", 2)
+            span.setAttribute("secrets.source", "vault")
+            span.recordError(ReloadFailure())
+            span.end()
+            let spans = try await receiver.waitForSpans(1)
+            let exported = try #require(spans.first { $0["name"] as? String == "reload secrets" }, "\(spans)")
+            #expect(exported["trace_id"] as? String == callerTrace)
+            #expect(exported["parent_span_id"] as? String == callerSpan)
+            #expect(exported["kind"] as? Int == 1)  // INTERNAL
+            #expect(exported["status_code"] as? Int == 2)  // ERROR
+            let attributes = try #require(exported["attributes"] as? [String: Any])
+            #expect(attributes["secrets.files"] as? Int == 2)
+            #expect(attributes["secrets.source"] as? String == "vault")
         }
     }
 
@@ -209,4 +236,11 @@ import Testing
             #expect(error.map { "\($0)".hasPrefix(expected) } == true, "\(String(describing: error))")
         }
     }
+}
+
+private struct ReloadFailure: Error {}
+
+/// Reads trace headers from a dictionary (the tracer's extraction, outside HTTP).
+private struct DictionaryExtractor: Extractor {
+    func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
 }
