@@ -53,7 +53,8 @@ public struct RoutePipeline: HTTPResponder {
         }
         let started = NIODeadline.now()
         let label = route == nil ? RequestMetrics.unmatchedRoute : request.path
-        let span = tracer.flatMap { serverSpan($0, for: request, route: label, presets: entry == nil ? unmatchedSpans : entry?.spans) }
+        let presets = entry == nil ? unmatchedSpans : entry?.spans
+        let span = tracer.flatMap { serverSpan($0, for: request, route: label, presets: presets) }
         let metrics = self.metrics
         let catalog = checkSpans
         @Sendable func record(_ answered: Answered) {

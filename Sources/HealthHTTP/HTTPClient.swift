@@ -28,90 +28,124 @@ public enum HTTPClient {
         _ target: HTTPTarget, headers: HTTPHeaders = [:], timeout: TimeAmount,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) -> EventLoopFuture<Response> {
+        let eventLoop = group.any()
+        let promise = answer(on: eventLoop, within: timeout)
         var headers = headers
         headers.replaceOrAdd(name: "Accept", value: "application/json")
-        return request(.GET, target, headers: headers, body: nil, timeout: timeout, group: group)
+        headers.replaceOrAdd(name: "Connection", value: "close")
+        let head = requestHead(.GET, target, headers: headers)
+        connect(target, on: eventLoop, timeout: timeout, expecting: promise).whenComplete { result in
+            switch result {
+            case .success(let channel):
+                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            case .failure(let error):
+                promise.fail(connectFailure(target, error))
+            }
+        }
+        return promise.futureResult
     }
 
-    private static func request(
-        _ method: HTTPMethod, _ target: HTTPTarget, headers: HTTPHeaders, body: ByteBuffer?, timeout: TimeAmount,
-        group: any EventLoopGroup
-    ) -> EventLoopFuture<Response> {
-        let eventLoop = group.any()
+    /// A promise for a response that fails after `timeout` (and `onTimeout` runs then).
+    static func answer(
+        on eventLoop: any EventLoop, within timeout: TimeAmount, onTimeout: @escaping @Sendable () -> Void = {}
+    ) -> EventLoopPromise<Response> {
         let promise = eventLoop.makePromise(of: Response.self)
         let deadline = eventLoop.scheduleTask(in: timeout) {
             promise.fail(Failure(description: "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
+            onTimeout()
         }
         promise.futureResult.whenComplete { _ in deadline.cancel() }
-        var requestHeaders = headers
-        requestHeaders.replaceOrAdd(name: "Host", value: target.port == 80 ? target.host : "\(target.host):\(target.port)")
-        requestHeaders.replaceOrAdd(name: "Connection", value: "close")
-        requestHeaders.replaceOrAdd(name: "User-Agent", value: "healthhost")
-        let head = HTTPRequestHead(version: .http1_1, method: method, uri: target.pathAndQuery, headers: requestHeaders)
+        return promise
+    }
+
+    /// The head of a request to `target`: `headers` with `Host` and `User-Agent`.
+    static func requestHead(_ method: HTTPMethod, _ target: HTTPTarget, headers: HTTPHeaders) -> HTTPRequestHead {
+        var headers = headers
+        headers.replaceOrAdd(name: "Host", value: target.port == 80 ? target.host : "\(target.host):\(target.port)")
+        headers.replaceOrAdd(name: "User-Agent", value: "healthhost")
+        return HTTPRequestHead(version: .http1_1, method: method, uri: target.pathAndQuery, headers: headers)
+    }
+
+    /// A connection to `target` with NIOHTTP1's client handlers and a ``ResponseCollector``
+    /// (the response of its first request goes to `promise`, when given).
+    static func connect(
+        _ target: HTTPTarget, on eventLoop: any EventLoop, timeout: TimeAmount, expecting promise: EventLoopPromise<Response>?
+    ) -> EventLoopFuture<any Channel> {
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
+                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(expecting: promise))
                 }
             }
         // An address given as digits needs no resolver (NIO's runs getaddrinfo on a
-        // Dispatch thread: a thread hop per request, per span export).
-        let connected =
-            if let address = try? SocketAddress(ipAddress: target.host, port: target.port) {
-                bootstrap.connect(to: address)
-            } else {
-                bootstrap.connect(host: target.host, port: target.port)
-            }
-        connected
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                case .failure(let error):
-                    promise.fail(Failure(description: "cannot connect to \(target.host):\(target.port): \(error)"))
-                }
-            }
-        return promise.futureResult
+        // Dispatch thread: a thread hop per connection).
+        if let address = try? SocketAddress(ipAddress: target.host, port: target.port) {
+            return bootstrap.connect(to: address)
+        }
+        return bootstrap.connect(host: target.host, port: target.port)
     }
 
-    private final class ResponseCollector: ChannelInboundHandler {
-        typealias InboundIn = HTTPClientResponsePart
+    static func connectFailure(_ target: HTTPTarget, _ error: any Error) -> Failure {
+        Failure(description: "cannot connect to \(target.host):\(target.port): \(error)")
+    }
+}
 
-        private let promise: EventLoopPromise<Response>
-        private var status = 0
-        private var body: [UInt8] = []
+/// Collects each response on a connection for the request waiting for it (one at a
+/// time); a response nobody waits for, a body past ``HTTPClient/maximumBodyBytes`` or a
+/// server that says `Connection: close` ends the connection.
+final class ResponseCollector: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
 
-        init(promise: EventLoopPromise<Response>) { self.promise = promise }
+    private var waiting: EventLoopPromise<HTTPClient.Response>?
+    private var status = 0
+    private var body: [UInt8] = []
+    private var closeAfter = false
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head):
-                status = Int(head.status.code)
-            case .body(var buffer):
-                guard body.count + buffer.readableBytes <= HTTPClient.maximumBodyBytes else {
-                    promise.fail(Failure(description: "the body is larger than \(HTTPClient.maximumBodyBytes) bytes"))
-                    context.close(promise: nil)
-                    return
-                }
-                body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
-            case .end:
-                promise.succeed(Response(status: status, body: body))
+    init(expecting promise: EventLoopPromise<HTTPClient.Response>? = nil) { waiting = promise }
+
+    /// The next response goes to `promise`.
+    func expect(_ promise: EventLoopPromise<HTTPClient.Response>) {
+        waiting = promise
+        status = 0
+        body = []
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let promise = waiting else {
+            context.close(promise: nil)  // an answer to nothing asked
+            return
+        }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            status = Int(head.status.code)
+            closeAfter = !head.isKeepAlive
+        case .body(var buffer):
+            guard body.count + buffer.readableBytes <= HTTPClient.maximumBodyBytes else {
+                waiting = nil
+                promise.fail(HTTPClient.Failure(description: "the body is larger than \(HTTPClient.maximumBodyBytes) bytes"))
                 context.close(promise: nil)
+                return
             }
+            body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
+        case .end:
+            waiting = nil
+            promise.succeed(HTTPClient.Response(status: status, body: body))
+            if closeAfter { context.close(promise: nil) }
         }
+    }
 
-        func channelInactive(context: ChannelHandlerContext) {
-            promise.fail(Failure(description: "the connection closed before the response ended"))
-        }
+    func channelInactive(context: ChannelHandlerContext) {
+        waiting?.fail(HTTPClient.Failure(description: "the connection closed before the response ended"))
+        waiting = nil
+    }
 
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            promise.fail(Failure(description: "\(error)"))
-            context.close(promise: nil)
-        }
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        waiting?.fail(HTTPClient.Failure(description: "\(error)"))
+        waiting = nil
+        context.close(promise: nil)
     }
 }

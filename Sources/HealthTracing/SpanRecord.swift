@@ -39,39 +39,25 @@ enum HTTPStatusCodeAttribute {
 }
 
 extension SpanWriter {
-    /// The span `record` describes, with the `tracestate` `traceState` (none when empty),
-    /// its length worked out first: the fixed part (tag, length, ids, times) goes in with
-    /// one copy, the encoded fields with one each.
+    /// The span `record` describes, with the `tracestate` `traceState` (none when empty).
+    /// Its length is worked out first, so the message is written straight through (no
+    /// length byte to widen afterwards, which moves the span), its fixed fields by the
+    /// writer and its encoded fields with one copy each.
     mutating func record(_ record: SpanRecord, traceState: String = "") {
         var traceState = traceState
         traceState.withUTF8 { state in
             let varying = (record.varying.0.bytes, record.varying.1.bytes, record.varying.2.bytes)
             let length =
-                18 + 10 + (record.parentSpanID == nil ? 0 : 10) + 18
+                18 + 10 + (record.parentSpanID == nil ? 0 : 10) + 18  // ids (tag, length, bytes); two fixed64 times
                 + (state.isEmpty ? 0 : 1 + ProtobufWriter.varintSize(state.count) + state.count)
                 + record.fields.bytes.count + varying.0.count + varying.1.count + varying.2.count
                 + (record.isError ? Self.errorStatus.count : 0)
-            withUnsafeTemporaryAllocation(byteCount: 96, alignment: 8) { buffer in
-                var fixed = FixedWriter(buffer)
-                fixed.byte(0x12)  // ScopeSpans.spans = 2, length-delimited
-                fixed.varint(UInt64(length))
-                fixed.byte(0x0A)  // trace_id = 1
-                fixed.byte(16)
-                withUnsafeBytes(of: record.traceID.bytes) { fixed.bytes($0) }
-                fixed.byte(0x12)  // span_id = 2
-                fixed.byte(8)
-                withUnsafeBytes(of: record.spanID.bytes) { fixed.bytes($0) }
-                if let parent = record.parentSpanID {
-                    fixed.byte(0x22)  // parent_span_id = 4
-                    fixed.byte(8)
-                    withUnsafeBytes(of: parent.bytes) { fixed.bytes($0) }
-                }
-                fixed.byte(0x39)  // start_time_unix_nano = 7, fixed64
-                withUnsafeBytes(of: record.start.littleEndian) { fixed.bytes($0) }
-                fixed.byte(0x41)  // end_time_unix_nano = 8, fixed64
-                withUnsafeBytes(of: max(record.start, record.end).littleEndian) { fixed.bytes($0) }
-                protobuf.append(encoded: fixed.written)
-            }
+            protobuf.lengthDelimitedHeader(2, length: length)  // ScopeSpans.spans
+            protobuf.rawBytesField(1, record.traceID.bytes)  // trace_id
+            protobuf.rawBytesField(2, record.spanID.bytes)  // span_id
+            if let parent = record.parentSpanID { protobuf.rawBytesField(4, parent.bytes) }  // parent_span_id
+            protobuf.fixed64Field(7, record.start)  // start_time_unix_nano
+            protobuf.fixed64Field(8, max(record.start, record.end))  // end_time_unix_nano
             if !state.isEmpty {
                 protobuf.lengthDelimitedHeader(3, length: state.count)  // trace_state
                 protobuf.append(encoded: UnsafeRawBufferPointer(state))
@@ -87,33 +73,4 @@ extension SpanWriter {
 
     /// `status = 15 { code = 3: ERROR }`.
     private static let errorStatus: [UInt8] = [0x7A, 0x02, 0x18, 0x02]
-}
-
-/// Writes a few bytes into a stack buffer the caller sized.
-private struct FixedWriter {
-    private let buffer: UnsafeMutableRawBufferPointer
-    private var count = 0
-
-    init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
-
-    mutating func byte(_ value: UInt8) {
-        buffer[count] = value
-        count += 1
-    }
-
-    mutating func bytes(_ value: UnsafeRawBufferPointer) {
-        UnsafeMutableRawBufferPointer(rebasing: buffer[count..<(count + value.count)]).copyMemory(from: value)
-        count += value.count
-    }
-
-    mutating func varint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            byte(UInt8(value & 0x7F) | 0x80)
-            value >>= 7
-        }
-        byte(UInt8(value))
-    }
-
-    var written: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[0..<count]) }
 }
