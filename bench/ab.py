@@ -2,6 +2,7 @@
 """ab.py — two builds of healthhost, cached /health/ and /health/ping, interleaved.
 
   bench/ab.py --base /tmp/hh-base [--rounds 9] [--duration 3s] [--env NAME=VALUE ...]
+  bench/ab.py --base "$PWD" --this-env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:18399
 
 BASE is another checkout (e.g. `git worktree add /tmp/hh-base COMMIT`); both need
 `swift build -c release`. Each round runs wrk -t2 -c32 on each endpoint of each build,
@@ -9,7 +10,9 @@ alternating which build goes first; prints the median req/s and CPU µs per requ
 each, and every round's req/s (this machine's spread is ±10 %: look at the rounds, not
 one median). Same config as bench/pipeline.py (the core plugin, two cached checks);
 `--env` sets environment variables for both (`OTEL_EXPORTER_OTLP_ENDPOINT=...` to
-compare tracing, with a collector or sink of your own listening there).
+compare tracing, with a collector or sink of your own listening there); `--this-env`
+sets them for this build only (`--base "$PWD"` then compares one build with and without
+them, e.g. traced against untraced).
 Loopback only; both servers are stopped by their PIDs.
 """
 import argparse, os, signal, statistics, subprocess, tempfile
@@ -27,8 +30,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--duration", default="3s")
     ap.add_argument("--env", action="append", default=[])
+    ap.add_argument("--this-env", action="append", default=[])
     args = ap.parse_args()
     env = {**os.environ, **dict(item.split("=", 1) for item in args.env)}
+    this_env = {**env, **dict(item.split("=", 1) for item in args.this_env)}
     tmp = Path(tempfile.mkdtemp(prefix="hh-ab-"))
     builds = {"base": (Path(args.base), 18431), "this": (ROOT, 18432)}
     procs, results = {}, {name: {"ping": [], "health": []} for name in builds}
@@ -36,7 +41,8 @@ def main():
     try:
         for name, (root, port) in builds.items():
             proc = subprocess.Popen([str(root / ".build/release/healthhost"), "serve", "--config",
-                                     str(config(tmp, name, root, port))], env=env, stderr=subprocess.DEVNULL)
+                                     str(config(tmp, name, root, port))],
+                                    env=this_env if name == "this" else env, stderr=subprocess.DEVNULL)
             procs[name] = (proc, port)
             sbs.wait_200(f"http://127.0.0.1:{port}/health/ping", proc)
         for round_index in range(args.rounds):
