@@ -16,15 +16,33 @@ struct ProtobufWriter {
         bytes.removeAll(keepingCapacity: true)
     }
 
-    private enum WireType: UInt8 {
+    enum WireType: UInt8 {
         case varint = 0
         case fixed64 = 1
         case lengthDelimited = 2
         case fixed32 = 5
     }
 
+    /// The key (tag) of `field` with `type`, the varint that starts every field.
+    static func key(_ field: Int, _ type: WireType) -> UInt64 {
+        UInt64(field) << 3 | UInt64(type.rawValue)
+    }
+
+    /// Gives `write` the bytes of `value` as a varint, in order: the one varint encoding,
+    /// for this writer and for code writing fields into memory of its own
+    /// (``SpanWriter/record(_:traceState:)``'s fixed fields).
+    @inline(__always)
+    static func varint(_ value: UInt64, _ write: (UInt8) -> Void) {
+        var value = value
+        while value >= 0x80 {
+            write(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        write(UInt8(value))
+    }
+
     private mutating func tag(_ field: Int, _ type: WireType) {
-        varint(UInt64(field) << 3 | UInt64(type.rawValue))
+        varint(Self.key(field, type))
     }
 
     private mutating func varint(_ value: UInt64) {
@@ -32,12 +50,7 @@ struct ProtobufWriter {
             bytes.append(UInt8(value))
             return
         }
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(value & 0x7F) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
+        Self.varint(value) { bytes.append($0) }
     }
 
     /// An unsigned or enum field (`uint32`, `uint64`, enums); zero is left out, as proto3 does.

@@ -77,33 +77,26 @@ extension SpanWriter {
                 buffer[at] = value
                 at += 1
             }
+            func key(_ field: Int, _ type: ProtobufWriter.WireType) { ProtobufWriter.varint(ProtobufWriter.key(field, type), byte) }
             func raw<Value>(_ value: Value) {
                 withUnsafeBytes(of: value) { bytes in
                     UnsafeMutableRawBufferPointer(rebasing: buffer[at..<(at + bytes.count)]).copyMemory(from: bytes)
                     at += bytes.count
                 }
             }
-            byte(0x12)  // field 2 (ScopeSpans.spans), length-delimited
-            var rest = UInt64(spanLength)
-            while rest >= 0x80 {
-                byte(UInt8(truncatingIfNeeded: rest) | 0x80)
-                rest >>= 7
+            func bytesField<Value>(_ field: Int, _ value: Value) {
+                key(field, .lengthDelimited)
+                byte(UInt8(MemoryLayout<Value>.size))
+                raw(value)
             }
-            byte(UInt8(rest))
-            byte(0x0A)  // trace_id (1), 16 bytes
-            byte(16)
-            raw(record.traceID.bytes)
-            byte(0x12)  // span_id (2), 8 bytes
-            byte(8)
-            raw(record.spanID.bytes)
-            if let parent = record.parentSpanID {
-                byte(0x22)  // parent_span_id (4), 8 bytes
-                byte(8)
-                raw(parent.bytes)
-            }
-            byte(0x39)  // start_time_unix_nano (7), fixed64
+            key(2, .lengthDelimited)  // ScopeSpans.spans
+            ProtobufWriter.varint(UInt64(spanLength), byte)
+            bytesField(1, record.traceID.bytes)  // trace_id
+            bytesField(2, record.spanID.bytes)  // span_id
+            if let parent = record.parentSpanID { bytesField(4, parent.bytes) }  // parent_span_id
+            key(7, .fixed64)  // start_time_unix_nano
             raw(record.start.littleEndian)
-            byte(0x41)  // end_time_unix_nano (8), fixed64
+            key(8, .fixed64)  // end_time_unix_nano
             raw(max(record.start, record.end).littleEndian)
             protobuf.append(encoded: UnsafeRawBufferPointer(rebasing: buffer[0..<at]))
         }
