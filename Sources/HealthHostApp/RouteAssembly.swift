@@ -72,9 +72,17 @@ struct RouteAssembly {
                 name: plugin.name, version: plugin.descriptor.version, abi: plugin.descriptor.abiVersion.description,
                 worker: { plugin.workerStatistics.map { ($0.deaths, $0.restarts, $0.isQuarantined) } })
         }
+        let traceExport = tracer.map { tracer in
+            { @Sendable () -> MetricsExposition.TraceExport in
+                let counts = tracer.counts
+                return MetricsExposition.TraceExport(
+                    exported: counts.exported, droppedQueueFull: counts.droppedQueueFull,
+                    droppedExportFailed: counts.droppedExportFailed, failedExports: counts.failedExports, queued: counts.queued)
+            }
+        }
         let exposition = MetricsExposition(
-            sources: sources, plugins: pluginEntries, requests: metrics, version: HostApplication.version,
-            swiftVersion: SwiftRuntimeVersion.host)
+            sources: sources, plugins: pluginEntries, requests: metrics, traceExport: traceExport,
+            version: HostApplication.version, swiftVersion: SwiftRuntimeVersion.host)
         let all = routes + [MetricsRoute.route(metricsConfig, exposition: exposition)]
         return (
             metrics,

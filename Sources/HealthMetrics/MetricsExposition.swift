@@ -40,17 +40,46 @@ public struct MetricsExposition: Sendable {
         }
     }
 
+    /// What the trace exporter has done, as the `healthhost_trace_*` series show it.
+    public struct TraceExport: Sendable {
+        /// Spans the collector accepted.
+        public var exported: Int
+        /// Spans dropped because the export queue was full.
+        public var droppedQueueFull: Int
+        /// Spans dropped with an export that failed.
+        public var droppedExportFailed: Int
+        /// Exports that failed.
+        public var failedExports: Int
+        /// Spans waiting for their export.
+        public var queued: Int
+
+        /// Creates the counts.
+        public init(exported: Int, droppedQueueFull: Int, droppedExportFailed: Int, failedExports: Int, queued: Int) {
+            self.exported = exported
+            self.droppedQueueFull = droppedQueueFull
+            self.droppedExportFailed = droppedExportFailed
+            self.failedExports = failedExports
+            self.queued = queued
+        }
+    }
+
     private let sources: [CheckSource]
     private let plugins: [Plugin]
     private let requests: RequestMetrics
+    private let traceExport: (@Sendable () -> TraceExport)?
     private let version: String
     private let swiftVersion: String
 
-    /// An exposition of `sources`, `plugins` and `requests`.
-    public init(sources: [CheckSource], plugins: [Plugin], requests: RequestMetrics, version: String, swiftVersion: String) {
+    /// An exposition of `sources`, `plugins`, `requests` and, when tracing is on, what
+    /// `traceExport` reads from the span exporter.
+    public init(
+        sources: [CheckSource], plugins: [Plugin], requests: RequestMetrics,
+        traceExport: (@Sendable () -> TraceExport)? = nil, version: String, swiftVersion: String
+    ) {
         self.sources = sources
         self.plugins = plugins
         self.requests = requests
+        self.traceExport = traceExport
         self.version = version
         self.swiftVersion = swiftVersion
     }
@@ -69,6 +98,7 @@ public struct MetricsExposition: Sendable {
         renderChecks(checks, into: &out)
         renderPlugins(into: &out)
         renderRequests(into: &out)
+        if let traceExport { Self.renderTraceExport(traceExport(), into: &out) }
         out.family("healthhost_build_info", "gauge", help: "Always 1; the labels say which healthhost and Swift runtime run.")
         out.sample("healthhost_build_info", [("version", version), ("swift", swiftVersion)], 1)
         return out.text
@@ -175,5 +205,21 @@ public struct MetricsExposition: Sendable {
         for (route, counts) in routes where counts.count > 0 {
             out.histogram("healthhost_http_request_duration_seconds", [("route", route)], counts.durations)
         }
+    }
+
+    private static func renderTraceExport(_ counts: TraceExport, into out: inout PrometheusText) {
+        out.family("healthhost_trace_spans_exported_total", "counter", help: "Spans the OTLP collector accepted.")
+        out.sample("healthhost_trace_spans_exported_total", [], counts.exported)
+        out.family(
+            "healthhost_trace_spans_dropped_total", "counter",
+            help: "Spans dropped: the export queue was full (queue_full) or their export failed (export_failed; not retried).")
+        out.sample("healthhost_trace_spans_dropped_total", [("reason", "queue_full")], counts.droppedQueueFull)
+        out.sample("healthhost_trace_spans_dropped_total", [("reason", "export_failed")], counts.droppedExportFailed)
+        out.family(
+            "healthhost_trace_exports_failed_total", "counter",
+            help: "Exports to the OTLP collector that failed (no answer in time, refused, or not a 2xx).")
+        out.sample("healthhost_trace_exports_failed_total", [], counts.failedExports)
+        out.family("healthhost_trace_spans_queued", "gauge", help: "Spans in full batches waiting for their export.")
+        out.sample("healthhost_trace_spans_queued", [], counts.queued)
     }
 }

@@ -44,8 +44,8 @@ public final class HostTracer: Tracer, Sendable {
         }
     }
 
-    /// Spans exported, dropped and failed exports so far.
-    public var counts: (exported: Int, dropped: Int, failedExports: Int) { exporter.counts }
+    /// Spans exported, queued and dropped, and failed exports, so far (`/metrics` shows them).
+    public var counts: SpanExportCounts { exporter.counts }
 
     /// Stops exporting at once, dropping what is queued (``shutdown(timeout:)`` flushes first).
     public func stop() { exporter.stop() }

@@ -23,9 +23,7 @@ final class SpanExporter: Sendable {
         var waiting = 0
         var isExporting = false
         var isStopped = false
-        var dropped = 0
-        var exported = 0
-        var failedExports = 0
+        var counts = SpanExportCounts()
         var lastFailureLogged: NIODeadline?
         var timer: Scheduled<Void>?
         /// The memory batches are encoded in and sent from, kept from one export to the
@@ -62,9 +60,13 @@ final class SpanExporter: Sendable {
         scheduleNext()
     }
 
-    /// Spans exported, dropped (queue full, export failed) and failed exports so far.
-    var counts: (exported: Int, dropped: Int, failedExports: Int) {
-        state.withLock { ($0.exported, $0.dropped, $0.failedExports) }
+    /// Spans exported, queued and dropped, and failed exports, so far.
+    var counts: SpanExportCounts {
+        state.withLock { state in
+            var counts = state.counts
+            counts.queued = state.waiting
+            return counts
+        }
     }
 
     /// Queues `count` spans that `write` adds (one request's) to the calling thread's
@@ -102,7 +104,7 @@ final class SpanExporter: Sendable {
         let exportNow = state.withLock { state -> Bool in
             guard !state.isStopped else { return false }
             guard state.waiting + batch.count <= settings.maxQueueSize else {
-                state.dropped += batch.count
+                state.counts.droppedQueueFull += batch.count
                 return false
             }
             state.full.append(batch)
@@ -204,17 +206,17 @@ final class SpanExporter: Sendable {
                     state.isExporting = false
                     var logIt = false
                     if failure != nil {
-                        state.failedExports += 1
-                        state.dropped += count
+                        state.counts.failedExports += 1
+                        state.counts.droppedExportFailed += count
                         let now = NIODeadline.now()
                         if state.lastFailureLogged.map({ now - $0 > .seconds(60) }) ?? true {
                             state.lastFailureLogged = now
                             logIt = true
                         }
                     } else {
-                        state.exported += count
+                        state.counts.exported += count
                     }
-                    return (!state.full.isEmpty, logIt, state.dropped)
+                    return (!state.full.isEmpty, logIt, state.counts.dropped)
                 }
                 if let failure, logFailure {
                     logger.warning(

@@ -186,6 +186,31 @@ import Tracing
         }
     }
 
+    /// `/metrics` says what the exporter did: spans accepted, dropped (by reason), failed
+    /// exports and the queue, only while tracing is on.
+    @Test func theExportersCountsAreMetrics() async throws {
+        let receiver = try await OTLPReceiver()
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: receiver.port)) { host throws in
+            for _ in 0..<3 { #expect(try await host.get("/health/?checks=ok,down", headers: auth).status == 503) }
+            #expect(try await receiver.waitForSpans(9).count >= 9)
+            // The scrapes are traced requests too: the count only grows.
+            var exposition = ""
+            #expect(
+                try await eventually {
+                    exposition = try await host.get("/metrics", headers: auth).body
+                    return (sample("healthhost_trace_spans_exported_total", in: exposition) ?? 0) >= 9
+                })
+            #expect(try promtool(exposition) == "")
+            #expect(sample(#"healthhost_trace_spans_dropped_total{reason="queue_full"}"#, in: exposition) == 0)
+            #expect(sample(#"healthhost_trace_spans_dropped_total{reason="export_failed"}"#, in: exposition) == 0)
+            #expect(sample("healthhost_trace_exports_failed_total", in: exposition) == 0)
+            #expect(sample("healthhost_trace_spans_queued", in: exposition) != nil)
+        }
+        try await TestHost.with(yaml: try DialectFixture.yaml()) { host throws in
+            #expect(!(try await host.get("/metrics", headers: auth).body.contains("healthhost_trace_")))
+        }
+    }
+
     @Test func aDeadCollectorCostsOnlyDroppedSpans() async throws {
         let silent = try SilentListener()
         let refusing = try await OTLPReceiver(status: 503)
@@ -200,6 +225,11 @@ import Tracing
                 let tracer = try #require(host.app.tracer)
                 #expect(await eventually { tracer.counts.failedExports >= 1 && tracer.counts.dropped > 0 })
                 #expect(tracer.counts.exported == 0)
+                // What the on-call engineer sees of it.
+                let exposition = try await host.get("/metrics", headers: auth).body
+                #expect((sample("healthhost_trace_exports_failed_total", in: exposition) ?? 0) >= 1)
+                #expect((sample(#"healthhost_trace_spans_dropped_total{reason="export_failed"}"#, in: exposition) ?? 0) > 0)
+                #expect(sample("healthhost_trace_spans_exported_total", in: exposition) == 0)
             }
         }
     }
