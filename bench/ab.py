@@ -7,15 +7,19 @@
 BASE is another checkout (e.g. `git worktree add /tmp/hh-base COMMIT`); both need
 `swift build -c release`. Each round runs wrk -t2 -c32 on each endpoint of each build,
 alternating which build goes first; prints the median req/s and CPU µs per request of
-each, and every round's req/s (this machine's spread is ±10 %: look at the rounds, not
-one median). Same config as bench/pipeline.py (the core plugin, two cached checks);
+each, every round's req/s (this machine's spread is ±10 %: look at the rounds, not
+one median) and, per round, this build against the base measured next to it: the
+median of those paired ratios with a bootstrap 90 % interval, which the machine's slow
+stretches move far less than the medians of each. A build with tracing on also prints
+what its `/metrics` says it exported and dropped (a run where nothing was exported
+measured nothing). Same config as bench/pipeline.py (the core plugin, two cached checks);
 `--env` sets environment variables for both (`OTEL_EXPORTER_OTLP_ENDPOINT=...` to
 compare tracing, with a collector or sink of your own listening there); `--this-env`
 sets them for this build only (`--base "$PWD"` then compares one build with and without
 them, e.g. traced against untraced).
 Loopback only; both servers are stopped by their PIDs.
 """
-import argparse, os, signal, statistics, subprocess, tempfile
+import argparse, os, random, re, signal, statistics, subprocess, tempfile, urllib.request
 from pathlib import Path
 
 from pipeline import config
@@ -66,10 +70,39 @@ def main():
                 rps = statistics.median(r[0] for r in runs)
                 print(f"| {endpoint} | {name} | {rps:,.0f} | {rps / base:.3f} | "
                       f"{statistics.median(r[1] for r in runs):.2f} | {' '.join(f'{r[0] / 1000:.0f}' for r in runs)} |")
+        print()
+        print("| endpoint | this / base, paired by round (median, 90 % interval) | CPU µs/req this − base (median, 90 % interval) |")
+        print("|---|---|---|")
+        for endpoint in ("ping", "health"):
+            pairs = list(zip(results["this"][endpoint], results["base"][endpoint]))
+            ratios = [this[0] / base[0] for this, base in pairs]
+            deltas = [this[1] - base[1] for this, base in pairs]
+            print(f"| {endpoint} | {interval(ratios, '.3f')} | {interval(deltas, '+.2f')} |")
+        for name, (proc, port) in procs.items():
+            spans = exported_spans(port)
+            if spans:
+                print(f"{name}: /metrics: {spans}")
     finally:
         for proc, _ in procs.values():
             proc.send_signal(signal.SIGKILL)
             proc.wait()
+
+
+def interval(values, spec):
+    """The median of `values` and a bootstrap 90 % interval of it."""
+    rng = random.Random(20)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(2000))
+    return (f"{statistics.median(values):{spec}} ({medians[100]:{spec}} to {medians[1899]:{spec}})")
+
+
+def exported_spans(port):
+    """What the host's /metrics says about its span export, if tracing is on."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                     headers={"Authorization": "Bearer bench-secret"})
+    text = urllib.request.urlopen(request, timeout=5).read().decode()
+    found = re.findall(r'^healthhost_trace_(spans_exported_total|spans_dropped_total\{reason="\w+"\}) (\S+)$',
+                       text, re.M)
+    return ", ".join(f"{series} {value}" for series, value in found)
 
 
 if __name__ == "__main__":
