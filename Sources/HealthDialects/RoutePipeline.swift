@@ -61,9 +61,9 @@ public struct RoutePipeline: HTTPResponder {
             let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
             metrics?.record(route: label, code: answered.response.status.code, seconds: seconds)
             guard let span else { return }
-            let checks = answered.batches.count == 1 ? answered.batches[0].checks : answered.batches.flatMap(\.checks)
             span.end(
-                httpStatusCode: Int(answered.response.status.code), reports: answered.reports, checks: checks, catalog: catalog)
+                httpStatusCode: Int(answered.response.status.code), reports: answered.reports,
+                check: { answered.check(at: $0) }, catalog: catalog)
         }
         switch answer(request, route: route) {
         case .now(let answered):
@@ -83,6 +83,16 @@ public struct RoutePipeline: HTTPResponder {
         let response: HTTPResponse
         var reports: [CheckReport] = []
         var batches: [CheckSelector.Batch] = []
+
+        /// The check of `reports[index]`.
+        func check(at index: Int) -> RegisteredCheck? {
+            var index = index
+            for batch in batches {
+                if index < batch.checks.count { return batch.checks[index] }
+                index -= batch.checks.count
+            }
+            return nil
+        }
     }
 
     private enum Answer {

@@ -52,7 +52,11 @@ struct RouteAssembly {
         let metricsConfig = http.metrics
         guard metricsConfig.enabled else {
             let metrics = RequestMetrics(routes: routes.map(\.path))
-            return (metrics, RoutePipeline(routes: routes, auth: auth, metrics: metrics, tracer: tracer))
+            return (
+                metrics,
+                RoutePipeline(
+                    routes: routes, auth: auth, metrics: metrics, tracer: tracer,
+                    tracedChecks: context.registry.checks + dependencies.checks))
         }
         if let owner = routes.first(where: { $0.path == metricsConfig.path }) {
             throw .config(

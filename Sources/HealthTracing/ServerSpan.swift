@@ -3,7 +3,7 @@ import Tracing
 import W3CTraceContext
 
 /// The server span of a sampled request of the pipeline, as a value: its ids, start and
-/// the route's encoded fields. ``end(httpStatusCode:reports:checks:catalog:)`` records it
+/// the route's encoded fields. ``end(httpStatusCode:reports:check:catalog:)`` records it
 /// and a child span per check report as ``SpanRecord``s in one go (no span object, no
 /// lock shared between event loops, no encoding on the request's path).
 public struct ServerSpan: Sendable {
@@ -27,12 +27,14 @@ public struct ServerSpan: Sendable {
     let fields: Fields
 
     /// Ends the span with the response's status code (`http.response.status_code`; a 5xx
-    /// is an ERROR status) and records a child span per report: `checks[i]` is the check
-    /// of `reports[i]`, `catalog` holds the checks' constant fields. A run this request
+    /// is an ERROR status) and records a child span per report: `catalog` holds the
+    /// checks' constant fields, `check(i)` is the check of `reports[i]` (asked only for
+    /// one the catalog lacks). A run this request
     /// started or joined spans the run's own time; a stored answer (`check.cached`) is an
     /// instant at the end of the request.
     public func end(
-        httpStatusCode: Int, reports: [CheckReport] = [], checks: [RegisteredCheck] = [], catalog: CheckSpanCatalog
+        httpStatusCode: Int, reports: [CheckReport] = [], check: (_ index: Int) -> RegisteredCheck? = { _ in nil },
+        catalog: CheckSpanCatalog
     ) {
         let end = DefaultTracerClock.now.nanosecondsSinceEpoch
         exporter.record(count: 1 + reports.count) { pending in
@@ -71,44 +73,49 @@ public struct ServerSpan: Sendable {
             }
             guard !reports.isEmpty else { return }
             var random = IDGenerator.Source()
-            // By index, reading the fields needed (a report copied whole is a dozen retains).
-            for index in reports.indices {
-                let (start, end) = Self.interval(of: reports[index], endingBy: end)
-                let status = reports[index].result.status
-                let varying = (
-                    CheckSpanAttributes.cached[reports[index].isCached ? 1 : 0], CheckSpanAttributes.status[status.rawValue],
-                    CheckSpanAttributes.timedOut[reports[index].isTimedOut ? 1 : 0]
-                )
-                let name = reports[index].name
-                let childID = random.spanID()
-                if let fields = catalog.fields(of: name) {
-                    add(
-                        SpanRecord(
-                            traceID: traceID, spanID: childID, parentSpanID: spanID, start: start, end: end, fields: fields,
-                            varying: varying, isError: status == .fail))
-                } else {
-                    // A check the catalog was not given: its constant fields encoded here.
-                    let check = index < checks.count ? checks[index] : nil
-                    pending.encoded.span(
-                        traceID: traceID, spanID: childID, parentSpanID: spanID, traceState: traceState,
-                        namePrefix: "check ", name: name, kind: .internal, start: start, end: end,
-                        status: status == .fail ? (true, "") : nil
-                    ) { attributes in
-                        CheckSpanCatalog.write(
-                            name: name, plugin: check?.pluginName ?? "", source: check?.source ?? "", into: &attributes)
-                        attributes.append(encoded: varying.0.bytes)
-                        attributes.append(encoded: varying.1.bytes)
-                        attributes.append(encoded: varying.2.bytes)
+            // Through the buffer, reading only the fields needed: the array's subscript
+            // copied each report whole (192 bytes and a retain per string in it).
+            reports.withUnsafeBufferPointer { reports in
+                for index in reports.indices {
+                    let (start, end) =
+                        reports[index].isCached
+                        ? (end, end) : Self.interval(finishedAt: reports[index].finishedAt, duration: reports[index].duration)
+                    let status = reports[index].result.status
+                    let varying = (
+                        CheckSpanAttributes.cached[reports[index].isCached ? 1 : 0], CheckSpanAttributes.status[status.rawValue],
+                        CheckSpanAttributes.timedOut[reports[index].isTimedOut ? 1 : 0]
+                    )
+                    let childID = random.spanID()
+                    if let fields = catalog.fields(of: reports[index].name) {
+                        add(
+                            SpanRecord(
+                                traceID: traceID, spanID: childID, parentSpanID: spanID, start: start, end: end, fields: fields,
+                                varying: varying, isError: status == .fail))
+                    } else {
+                        // A check the catalog was not given: its constant fields encoded here.
+                        let name = reports[index].name
+                        let check = check(index)
+                        pending.encoded.span(
+                            traceID: traceID, spanID: childID, parentSpanID: spanID, traceState: traceState,
+                            namePrefix: "check ", name: name, kind: .internal, start: start, end: end,
+                            status: status == .fail ? (true, "") : nil
+                        ) { attributes in
+                            CheckSpanCatalog.write(
+                                name: name, plugin: check?.pluginName ?? "", source: check?.source ?? "", into: &attributes)
+                            attributes.append(encoded: varying.0.bytes)
+                            attributes.append(encoded: varying.1.bytes)
+                            attributes.append(encoded: varying.2.bytes)
+                        }
                     }
                 }
             }
         }
     }
 
-    /// The run's own time, or an instant at `requestEnd` for a stored answer.
-    private static func interval(of report: borrowing CheckReport, endingBy requestEnd: UInt64) -> (start: UInt64, end: UInt64) {
-        if report.isCached { return (requestEnd, requestEnd) }
-        let end = UInt64(max(0, report.finishedAt.timeIntervalSince1970 * 1e9))
-        return (end - min(end, UInt64(max(0, report.duration.seconds * 1e9))), end)
+    /// A run's own time: `duration` up to `finishedAt`. (A stored answer is an instant at
+    /// the end of the request.)
+    private static func interval(finishedAt: WallTime, duration: Duration) -> (start: UInt64, end: UInt64) {
+        let end = UInt64(max(0, finishedAt.timeIntervalSince1970 * 1e9))
+        return (end - min(end, UInt64(max(0, duration.seconds * 1e9))), end)
     }
 }

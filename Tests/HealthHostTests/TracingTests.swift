@@ -1,4 +1,7 @@
 import Foundation
+import HealthCore
+import HealthConfig
+import HealthDialects
 import HealthHostApp
 import HealthTracing
 import Testing
@@ -64,6 +67,59 @@ import Tracing
             #expect(spans.first { $0["name"] as? String == "check down" }?["status_code"] as? Int == 2)
             // No secret in any span.
             #expect(!String(describing: spans).contains(DialectFixture.secret))
+        }
+    }
+
+    /// A tracestate near the W3C limit (512 characters) goes on whole in every span (their
+    /// lengths then take two-byte varints).
+    @Test func aLongTracestateGoesOnWholeInEverySpan() async throws {
+        let receiver = try await OTLPReceiver()
+        let state = (0..<28).map { "vendor\($0)=\(String(repeating: "x", count: 8))" }.joined(separator: ",")
+        #expect(state.count > 480 && state.count <= 512)
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: receiver.port)) { host throws in
+            let traceparent = "00-\(callerTrace)-\(callerSpan)-01"
+            let response = try await host.get(
+                "/health/?checks=ok,down", headers: auth.merging(["traceparent": traceparent, "tracestate": state]) { $1 })
+            #expect(response.status == 503)
+            let spans = try await receiver.waitForSpans(3)
+            #expect(Set(spans.compactMap { $0["name"] as? String }) == ["GET /health/", "check ok", "check down"])
+            // (As swift-w3c-trace-context writes it: members joined by ", ".)
+            #expect(spans.allSatisfy { ($0["trace_state"] as? String)?.replacingOccurrences(of: ", ", with: ",") == state })
+            #expect(spans.allSatisfy { $0["trace_id"] as? String == callerTrace })
+            let check = try #require(spans.first { $0["name"] as? String == "check down" })
+            #expect((check["attributes"] as? [String: Any])?["check.status"] as? String == "fail")
+            #expect(check["status_code"] as? Int == 2)
+        }
+    }
+
+    /// A check whose span fields were not encoded up front (the pipeline was not given it)
+    /// still gets its full span, encoded when the request ends.
+    @Test func aCheckOutsideTheSpanCatalogGetsTheSameSpan() async throws {
+        let receiver = try await OTLPReceiver()
+        let settings = try #require(try TracingSettings.from(environment: environment(port: receiver.port)))
+        let tracer = HostTracer(settings: settings, resource: [:], version: "test", logger: TestHost.logger)
+        defer { tracer.stop() }
+        let fakes = RouterHarness.FakeChecks()
+        fakes.set("cache", .fail("evicted"))
+        let (db, cache) = (fakes.check("db"), fakes.check("cache"))
+        let harness = try RouterHarness(checks: [db, cache], tracer: tracer, tracedChecks: [db]) { context in
+            NativeDialect.routes(NativeDialectConfiguration(), context: context)
+        }
+        #expect(try await harness.get("/health/?checks=db,cache", headers: [("Authorization", "Bearer s3cret")]).status.code == 503)
+        let spans = try await receiver.waitForSpans(3)
+        let server = try #require(spans.first { $0["name"] as? String == "GET /health/" })
+        for (name, status) in [("db", "pass"), ("cache", "fail")] {
+            let span = try #require(spans.first { $0["name"] as? String == "check \(name)" }, "\(spans)")
+            #expect(span["parent_span_id"] as? String == server["span_id"] as? String)
+            #expect(span["kind"] as? Int == 1)  // INTERNAL
+            let attributes = try #require(span["attributes"] as? [String: Any])
+            #expect(attributes["check.name"] as? String == name)
+            #expect(attributes["check.source"] as? String == "fake.\(name)")
+            #expect(attributes["check.plugin"] as? String == "fake")
+            #expect(attributes["check.status"] as? String == status)
+            #expect(attributes["check.cached"] as? Bool == false)
+            #expect(attributes["check.timed_out"] as? Bool == false)
+            #expect(span["status_code"] as? Int == (status == "fail" ? 2 : 0))  // ERROR, or UNSET
         }
     }
 

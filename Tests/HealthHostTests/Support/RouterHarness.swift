@@ -4,6 +4,7 @@ import HealthCore
 import HealthDialects
 import HealthHTTP
 import HealthMetrics
+import HealthTracing
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -39,10 +40,11 @@ struct RouterHarness {
     let metrics: RequestMetrics
     let engine: CheckEngine
 
-    /// The routes `makeRoutes` builds over `checks`, behind a pipeline with `secret`.
+    /// The routes `makeRoutes` builds over `checks`, behind a pipeline with `secret`
+    /// (and `tracer`, with the spans of `tracedChecks` encoded up front).
     init(
-        checks: [RegisteredCheck], secret: String? = "s3cret", clock: EngineClock = .system,
-        makeRoutes: (DialectContext) -> [HealthRoute]
+        checks: [RegisteredCheck], secret: String? = "s3cret", clock: EngineClock = .system, tracer: HostTracer? = nil,
+        tracedChecks: [RegisteredCheck] = [], makeRoutes: (DialectContext) -> [HealthRoute]
     ) throws {
         var registry = CheckRegistry()
         for check in checks { try registry.register(check) }
@@ -51,7 +53,7 @@ struct RouterHarness {
         let context = DialectContext(registry: registry, engine: engine, auth: auth, logger: TestHost.logger)
         let routes = makeRoutes(context)
         metrics = RequestMetrics(routes: routes.map(\.path))
-        pipeline = RoutePipeline(routes: routes, auth: auth, metrics: metrics)
+        pipeline = RoutePipeline(routes: routes, auth: auth, metrics: metrics, tracer: tracer, tracedChecks: tracedChecks)
     }
 
     /// The pipeline's answer to `GET target` with `headers`.
