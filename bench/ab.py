@@ -12,7 +12,8 @@ one median) and, per round, this build against the base measured next to it: the
 median of those paired ratios with a bootstrap 90 % interval, which the machine's slow
 stretches move far less than the medians of each. A build with tracing on also prints
 what its `/metrics` says it exported and dropped (a run where nothing was exported
-measured nothing). Same config as bench/pipeline.py (the core plugin, two cached checks);
+measured nothing), and how much of the machine's time the hypervisor gave to other
+guests during the rounds (steal: what makes this machine's rounds swing). Same config as bench/pipeline.py (the core plugin, two cached checks);
 `--env` sets environment variables for both (`OTEL_EXPORTER_OTLP_ENDPOINT=...` to
 compare tracing, with a collector or sink of your own listening there); `--this-env`
 sets them for this build only (`--base "$PWD"` then compares one build with and without
@@ -49,6 +50,7 @@ def main():
                                     env=this_env if name == "this" else env, stderr=subprocess.DEVNULL)
             procs[name] = (proc, port)
             sbs.wait_200(f"http://127.0.0.1:{port}/health/ping", proc)
+        steal_before = cpu_times()
         for round_index in range(args.rounds):
             order = list(procs.items())
             if round_index % 2:
@@ -61,6 +63,7 @@ def main():
                     assert bad == 0, f"{name} {endpoint}: {bad} non-2xx answers"
                     cpu = sbs.cpu_s(proc.pid) - before
                     results[name][endpoint].append((rps, cpu / (rps * seconds) * 1e6 if rps else float("nan")))
+        steal_after = cpu_times()
         print("| endpoint | build | req/s (median) | × base | CPU µs/req | rounds (k req/s) |")
         print("|---|---|---|---|---|---|")
         for endpoint in ("ping", "health"):
@@ -78,6 +81,9 @@ def main():
             ratios = [this[0] / base[0] for this, base in pairs]
             deltas = [this[1] - base[1] for this, base in pairs]
             print(f"| {endpoint} | {interval(ratios, '.3f')} | {interval(deltas, '+.2f')} |")
+        total = sum(steal_after) - sum(steal_before)
+        print(f"steal: {100 * (steal_after[7] - steal_before[7]) / total:.1f} % of the machine's CPU time "
+              "during the rounds went to other guests of the hypervisor")
         for name, (proc, port) in procs.items():
             spans = exported_spans(port)
             if spans:
@@ -93,6 +99,13 @@ def interval(values, spec):
     rng = random.Random(20)
     medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(2000))
     return (f"{statistics.median(values):{spec}} ({medians[100]:{spec}} to {medians[1899]:{spec}})")
+
+
+def cpu_times():
+    """The machine's CPU time so far, by kind (/proc/stat: user, nice, system, idle,
+    iowait, irq, softirq, steal, ...)."""
+    with open("/proc/stat") as stat:
+        return [int(field) for field in stat.readline().split()[1:]]
 
 
 def exported_spans(port):

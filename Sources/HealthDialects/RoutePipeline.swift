@@ -144,7 +144,9 @@ public struct RoutePipeline: HTTPResponder {
         // nothing encoded to keep (presets live as long as the process; a method is
         // whatever a client sends).
         let fields = presets?.fields(for: request.method) ?? .method(request.method.rawValue, route: route)
-        return tracer.startServerSpan(fields, carrier: request.headers, using: HeaderExtractor())
+        let traceParent = request.headers.first(name: "traceparent")
+        return tracer.startServerSpan(
+            fields, traceParent: traceParent, traceState: traceParent == nil ? nil : request.headers.first(name: "tracestate"))
     }
 
     private func visibility(of request: HTTPRequest, access: HealthRoute.Access) -> Visibility? {
@@ -177,13 +179,6 @@ public struct RoutePipeline: HTTPResponder {
             for await (index, reports) in group { byBatch[index] = reports }
             return byBatch.flatMap { $0 }
         }
-    }
-}
-
-/// Reads `traceparent` and `tracestate` from request headers.
-private struct HeaderExtractor: Extractor {
-    func extract(key: String, from headers: HTTPHeaders) -> String? {
-        headers.first(name: key)
     }
 }
 

@@ -87,13 +87,13 @@ public final class HostTracer: Tracer, Sendable {
 
     public func forceFlush() {}
 
-    /// The server span of a request whose headers `extract` reads, or `nil` when the
-    /// trace is not sampled: an unsampled request then costs the header lookup and the
-    /// sampler, no span (the host makes no calls a context would have to travel on).
-    public func startServerSpan<Carrier, Extract: Extractor>(
-        _ fields: ServerSpan.Fields, carrier: Carrier, using extractor: Extract
-    ) -> ServerSpan? where Extract.Carrier == Carrier {
-        let parent = Self.traceContext(in: carrier, using: extractor)
+    /// The server span of a request with the `traceparent` and `tracestate` headers
+    /// given, or `nil` when the trace is not sampled: an unsampled request then costs the
+    /// header lookup and the sampler, no span (the host makes no calls a context would
+    /// have to travel on). Not generic over a carrier, so that nothing on a traced
+    /// request's path goes through value witnesses.
+    public func startServerSpan(_ fields: ServerSpan.Fields, traceParent: String?, traceState: String?) -> ServerSpan? {
+        let parent = traceParent.flatMap { try? TraceContext(traceParentHeaderValue: $0, traceStateHeaderValue: traceState) }
         if parent == nil && rootIsAlwaysOff { return nil }
         var random = IDGenerator.Source()
         let traceID = parent?.traceID ?? random.traceID()
