@@ -20,7 +20,7 @@ sets them for this build only (`--base "$PWD"` then compares one build with and 
 them, e.g. traced against untraced).
 Loopback only; both servers are stopped by their PIDs.
 """
-import argparse, os, random, re, signal, statistics, subprocess, tempfile, urllib.request
+import argparse, os, random, re, signal, statistics, subprocess, tempfile, urllib.error, urllib.request
 from pathlib import Path
 
 from pipeline import config
@@ -109,10 +109,14 @@ def cpu_times():
 
 
 def exported_spans(port):
-    """What the host's /metrics says about its span export, if tracing is on."""
+    """What the host's /metrics says about its span export, if tracing is on ("" for a
+    build without /metrics, such as the transport issue's)."""
     request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
                                      headers={"Authorization": "Bearer bench-secret"})
-    text = urllib.request.urlopen(request, timeout=5).read().decode()
+    try:
+        text = urllib.request.urlopen(request, timeout=5).read().decode()
+    except (urllib.error.HTTPError, urllib.error.URLError):
+        return ""
     found = re.findall(r'^healthhost_trace_(spans_exported_total|spans_dropped_total\{reason="\w+"\}) (\S+)$',
                        text, re.M)
     return ", ".join(f"{series} {value}" for series, value in found)
