@@ -10,7 +10,10 @@ usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUS] [keep-alive]
               closes every connection after its response)
 """
 import json
+import os
 import sys
+import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
@@ -67,9 +70,18 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
+def exit_with_parent(parent):
+    """Ends the receiver once the test process that started it is gone (a crashed or
+    killed test run never runs the deinit that stops it): its parent becomes init or
+    a subreaper, and the receiver must not outlive the run holding a port."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
 server = HTTPServer(("127.0.0.1", 0), Receiver)
 with open(port_file + ".tmp", "w") as out:
     out.write(str(server.server_address[1]))
-import os
 os.rename(port_file + ".tmp", port_file)
 server.serve_forever()
