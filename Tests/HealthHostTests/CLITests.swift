@@ -164,10 +164,10 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.executable)
         process.arguments = ["serve", "--config", config]
-        let errors = Pipe()
+        let errors = ProcessLaunch.pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.run(process)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         var pong: RawHTTPResponse?
         for _ in 0..<100 where pong == nil {
@@ -208,7 +208,7 @@ extension CLITests {
         process.arguments = ["serve", "--config", config]
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.run(process)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         var ready: RawHTTPResponse?
         for _ in 0..<100 where ready == nil {

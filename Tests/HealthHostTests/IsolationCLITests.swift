@@ -60,11 +60,11 @@ import Testing
         process.executableURL = URL(fileURLWithPath: TestPaths.executable)
         process.arguments = ["serve", "--config", file]
         // Both pipes stay open and are never read.
-        let output = Pipe()
-        let errors = Pipe()
+        let output = ProcessLaunch.pipe()
+        let errors = ProcessLaunch.pipe()
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try ProcessLaunch.run(process)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         var pong = false
         for _ in 0..<200 where !pong {
@@ -91,7 +91,7 @@ import Testing
         process.arguments = ["serve", "--config", file]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.run(process)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         var answered = false
         for _ in 0..<200 where !answered {

@@ -66,7 +66,7 @@ struct PackageTests {
         serve.arguments = ["serve", "--config", "/etc/healthhost/healthhost.yaml", "--port", "\(port)"]
         serve.standardOutput = FileHandle.nullDevice
         serve.standardError = FileHandle.nullDevice
-        try serve.run()
+        try ProcessLaunch.run(serve)
         defer {
             kill(serve.processIdentifier, SIGKILL)
             serve.waitUntilExit()

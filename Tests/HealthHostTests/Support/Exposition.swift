@@ -7,12 +7,12 @@ func promtool(_ exposition: String) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
     process.arguments = ["check", "metrics"]
-    let input = Pipe()
-    let output = Pipe()
+    let input = ProcessLaunch.pipe()
+    let output = ProcessLaunch.pipe()
     process.standardInput = input
     process.standardOutput = output
     process.standardError = output
-    try process.run()
+    try ProcessLaunch.run(process)
     input.fileHandleForWriting.write(Data(exposition.utf8))
     try input.fileHandleForWriting.close()
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -9,7 +9,7 @@ import Foundation
 final class ServedHost: @unchecked Sendable {
     let process = Process()
     let port: Int
-    let errors = Pipe()
+    let errors = ProcessLaunch.pipe()
 
     init(yaml: String) throws {
         port = try freePort()
@@ -20,7 +20,7 @@ final class ServedHost: @unchecked Sendable {
         process.arguments = ["serve", "--config", path]
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.run(process)
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
