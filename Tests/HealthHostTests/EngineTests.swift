@@ -19,14 +19,14 @@ import Testing
     @Test func theChecksOfOneRequestRunConcurrently() async throws {
         let checks = (1...4).map { "  - { name: c\($0), plugin: enginekit, check: counted }" }.joined(separator: "\n")
         try await TestHost.with(yaml: try yaml("concurrent", sleepMs: 1000, checks: checks)) { host throws in
-            let started = ContinuousClock.now
             let response = try await host.get("/health/?\(auth)")
-            let elapsed = ContinuousClock.now - started
             #expect(response.status == 200)
             #expect(response.body.contains(#""checks":{"c1":true,"c2":true,"c3":true,"c4":true}"#))
-            // Four one-second calls: about one second together, four if run one by one.
-            #expect(elapsed < .milliseconds(2500), "took \(elapsed)")
-            #expect(try await host.counters()["counted"] == 4)
+            // Four one-second calls, all four inside the plugin at once (the plugin counts;
+            // the wall clock of a loaded machine said nothing reliable).
+            let counters = try await host.counters()
+            #expect(counters["counted"] == 4)
+            #expect(counters["counted_max_active"] == 4)
         }
     }
 

@@ -16,6 +16,7 @@
 static long sleep_ms = 300;
 static int counted_calls, hang_calls, toggle_calls, toggle_failing;
 static int unsafe_calls, unsafe_active, unsafe_max_active, sticky_calls;
+static int counted_active, counted_max_active;
 
 static int bump(int *counter) { return __atomic_add_fetch(counter, 1, __ATOMIC_SEQ_CST); }
 static int read_counter(int *counter) { return __atomic_load_n(counter, __ATOMIC_SEQ_CST); }
@@ -27,11 +28,19 @@ static void pause_ms(long ms) {
     while (nanosleep(&pause, &pause) != 0) { /* resume after signals */ }
 }
 
-/* Sleeps sleep_ms, then passes with its call number. */
+/* Raises *max to active when active is more. */
+static void raise_max(int *max, int active) {
+    int seen = read_counter(max);
+    while (active > seen && !__atomic_compare_exchange_n(max, &seen, active, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
+}
+
+/* Sleeps sleep_ms, then passes with its call number; records the most calls active at once. */
 static int check_counted(const hh_call *call, hh_result *out) {
     int number = bump(&counted_calls);
     (void)call;
+    raise_max(&counted_max_active, bump(&counted_active));
     pause_ms(sleep_ms);
+    __atomic_sub_fetch(&counted_active, 1, __ATOMIC_SEQ_CST);
     hh_result_set_message(out, "call %d", number);
     return HH_PASS;
 }
@@ -67,11 +76,8 @@ static int check_set_pass(const hh_call *call, hh_result *out) {
 
 /* Not thread-safe: records the most calls ever active at once. */
 static int check_unsafe(const hh_call *call, hh_result *out) {
-    int active = bump(&unsafe_active);
-    int seen = read_counter(&unsafe_max_active);
     (void)call;
-    while (active > seen && !__atomic_compare_exchange_n(&unsafe_max_active, &seen, active, 0,
-                                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
+    raise_max(&unsafe_max_active, bump(&unsafe_active));
     bump(&unsafe_calls);
     pause_ms(200);
     __atomic_sub_fetch(&unsafe_active, 1, __ATOMIC_SEQ_CST);
@@ -89,8 +95,8 @@ static int check_sticky(const hh_call *call, hh_result *out) {
 
 static int check_stats(const hh_call *call, hh_result *out) {
     (void)call;
-    hh_result_set_message(out, "counted=%d hang=%d toggle=%d unsafe=%d unsafe_max_active=%d sticky=%d",
-                          read_counter(&counted_calls), read_counter(&hang_calls), read_counter(&toggle_calls),
+    hh_result_set_message(out, "counted=%d counted_max_active=%d hang=%d toggle=%d unsafe=%d unsafe_max_active=%d sticky=%d",
+                          read_counter(&counted_calls), read_counter(&counted_max_active), read_counter(&hang_calls), read_counter(&toggle_calls),
                           read_counter(&unsafe_calls), read_counter(&unsafe_max_active),
                           read_counter(&sticky_calls));
     return HH_PASS;
