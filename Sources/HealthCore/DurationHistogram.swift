@@ -29,6 +29,16 @@ public struct DurationHistogram: Sendable, Equatable {
         sum += seconds
     }
 
+    /// Adds `other`'s observations: bucket by bucket over the same bounds; over other
+    /// bounds they count in `+Inf` only (``count`` and ``sum``).
+    public mutating func add(_ other: DurationHistogram) {
+        if other.bounds == bounds {
+            for index in buckets.indices { buckets[index] += other.buckets[index] }
+        }
+        count += other.count
+        sum += other.sum
+    }
+
     /// The cumulative counts Prometheus' `_bucket{le=...}` series carry, `+Inf` last.
     public var cumulative: [(bound: Double, count: Int)] {
         var running = 0

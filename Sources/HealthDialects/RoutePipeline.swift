@@ -13,15 +13,32 @@ import Tracing
 /// — render, count the request in the metrics and, when tracing is on, record a server
 /// span (continuing the caller's `traceparent`) with a child span per check report.
 public struct RoutePipeline: HTTPResponder {
-    /// By path: the route and, when tracing is on, its server spans' GET and HEAD names
-    /// and attributes, encoded once (one lookup finds both).
-    private let routes: [String: (route: HealthRoute, spans: ServerSpanPresets?)]
-    /// The server spans of unmatched paths (tracing on only).
-    private let unmatchedSpans: ServerSpanPresets?
+    /// By path: the route and what the pipeline keeps for it (one lookup finds all).
+    private let routes: [String: RouteEntry]
+    /// What requests no route matched count and trace as.
+    private let unmatched: RouteEntry
     private let auth: SharedSecretAuth
-    private let metrics: RequestMetrics?
+    private let isObserved: Bool
     private let tracer: HostTracer?
     private let checkSpans: CheckSpanCatalog
+
+    /// A route and what the pipeline keeps for it, built once: its metrics counters and,
+    /// when tracing is on, its server spans' encoded GET and HEAD fields. A class, so a
+    /// lookup hands out one reference rather than a copy of the route's fields.
+    private final class RouteEntry: Sendable {
+        let route: HealthRoute?
+        /// The route label of metrics and spans: the path, or `unmatched`.
+        let label: String
+        let counters: RouteCounters?
+        let spans: ServerSpanPresets?
+
+        init(route: HealthRoute?, label: String, metrics: RequestMetrics?, traced: Bool) {
+            self.route = route
+            self.label = label
+            counters = metrics?.counters(for: label)
+            spans = traced ? ServerSpanPresets(label: label) : nil
+        }
+    }
 
     /// A pipeline serving `routes` (a later route of the same path replaces an earlier);
     /// `tracedChecks` are the checks whose spans' constant attributes are encoded up front.
@@ -29,13 +46,15 @@ public struct RoutePipeline: HTTPResponder {
         routes: [HealthRoute], auth: SharedSecretAuth, metrics: RequestMetrics? = nil, tracer: HostTracer? = nil,
         tracedChecks: [RegisteredCheck] = []
     ) {
-        var byPath: [String: (route: HealthRoute, spans: ServerSpanPresets?)] = [:]
-        for route in routes { byPath[route.path] = (route, tracer == nil ? nil : ServerSpanPresets(label: route.path)) }
+        var byPath: [String: RouteEntry] = [:]
+        for route in routes {
+            byPath[route.path] = RouteEntry(route: route, label: route.path, metrics: metrics, traced: tracer != nil)
+        }
         self.routes = byPath
+        unmatched = RouteEntry(route: nil, label: RequestMetrics.unmatchedRoute, metrics: metrics, traced: tracer != nil)
         self.auth = auth
-        self.metrics = metrics
+        isObserved = metrics != nil || tracer != nil
         self.tracer = tracer
-        unmatchedSpans = tracer == nil ? nil : ServerSpanPresets(label: RequestMetrics.unmatchedRoute)
         checkSpans = CheckSpanCatalog(checks: tracer == nil ? [] : tracedChecks)
     }
 
@@ -43,39 +62,40 @@ public struct RoutePipeline: HTTPResponder {
     public var paths: [String] { routes.keys.sorted() }
 
     public func respond(to request: HTTPRequest) -> HTTPReply {
-        let entry = routes[request.path]
-        let route = entry?.route
-        guard metrics != nil || tracer != nil else {
-            switch answer(request, route: route) {
+        let entry = routes[request.path] ?? unmatched
+        guard isObserved else {
+            switch answer(request, route: entry.route) {
             case .now(let answered): return .now(answered.response)
             case .later(let work): return .later { await work().response }
             }
         }
         let started = NIODeadline.now()
-        let label = route == nil ? RequestMetrics.unmatchedRoute : request.path
-        let presets = entry == nil ? unmatchedSpans : entry?.spans
-        let span = tracer.flatMap { serverSpan($0, for: request, route: label, presets: presets) }
-        let metrics = self.metrics
-        let catalog = checkSpans
-        @Sendable func record(_ answered: Answered) {
-            let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
-            metrics?.record(route: label, code: answered.response.status.code, seconds: seconds)
-            guard let span else { return }
-            span.end(
-                httpStatusCode: Int(answered.response.status.code), reports: answered.reports,
-                check: { answered.check(at: $0) }, catalog: catalog)
-        }
-        switch answer(request, route: route) {
+        let span = tracer.flatMap { serverSpan($0, for: request, entry: entry) }
+        switch answer(request, route: entry.route) {
         case .now(let answered):
-            record(answered)
+            Self.record(answered, of: entry, startedAt: started, span: span, catalog: checkSpans)
             return .now(answered.response)
         case .later(let work):
+            let catalog = checkSpans
             return .later {
                 let answered = await work()
-                record(answered)
+                Self.record(answered, of: entry, startedAt: started, span: span, catalog: catalog)
                 return answered.response
             }
         }
+    }
+
+    /// Counts an answered request in its route's metrics and ends its span.
+    private static func record(
+        _ answered: Answered, of entry: RouteEntry, startedAt started: NIODeadline, span: ServerSpan?,
+        catalog: CheckSpanCatalog
+    ) {
+        let code = answered.response.status.code
+        if let counters = entry.counters {
+            counters.record(code: code, seconds: Double((NIODeadline.now() - started).nanoseconds) / 1e9)
+        }
+        guard let span else { return }
+        span.end(httpStatusCode: Int(code), reports: answered.reports, check: { answered.check(at: $0) }, catalog: catalog)
     }
 
     /// A response and the reports it was rendered from (each a check span when traced).
@@ -137,13 +157,11 @@ public struct RoutePipeline: HTTPResponder {
 
     /// The server span of a request: `GET /readyz`, as the HTTP semantic conventions name
     /// spans by method and route (unmatched paths are not span names).
-    private func serverSpan(
-        _ tracer: HostTracer, for request: HTTPRequest, route: String, presets: ServerSpanPresets?
-    ) -> ServerSpan? {
+    private func serverSpan(_ tracer: HostTracer, for request: HTTPRequest, entry: RouteEntry) -> ServerSpan? {
         // Any method but GET and HEAD (answered 405) is named and attributed per span:
         // nothing encoded to keep (presets live as long as the process; a method is
         // whatever a client sends).
-        let fields = presets?.fields(for: request.method) ?? .method(request.method.rawValue, route: route)
+        let fields = entry.spans?.fields(for: request.method) ?? .method(request.method.rawValue, route: entry.label)
         let traceParent = request.headers.first(name: "traceparent")
         return tracer.startServerSpan(
             fields, traceParent: traceParent, traceState: traceParent == nil ? nil : request.headers.first(name: "tracestate"))

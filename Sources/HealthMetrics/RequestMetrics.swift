@@ -1,10 +1,10 @@
 import HealthCore
-import Synchronization
 
 /// Requests served per route and status code, and how long they took: the
 /// `healthhost_http_requests_total` and `healthhost_http_request_duration_seconds`
 /// series. Routes are known when the host starts, so each has its counters from then
-/// on; recording takes one uncontended lock and no allocation.
+/// on; the request pipeline looks a route's up once (``counters(for:)``) and recording
+/// takes a lock of the calling thread's own and no allocation.
 public final class RequestMetrics: Sendable {
     /// The route label of requests no route matched (their paths are not labels:
     /// a scanner would create a series per path).
@@ -21,9 +21,15 @@ public final class RequestMetrics: Sendable {
         self.unmatched = RouteCounters()
     }
 
+    /// The counters of `route` (a path given at init; any other path counts as
+    /// ``unmatchedRoute``).
+    public func counters(for route: String) -> RouteCounters {
+        counters[route] ?? unmatched
+    }
+
     /// Counts one answered request of `route` (``unmatchedRoute`` or a registered path).
     public func record(route: String, code: UInt, seconds: Double) {
-        (counters[route] ?? unmatched).record(code: code, seconds: seconds)
+        counters(for: route).record(code: code, seconds: seconds)
     }
 
     /// A copy of every route's counters, sorted by route.
@@ -44,15 +50,46 @@ public struct RouteCounts: Sendable {
     public var count: Int { durations.count }
 }
 
-final class RouteCounters: Sendable {
-    private let counts = Mutex(RouteCounts())
+/// One route's counters, a copy per thread group (``ThreadShards``): the event loops
+/// count every request, and one shared lock had its cache line bounce between the cores
+/// on each. A scrape adds the copies up.
+public final class RouteCounters: Sendable {
+    /// One shard's counts: per status code as a short list (a route answers with one to
+    /// a few codes; no hashing on the request path).
+    struct Counts: Sendable {
+        var byCode: [(code: UInt, count: Int)] = []
+        var durations = DurationHistogram(bounds: DurationHistogram.requestBounds)
+    }
 
-    func record(code: UInt, seconds: Double) {
-        counts.withLock { counts in
-            counts.byCode[code, default: 0] += 1
+    /// Shards for the event loops and a few pool threads; more would be memory per route
+    /// that no machine here had threads to use.
+    private static let shardCount = 8
+    private let shards = ThreadShards<Counts>(count: RouteCounters.shardCount) { Counts() }
+
+    /// Counters with nothing counted.
+    public init() {}
+
+    /// Counts one request answered with `code` after `seconds`.
+    public func record(code: UInt, seconds: Double) {
+        shards.current.value.withLock { counts in
+            if let index = counts.byCode.firstIndex(where: { $0.code == code }) {
+                counts.byCode[index].count += 1
+            } else {
+                counts.byCode.append((code, 1))
+            }
             counts.durations.record(seconds: seconds)
         }
     }
 
-    func read() -> RouteCounts { counts.withLock { $0 } }
+    /// Every shard's counts added up.
+    public func read() -> RouteCounts {
+        var total = RouteCounts()
+        for shard in shards.shards {
+            shard.value.withLock { counts in
+                for (code, count) in counts.byCode { total.byCode[code, default: 0] += count }
+                total.durations.add(counts.durations)
+            }
+        }
+        return total
+    }
 }

@@ -74,7 +74,7 @@ final class SpanExporter: Sendable {
     func record(count: Int, _ write: (inout PendingSpans) -> Void) {
         guard count > 0 else { return }
         let batchSize = settings.maxExportBatchSize
-        let (first, second) = shards.current.pending.withLock { pending -> (PendingSpans?, PendingSpans?) in
+        let (first, second) = shards.current.value.withLock { pending -> (PendingSpans?, PendingSpans?) in
             var first: PendingSpans?
             if pending.count > 0 && pending.count + count > batchSize {
                 first = pending
@@ -117,7 +117,7 @@ final class SpanExporter: Sendable {
     /// Moves every shard's spans to the export queue (on the schedule, and at shutdown).
     private func drainShards() {
         for shard in shards.shards {
-            let batch = shard.pending.withLock { pending -> PendingSpans? in
+            let batch = shard.value.withLock { pending -> PendingSpans? in
                 guard pending.count > 0 else { return nil }
                 defer { pending = PendingSpans() }
                 return pending
@@ -135,7 +135,7 @@ final class SpanExporter: Sendable {
             return state.timer
         }
         timer?.cancel()
-        for shard in shards.shards { shard.pending.withLock { $0 = PendingSpans() } }
+        for shard in shards.shards { shard.value.withLock { $0 = PendingSpans() } }
         client.close()
     }
 

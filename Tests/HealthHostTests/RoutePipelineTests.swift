@@ -2,6 +2,7 @@ import HealthConfig
 import HealthCore
 import HealthDialects
 import HealthMetrics
+import NIOPosix
 import Testing
 
 /// The request pipeline's own decisions (auth, selection, engine, metrics), through the
@@ -26,6 +27,57 @@ import Testing
         #expect(answered.status == .ok)
         #expect(answered.text == #"{"available_checks":["db"],"checks":{"db":true},"health":"running"}"#)
         #expect(fakes.runCount("db") == 1)
+    }
+
+    @Test func theSecretIsFoundInEveryFormAndOnlyThere() async throws {
+        let fakes = RouterHarness.FakeChecks()
+        let harness = try RouterHarness(checks: [fakes.check("db")]) { context in
+            NativeDialect.routes(NativeDialectConfiguration(), context: context)
+        }
+        let accepted: [[(String, String)]] = [
+            [("Authorization", "Bearer s3cret")], [("authorization", "BEARER s3cret")],
+            [("Authorization", "bEaReR    s3cret  ")],
+            // Any one of several candidates (every one is compared, so timing tells nothing).
+            [("Authorization", "Basic czNjcmV0"), ("Authorization", "Bearer s3cret")],
+        ]
+        for headers in accepted {
+            #expect(try await harness.get("/health/", headers: headers).status == .ok, "\(headers)")
+        }
+        #expect(try await harness.get("/health/?auth=wrong&auth=s3cret").status == .ok)
+        let refused: [[(String, String)]] = [
+            [("Authorization", "Basic s3cret")], [("Authorization", "Bearers3cret")], [("Authorization", "Bearer")],
+            [("Authorization", "Bearer s3cre")], [("Authorization", "Bearer s3crets")], [("X-Authorization", "Bearer s3cret")],
+            [("Authorization", "Token s3cret"), ("Authorization", "Bearer nope")],
+        ]
+        for headers in refused {
+            #expect(try await harness.get("/health/", headers: headers).status == .unauthorized, "\(headers)")
+        }
+        #expect(try await harness.get("/health/?auth=S3CRET").status == .unauthorized)
+        #expect(try await harness.get("/health/?Auth=s3cret").status == .unauthorized)
+        #expect(try await harness.get("/health/?authx=s3cret").status == .unauthorized)
+    }
+
+    @Test func requestsCountedOnManyEventLoopsAddUp() async throws {
+        let counters = RouteCounters()
+        let loops = 6, perLoop = 2_000
+        // Event loops of their own, as the server's are: their counts land in several shards.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+        let work = (0..<loops).map { loop in
+            group.next().submit {
+                for index in 0..<perLoop {
+                    counters.record(code: index % 4 == 0 ? 503 : 200, seconds: loop % 2 == 0 ? 0.0001 : 20)
+                }
+            }
+        }
+        for future in work { try await future.get() }
+        try await group.shutdownGracefully()
+        let counts = counters.read()
+        #expect(counts.count == loops * perLoop)
+        #expect(counts.byCode == [200: loops * perLoop * 3 / 4, 503: loops * perLoop / 4])
+        // Fast ones in the first bucket; slow ones (past the last bound) only in +Inf.
+        #expect(counts.durations.buckets.first == loops / 2 * perLoop)
+        #expect(counts.durations.buckets.reduce(0, +) == loops / 2 * perLoop)
+        #expect(abs(counts.durations.sum - Double(loops / 2 * perLoop) * 20.0001) < 0.01)
     }
 
     @Test func publicAccessShowsStatusesAndKeepsReasonsForTheSecret() async throws {

@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// A small number per thread, given out in the order threads first ask (a pthread key
+/// holding it; no allocation).
+public enum ThreadNumber {
+    private static let key: pthread_key_t? = {
+        var key = pthread_key_t()
+        return pthread_key_create(&key, nil) == 0 ? key : nil
+    }()
+    private static let next = Atomic<Int>(1)
+
+    /// The calling thread's number.
+    public static var current: Int {
+        guard let key else { return 0 }
+        if let stored = pthread_getspecific(key) { return Int(bitPattern: stored) - 1 }
+        let number = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: number))
+        return number - 1
+    }
+}
+
+/// A value kept in one copy per thread group, each behind a lock of its own, so that
+/// threads recording on every request (the event loops) do not bounce one lock's cache
+/// line between the cores; readers (a metrics scrape, the span exporter's schedule) visit
+/// every shard. Two threads that share a shard are correct, only slower.
+public struct ThreadShards<Value: Sendable>: Sendable {
+    /// One shard: the value under its lock, padded past a cache line so that two shards
+    /// never share one.
+    public final class Shard: Sendable {
+        /// The shard's value.
+        public let value: Mutex<Value>
+        private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+
+        init(_ value: sending Value) { self.value = Mutex(value) }
+    }
+
+    /// Every shard.
+    public let shards: [Shard]
+
+    /// `count` shards, each starting as `initial()`.
+    public init(count: Int, _ initial: () -> Value) {
+        shards = (0..<max(1, count)).map { _ in Shard(initial()) }
+    }
+
+    /// The calling thread's shard.
+    public var current: Shard { shards[ThreadNumber.current % shards.count] }
+}
