@@ -41,19 +41,39 @@ public struct SharedSecretAuth: Sendable {
     public static let queryParameterName = "auth"
 
     /// Whether the request presents the secret (always true when auth is disabled).
+    /// Read in place: no copy of the secret, the query values or the headers (this runs
+    /// on every protected request).
     public func allows(_ request: HTTPRequest) -> Bool {
-        guard let secret else { return true }
-        var presented: [[UInt8]] = request.query.all(Self.queryParameterName).map { Array($0.utf8) }
-        for value in request.headers["Authorization"] {
-            let parts = value.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                presented.append(Array(parts[1].trimmingSpaces.utf8))
+        guard let store else { return true }
+        return store.withSecret { secret in
+            // Check every candidate so timing does not reveal which one matched.
+            var matched = false
+            for (name, value) in request.query.pairs where name == Self.queryParameterName {
+                matched = Self.constantTimeEquals(value.utf8, secret) || matched
             }
+            for (name, value) in request.headers where Self.isAuthorization(name) {
+                if let token = Self.bearerToken(value) { matched = Self.constantTimeEquals(token, secret) || matched }
+            }
+            return matched
         }
-        // Check every candidate so timing does not reveal which one matched.
-        return presented.reduce(false) { matched, candidate in
-            Self.constantTimeEquals(candidate, secret) || matched
-        }
+    }
+
+    /// Whether a header name is `Authorization`, in any case.
+    private static func isAuthorization(_ name: String) -> Bool {
+        name.utf8.count == 13 && name.utf8.elementsEqual("authorization".utf8) { $0 | 0x20 == $1 }
+    }
+
+    /// The token of `Bearer TOKEN` (the scheme in any case, spaces around the token
+    /// dropped); `nil` for any other scheme.
+    private static func bearerToken(_ value: String) -> Substring.UTF8View? {
+        let bytes = value.utf8
+        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")),
+            bytes[..<space].elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 })
+        else { return nil }
+        var token = value[bytes.index(after: space)...].utf8
+        while token.first == UInt8(ascii: " ") { token = token.dropFirst() }
+        while token.last == UInt8(ascii: " ") { token = token.dropLast() }
+        return token
     }
 
     /// The 401 response: says how to authenticate, never what the secret is.
@@ -68,10 +88,10 @@ public struct SharedSecretAuth: Sendable {
 
     /// Compares without an early exit, so the time taken does not depend on where the
     /// inputs differ (only on the presented length).
-    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    static func constantTimeEquals(_ lhs: some Collection<UInt8>, _ rhs: [UInt8]) -> Bool {
         var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
-        for index in 0..<lhs.count {
-            difference |= lhs[index] ^ (index < rhs.count ? rhs[index] : 0)
+        for (index, byte) in lhs.enumerated() {
+            difference |= byte ^ (index < rhs.count ? rhs[index] : 0)
         }
         return difference == 0 && lhs.count == rhs.count
     }
@@ -85,19 +105,13 @@ private final class SecretStore: Sendable {
 
     var value: [UInt8] { current.withLockedValue { $0 } }
 
+    /// `body` given the secret in place (under the lock: keep it short).
+    func withSecret<Result>(_ body: ([UInt8]) -> Result) -> Result { current.withLockedValue { body($0) } }
+
     func replace(with secret: [UInt8]) -> Bool {
         current.withLockedValue { value in
             defer { value = secret }
             return value != secret
         }
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " { text = text.dropFirst() }
-        while text.last == " " { text = text.dropLast() }
-        return text
     }
 }
