@@ -6,10 +6,13 @@ import HealthHTTP
 /// `_defaults` = the default set, `a,b` = those, empty = none; unknown names are a 400
 /// that names them.
 enum CheckQuery {
+    /// The query parameter's name.
+    static let parameterName = "checks"
+
     static func select(_ request: HTTPRequest, in registry: CheckRegistry, ignoringUnknown: Bool = false)
         throws(HTTPError) -> [RegisteredCheck]
     {
-        let values = request.query.all("checks")
+        let values = request.query.all(parameterName)
         guard values.count <= 1 else {
             throw HTTPError(
                 .error(

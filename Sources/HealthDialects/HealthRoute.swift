@@ -134,7 +134,10 @@ public struct CheckSelector: Sendable {
 
     /// The checks named by the `checks` query parameter (see ``CheckQuery``).
     public static func query(registry: CheckRegistry, engine: CheckEngine, ignoringUnknown: Bool = false) -> CheckSelector {
-        CheckSelector { request throws(HTTPError) in
+        // Without the parameter (what probes send) the default set, batched once.
+        let defaults = registry.defaults.isEmpty ? [] : [Batch(engine: engine, checks: registry.defaults)]
+        return CheckSelector { request throws(HTTPError) in
+            guard request.query.contains(CheckQuery.parameterName) else { return defaults }
             let checks = try CheckQuery.select(request, in: registry, ignoringUnknown: ignoringUnknown)
             return checks.isEmpty ? [] : [Batch(engine: engine, checks: checks)]
         }
