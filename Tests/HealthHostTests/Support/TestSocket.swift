@@ -13,7 +13,7 @@ final class TestSocket: @unchecked Sendable {
     /// Connects; throws when the connection is refused. A small `receiveBuffer` makes the
     /// kernel stop taking the server's answers early (a client that reads nothing).
     init(port: Int, receiveBuffer: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)  // never inherited by a process another test launches
         guard fd >= 0 else { throw RawHTTPClient.ClientError("socket() failed") }
         if var size = receiveBuffer {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
