@@ -205,8 +205,6 @@ let package = Package(
             dependencies: [
                 "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
                 "HealthHostApp", "HealthSwiftVersion", "HealthJSON", "HealthMetrics", "HealthTracing", "HealthYAML",
-                // posix_spawn with closefrom for the servers tests start (ServerProcess).
-                "CProcessSupport",
                 // Built so the CLI tests can run the real binary.
                 "healthhost",
                 .product(name: "Logging", package: "swift-log"),

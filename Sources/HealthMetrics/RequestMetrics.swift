@@ -27,11 +27,6 @@ public final class RequestMetrics: Sendable {
         counters[route] ?? unmatched
     }
 
-    /// Counts one answered request of `route` (``unmatchedRoute`` or a registered path).
-    public func record(route: String, code: UInt, seconds: Double) {
-        counters(for: route).record(code: code, seconds: seconds)
-    }
-
     /// A copy of every route's counters, sorted by route.
     public func snapshot() -> [(route: String, counts: RouteCounts)] {
         var routes = counters.map { (route: $0.key, counts: $0.value.read()) }

@@ -12,7 +12,7 @@ import Synchronization
 /// batches (and a batch filling per recording thread). A slow or dead collector costs
 /// nothing but dropped spans: nothing waits for it, and a failed export is not retried.
 ///
-/// Spans come in per thread (``SpanShards``): the pipeline's as ``SpanRecord``s, encoded
+/// Spans come in per thread (``ThreadShards``): the pipeline's as ``SpanRecord``s, encoded
 /// here when their batch goes out, others encoded already. A request's spans come in
 /// together and go out in the same export.
 final class SpanExporter: Sendable {
@@ -39,7 +39,13 @@ final class SpanExporter: Sendable {
     private let logger: Logger
     private let eventLoop: any EventLoop
     private let state = Mutex(State())
-    private let shards = SpanShards()
+    /// The export queue's entrance, one shard per recording thread: each event loop
+    /// appends to its own under a lock nobody else takes (but the exporter, once a
+    /// schedule delay), so the loops do not bounce one lock's cache line between the cores
+    /// on every traced request; a shard goes to the queue whole when it holds a batch.
+    /// Sixteen, so that the event loops and the concurrency pool's threads (a few per
+    /// core) seldom share one.
+    private let shards = ThreadShards<PendingSpans>(count: 16) { PendingSpans() }
     private let headers: HTTPHeaders
     /// One connection to the collector, kept open between exports.
     private let client: KeepAliveHTTPClient
