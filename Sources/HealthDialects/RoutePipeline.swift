@@ -70,16 +70,16 @@ public struct RoutePipeline: HTTPResponder {
             }
         }
         let started = NIODeadline.now()
-        let span = tracer.flatMap { serverSpan($0, for: request, entry: entry) }
+        let span = tracer.flatMap { serverSpan($0, for: request, entry: entry, startedAt: started) }
         switch answer(request, route: entry.route) {
         case .now(let answered):
-            Self.record(answered, of: entry, startedAt: started, span: span, catalog: checkSpans)
+            Self.record(answered, of: entry, startedAt: started, span: span, tracer: tracer, catalog: checkSpans)
             return .now(answered.response)
         case .later(let work):
-            let catalog = checkSpans
+            let (catalog, tracer) = (checkSpans, tracer)
             return .later {
                 let answered = await work()
-                Self.record(answered, of: entry, startedAt: started, span: span, catalog: catalog)
+                Self.record(answered, of: entry, startedAt: started, span: span, tracer: tracer, catalog: catalog)
                 return answered.response
             }
         }
@@ -87,15 +87,18 @@ public struct RoutePipeline: HTTPResponder {
 
     /// Counts an answered request in its route's metrics and ends its span.
     private static func record(
-        _ answered: Answered, of entry: RouteEntry, startedAt started: NIODeadline, span: ServerSpan?,
+        _ answered: Answered, of entry: RouteEntry, startedAt started: NIODeadline, span: ServerSpan?, tracer: HostTracer?,
         catalog: CheckSpanCatalog
     ) {
         let code = answered.response.status.code
+        let ended = NIODeadline.now()
         if let counters = entry.counters {
-            counters.record(code: code, seconds: Double((NIODeadline.now() - started).nanoseconds) / 1e9)
+            counters.record(code: code, seconds: Double((ended - started).nanoseconds) / 1e9)
         }
-        guard let span else { return }
-        span.end(httpStatusCode: Int(code), reports: answered.reports, check: { answered.check(at: $0) }, catalog: catalog)
+        guard let span, let tracer else { return }
+        tracer.end(
+            span, endedAt: ended, httpStatusCode: Int(code), reports: answered.reports, check: { answered.check(at: $0) },
+            catalog: catalog)
     }
 
     /// A response and the reports it was rendered from (each a check span when traced).
@@ -157,14 +160,17 @@ public struct RoutePipeline: HTTPResponder {
 
     /// The server span of a request: `GET /readyz`, as the HTTP semantic conventions name
     /// spans by method and route (unmatched paths are not span names).
-    private func serverSpan(_ tracer: HostTracer, for request: HTTPRequest, entry: RouteEntry) -> ServerSpan? {
+    private func serverSpan(
+        _ tracer: HostTracer, for request: HTTPRequest, entry: RouteEntry, startedAt started: NIODeadline
+    ) -> ServerSpan? {
         // Any method but GET and HEAD (answered 405) is named and attributed per span:
         // nothing encoded to keep (presets live as long as the process; a method is
         // whatever a client sends).
         let fields = entry.spans?.fields(for: request.method) ?? .method(request.method.rawValue, route: entry.label)
         let traceParent = request.headers.first(name: "traceparent")
         return tracer.startServerSpan(
-            fields, traceParent: traceParent, traceState: traceParent == nil ? nil : request.headers.first(name: "tracestate"))
+            fields, traceParent: traceParent, traceState: traceParent == nil ? nil : request.headers.first(name: "tracestate"),
+            startedAt: started)
     }
 
     private func visibility(of request: HTTPRequest, access: HealthRoute.Access) -> Visibility? {

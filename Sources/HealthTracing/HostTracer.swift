@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import Tracing
 import W3CTraceContext
 
@@ -91,17 +92,20 @@ public final class HostTracer: Tracer, Sendable {
     /// given, or `nil` when the trace is not sampled: an unsampled request then costs the
     /// header lookup and the sampler, no span (the host makes no calls a context would
     /// have to travel on). Not generic over a carrier, so that nothing on a traced
-    /// request's path goes through value witnesses.
-    public func startServerSpan(_ fields: ServerSpan.Fields, traceParent: String?, traceState: String?) -> ServerSpan? {
+    /// request's path goes through value witnesses. `started` is the caller's monotonic
+    /// reading of the request's start (its metrics take the same one).
+    public func startServerSpan(
+        _ fields: ServerSpan.Fields, traceParent: String?, traceState: String?, startedAt started: NIODeadline = .now()
+    ) -> ServerSpan? {
         let parent = traceParent.flatMap { try? TraceContext(traceParentHeaderValue: $0, traceStateHeaderValue: traceState) }
         if parent == nil && rootIsAlwaysOff { return nil }
         var random = IDGenerator.Source()
         let traceID = parent?.traceID ?? random.traceID()
         guard Self.isSampled(traceID: traceID, parent: parent, sampler: settings.sampler) else { return nil }
         return ServerSpan(
-            exporter: exporter, traceID: traceID, spanID: random.spanID(), parentSpanID: parent?.spanID,
+            traceID: traceID, spanID: random.spanID(), parentSpanID: parent?.spanID,
             traceState: parent?.traceStateHeaderValue ?? "", start: DefaultTracerClock.now.nanosecondsSinceEpoch,
-            fields: fields)
+            monotonicStart: started.uptimeNanoseconds, fields: fields)
     }
 
     public func extract<Carrier, Extract: Extractor>(

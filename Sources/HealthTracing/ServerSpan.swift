@@ -1,11 +1,16 @@
 import HealthCore
+import NIOCore
 import Tracing
 import W3CTraceContext
 
 /// The server span of a sampled request of the pipeline, as a value: its ids, start and
-/// the route's encoded fields. ``end(httpStatusCode:reports:check:catalog:)`` records it
-/// and a child span per check report as ``SpanRecord``s in one go (no span object, no
-/// lock shared between event loops, no encoding on the request's path).
+/// the route's encoded fields. ``HostTracer/end(_:endedAt:httpStatusCode:reports:check:catalog:)``
+/// records it and a child span per check report as ``SpanRecord``s in one go (no span
+/// object, no lock shared between event loops, no encoding on the request's path).
+///
+/// It holds no reference to the tracer (the caller ends it through the tracer that made
+/// it): a span that retained the exporter did so on every request from every event loop,
+/// one reference count's cache line bouncing between the cores.
 public struct ServerSpan: Sendable {
     /// What names a server span and gives its constant attributes.
     public enum Fields: Sendable {
@@ -18,25 +23,63 @@ public struct ServerSpan: Sendable {
         case method(String, route: String)
     }
 
-    let exporter: SpanExporter
     let traceID: TraceID
     let spanID: SpanID
     let parentSpanID: SpanID?
     let traceState: String
+    /// The wall-clock start, in nanoseconds since 1970.
     let start: UInt64
+    /// The monotonic clock's reading at the start: the end is the start plus the
+    /// monotonic time elapsed, as OpenTelemetry's SDKs do (a wall-clock step during the
+    /// request cannot make a span end before it starts), and one clock read fewer.
+    let monotonicStart: UInt64
     let fields: Fields
 
-    /// Ends the span with the response's status code (`http.response.status_code`; a 5xx
+    /// The wall-clock end of a span that ended at monotonic `ended`.
+    func end(at ended: NIODeadline) -> UInt64 {
+        let elapsed = ended.uptimeNanoseconds >= monotonicStart ? ended.uptimeNanoseconds - monotonicStart : 0
+        return start &+ elapsed
+    }
+}
+
+extension HostTracer {
+    /// Ends `span` at `ended` (the caller's monotonic reading, which its metrics take
+    /// too) with the response's status code (`http.response.status_code`; a 5xx
     /// is an ERROR status) and records a child span per report: `catalog` holds the
     /// checks' constant fields, `check(i)` is the check of `reports[i]` (asked only for
-    /// one the catalog lacks). A run this request
-    /// started or joined spans the run's own time; a stored answer (`check.cached`) is an
-    /// instant at the end of the request.
+    /// one the catalog lacks). A run this request started or joined spans the run's own
+    /// time; a stored answer (`check.cached`) is an instant at the end of the request.
     public func end(
-        httpStatusCode: Int, reports: [CheckReport] = [], check: (_ index: Int) -> RegisteredCheck? = { _ in nil },
-        catalog: CheckSpanCatalog
+        _ span: ServerSpan, endedAt ended: NIODeadline = .now(), httpStatusCode: Int, reports: [CheckReport] = [],
+        check: (_ index: Int) -> RegisteredCheck? = { _ in nil }, catalog: CheckSpanCatalog
     ) {
-        let end = DefaultTracerClock.now.nanosecondsSinceEpoch
+        let end = span.end(at: ended)
+        // A route's span with no checks and no caller's tracestate (a ping, a probe):
+        // one record of plain values.
+        if reports.isEmpty, span.traceState.isEmpty, case .encoded(let fields) = span.fields,
+            let code = HTTPStatusCodeAttribute.encoded(httpStatusCode)
+        {
+            exporter.record(
+                SpanRecord(
+                    traceID: span.traceID, spanID: span.spanID, parentSpanID: span.parentSpanID, start: span.start,
+                    end: end, fields: fields, varying: (code, .none, .none), isError: httpStatusCode >= 500))
+            return
+        }
+        span.record(endingAt: end, httpStatusCode: httpStatusCode, reports: reports, check: check, catalog: catalog, into: exporter)
+    }
+}
+
+extension ServerSpan {
+    /// Records the span, ended at `end`, and a child span per report (the general case of
+    /// ``HostTracer/end(_:endedAt:httpStatusCode:reports:check:catalog:)``).
+    fileprivate func record(
+        endingAt end: UInt64, httpStatusCode: Int, reports: [CheckReport], check: (_ index: Int) -> RegisteredCheck?,
+        catalog: CheckSpanCatalog, into exporter: SpanExporter
+    ) {
+        // Plain values for the closure (capturing the span copied it, retains and all).
+        let (traceID, spanID, parentSpanID, start) = (traceID, spanID, parentSpanID, start)
+        let traceState = traceState
+        let fields = fields
         exporter.record(count: 1 + reports.count) { pending in
             /// A record, or with the caller's tracestate (rare) the span encoded now.
             func add(_ record: SpanRecord) {

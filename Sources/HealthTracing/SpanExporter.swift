@@ -100,6 +100,22 @@ final class SpanExporter: Sendable {
         if let second { submit(second) }
     }
 
+    /// Queues one span record (a request's only span) to the calling thread's shard: what
+    /// ``record(count:_:)`` does for one, without a closure around it.
+    func record(_ record: SpanRecord) {
+        let batchSize = settings.maxExportBatchSize
+        let full = shards.current.value.withLock { pending -> PendingSpans? in
+            if pending.records.isEmpty {
+                pending.records.reserveCapacity(min(batchSize, (1 << 20) / MemoryLayout<SpanRecord>.stride))
+            }
+            pending.records.append(record)
+            guard pending.count >= batchSize else { return nil }
+            defer { pending = PendingSpans() }
+            return pending
+        }
+        if let full { submit(full) }
+    }
+
     /// Queues spans encoded already (``HostSpan``'s).
     func enqueue(_ spans: SpanWriter) {
         record(count: spans.count) { $0.encoded.append(spans) }
