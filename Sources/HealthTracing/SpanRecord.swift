@@ -40,68 +40,91 @@ enum HTTPStatusCodeAttribute {
 
 extension SpanWriter {
     /// The span `record` describes, with the `tracestate` `traceState` (none when empty).
-    /// Its length is worked out first, so the message is written straight through (no
-    /// length byte to widen afterwards, which moves the span), its fixed fields by the
-    /// writer and its encoded fields with one copy each.
+    /// Its length is worked out first, and the whole span (header, ids, times, tracestate,
+    /// encoded fields) is put together in memory on the stack and appended with one copy:
+    /// appended field by field they were eight capacity checks, uniqueness checks and
+    /// copies per span, most of what encoding a batch cost.
     mutating func record(_ record: SpanRecord, traceState: String = "") {
         var traceState = traceState
         traceState.withUTF8 { state in
             let varying = (record.varying.0.bytes, record.varying.1.bytes, record.varying.2.bytes)
+            let traceStateLength = state.isEmpty ? 0 : 1 + ProtobufWriter.varintSize(state.count) + state.count
             let length =
                 18 + 10 + (record.parentSpanID == nil ? 0 : 10) + 18  // ids (tag, length, bytes); two fixed64 times
-                + (state.isEmpty ? 0 : 1 + ProtobufWriter.varintSize(state.count) + state.count)
-                + record.fields.bytes.count + varying.0.count + varying.1.count + varying.2.count
+                + traceStateLength + record.fields.bytes.count + varying.0.count + varying.1.count + varying.2.count
                 + (record.isError ? Self.errorStatus.count : 0)
-            Self.writeFixedFields(of: record, spanLength: length, into: &protobuf)
-            if !state.isEmpty {
-                protobuf.lengthDelimitedHeader(3, length: state.count)  // trace_state
-                protobuf.append(encoded: UnsafeRawBufferPointer(state))
+            // The span's tag and length take at most 1 + 10 bytes.
+            withUnsafeTemporaryAllocation(byteCount: 11 + length, alignment: 8) { buffer in
+                var span = StackWriter(buffer)
+                span.key(2, .lengthDelimited)  // ScopeSpans.spans
+                span.varint(UInt64(length))
+                span.bytesField(1, record.traceID.bytes)  // trace_id
+                span.bytesField(2, record.spanID.bytes)  // span_id
+                if let parent = record.parentSpanID { span.bytesField(4, parent.bytes) }  // parent_span_id
+                span.key(7, .fixed64)  // start_time_unix_nano
+                span.raw(record.start.littleEndian)
+                span.key(8, .fixed64)  // end_time_unix_nano
+                span.raw(max(record.start, record.end).littleEndian)
+                if !state.isEmpty {
+                    span.key(3, .lengthDelimited)  // trace_state
+                    span.varint(UInt64(state.count))
+                    span.copy(UnsafeRawBufferPointer(state))
+                }
+                span.copy(record.fields.bytes)
+                span.copy(varying.0)
+                span.copy(varying.1)
+                span.copy(varying.2)
+                if record.isError { Self.errorStatus.withUnsafeBytes { span.copy($0) } }
+                protobuf.append(encoded: UnsafeRawBufferPointer(rebasing: buffer[0..<span.count]))
             }
-            protobuf.append(encoded: record.fields.bytes)
-            protobuf.append(encoded: varying.0)
-            protobuf.append(encoded: varying.1)
-            protobuf.append(encoded: varying.2)
-            if record.isError { protobuf.append(encoded: Self.errorStatus) }
         }
         count += 1
     }
 
-    /// The span's header (`ScopeSpans.spans`, `spanLength`), ids and times, written on the
-    /// stack and appended at once: appended field by field they were six capacity checks
-    /// and copies per span, the most of what encoding a batch cost.
-    private static func writeFixedFields(of record: SpanRecord, spanLength: Int, into protobuf: inout ProtobufWriter) {
-        // At most 11 (tag, a length's varint) + 18 + 10 + 10 + 9 + 9 = 67 bytes.
-        withUnsafeTemporaryAllocation(byteCount: 80, alignment: 8) { buffer in
-            var at = 0
-            func byte(_ value: UInt8) {
-                buffer[at] = value
-                at += 1
-            }
-            func key(_ field: Int, _ type: ProtobufWriter.WireType) { ProtobufWriter.varint(ProtobufWriter.key(field, type), byte) }
-            func raw<Value>(_ value: Value) {
-                withUnsafeBytes(of: value) { bytes in
-                    UnsafeMutableRawBufferPointer(rebasing: buffer[at..<(at + bytes.count)]).copyMemory(from: bytes)
-                    at += bytes.count
-                }
-            }
-            func bytesField<Value>(_ field: Int, _ value: Value) {
-                key(field, .lengthDelimited)
-                byte(UInt8(MemoryLayout<Value>.size))
-                raw(value)
-            }
-            key(2, .lengthDelimited)  // ScopeSpans.spans
-            ProtobufWriter.varint(UInt64(spanLength), byte)
-            bytesField(1, record.traceID.bytes)  // trace_id
-            bytesField(2, record.spanID.bytes)  // span_id
-            if let parent = record.parentSpanID { bytesField(4, parent.bytes) }  // parent_span_id
-            key(7, .fixed64)  // start_time_unix_nano
-            raw(record.start.littleEndian)
-            key(8, .fixed64)  // end_time_unix_nano
-            raw(max(record.start, record.end).littleEndian)
-            protobuf.append(encoded: UnsafeRawBufferPointer(rebasing: buffer[0..<at]))
-        }
-    }
-
     /// `status = 15 { code = 3: ERROR }`.
     private static let errorStatus: [UInt8] = [0x7A, 0x02, 0x18, 0x02]
+}
+
+/// Writes protocol buffer fields into memory of the caller's (a span put together on the
+/// stack), which has room for them: no capacity or uniqueness checks per byte.
+private struct StackWriter {
+    private let buffer: UnsafeMutableRawBufferPointer
+    /// Bytes written.
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
+
+    mutating func byte(_ value: UInt8) {
+        buffer[count] = value
+        count += 1
+    }
+
+    mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            byte(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        byte(UInt8(value))
+    }
+
+    mutating func key(_ field: Int, _ type: ProtobufWriter.WireType) { varint(ProtobufWriter.key(field, type)) }
+
+    /// The bytes of `value` as they are in memory (little-endian numbers, id bytes).
+    mutating func raw<Value>(_ value: Value) {
+        withUnsafeBytes(of: value) { copy($0) }
+    }
+
+    /// A `bytes` field holding `value`'s bytes (an id: at most 16).
+    mutating func bytesField<Value>(_ field: Int, _ value: Value) {
+        key(field, .lengthDelimited)
+        byte(UInt8(MemoryLayout<Value>.size))
+        raw(value)
+    }
+
+    mutating func copy(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        UnsafeMutableRawBufferPointer(rebasing: buffer[count..<(count + bytes.count)]).copyMemory(from: bytes)
+        count += bytes.count
+    }
 }
