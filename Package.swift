@@ -157,6 +157,11 @@ let package = Package(
         .executableTarget(
             name: "healthhost-bench", dependencies: ["HealthCore", "HealthPluginLoader", .product(name: "Logging", package: "swift-log")],
             path: "bench/Sources/healthhost-bench", swiftSettings: strictSettings),
+        // bench/: what a traced request's server span costs, without HTTP around it.
+        .executableTarget(
+            name: "healthhost-span-bench",
+            dependencies: ["HealthTracing", .product(name: "Logging", package: "swift-log")],
+            path: "bench/Sources/healthhost-span-bench", swiftSettings: strictSettings),
 
         // Bundled check plugins (explicit paths: SwiftPM reserves Plugins/ for package plugins).
         .target(
