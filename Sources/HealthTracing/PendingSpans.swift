@@ -11,4 +11,19 @@ struct PendingSpans: Sendable {
         for record in records { writer.record(record) }
         writer.append(encoded)
     }
+
+    /// Room for a batch of `batchSize` records when none are waiting (no regrowing on the
+    /// request path), at most 1 MiB up front whatever OTEL_BSP_MAX_EXPORT_BATCH_SIZE says:
+    /// a bigger batch grows.
+    mutating func reserveRecords(forBatchOf batchSize: Int) {
+        guard records.isEmpty else { return }
+        records.reserveCapacity(min(batchSize, (1 << 20) / MemoryLayout<SpanRecord>.stride))
+    }
+
+    /// The spans, leaving none, when they make a batch of `batchSize`; else `nil`.
+    mutating func takeBatch(of batchSize: Int) -> PendingSpans? {
+        guard count >= batchSize else { return nil }
+        defer { self = PendingSpans() }
+        return self
+    }
 }

@@ -30,7 +30,7 @@ struct ProtobufWriter {
 
     /// Gives `write` the bytes of `value` as a varint, in order: the one varint encoding,
     /// for this writer and for code writing fields into memory of its own
-    /// (``SpanWriter/record(_:traceState:)``'s fixed fields).
+    /// (``SpanWriter/record(_:traceState:)``, which puts a span together on the stack).
     @inline(__always)
     static func varint(_ value: UInt64, _ write: (UInt8) -> Void) {
         var value = value

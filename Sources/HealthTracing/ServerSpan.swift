@@ -21,6 +21,11 @@ public struct ServerSpan: Sendable {
         /// `METHOD route` with `http.request.method`, `http.route` and `url.path`, encoded
         /// when it ends.
         case method(String, route: String)
+
+        /// The fields encoded already (a method the route serves).
+        var encoded: EncodedSpanFields? {
+            if case .encoded(let fields) = self { fields } else { nil }
+        }
     }
 
     let traceID: TraceID
@@ -34,6 +39,13 @@ public struct ServerSpan: Sendable {
     /// request cannot make a span end before it starts), and one clock read fewer.
     let monotonicStart: UInt64
     let fields: Fields
+
+    /// The span's record with the route's encoded `fields` and status `code`, ended at `end`.
+    func record(fields: EncodedSpanFields, code: EncodedSpanFields, httpStatusCode: Int, end: UInt64) -> SpanRecord {
+        SpanRecord(
+            traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, start: start, end: end, fields: fields,
+            varying: (code, .none, .none), isError: httpStatusCode >= 500)
+    }
 
     /// The wall-clock end of a span that ended at monotonic `ended`.
     func end(at ended: NIODeadline) -> UInt64 {
@@ -59,10 +71,7 @@ extension HostTracer {
         if reports.isEmpty, span.traceState.isEmpty, case .encoded(let fields) = span.fields,
             let code = HTTPStatusCodeAttribute.encoded(httpStatusCode)
         {
-            exporter.record(
-                SpanRecord(
-                    traceID: span.traceID, spanID: span.spanID, parentSpanID: span.parentSpanID, start: span.start,
-                    end: end, fields: fields, varying: (code, .none, .none), isError: httpStatusCode >= 500))
+            exporter.record(span.record(fields: fields, code: code, httpStatusCode: httpStatusCode, end: end))
             return
         }
         span.record(endingAt: end, httpStatusCode: httpStatusCode, reports: reports, check: check, catalog: catalog, into: exporter)
@@ -80,6 +89,11 @@ extension ServerSpan {
         let (traceID, spanID, parentSpanID, start) = (traceID, spanID, parentSpanID, start)
         let traceState = traceState
         let fields = fields
+        let server = fields.encoded.flatMap { fields in
+            HTTPStatusCodeAttribute.encoded(httpStatusCode).map {
+                record(fields: fields, code: $0, httpStatusCode: httpStatusCode, end: end)
+            }
+        }
         exporter.record(count: 1 + reports.count) { pending in
             /// A record, or with the caller's tracestate (rare) the span encoded now.
             func add(_ record: SpanRecord) {
@@ -89,12 +103,9 @@ extension ServerSpan {
                     pending.encoded.record(record, traceState: traceState)
                 }
             }
-            switch (fields, HTTPStatusCodeAttribute.encoded(httpStatusCode)) {
-            case (.encoded(let fields), let code?):
-                add(
-                    SpanRecord(
-                        traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, start: start, end: end, fields: fields,
-                        varying: (code, .none, .none), isError: httpStatusCode >= 500))
+            switch (fields, server) {
+            case (_, let server?):
+                add(server)
             case (.encoded(let fields), nil):
                 pending.encoded.span(
                     traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, traceState: traceState, start: start,

@@ -86,15 +86,9 @@ final class SpanExporter: Sendable {
                 first = pending
                 pending = PendingSpans()
             }
-            if pending.records.isEmpty {
-                // Room for a batch at once (no regrowing on the request path), at most 1 MiB
-                // up front whatever OTEL_BSP_MAX_EXPORT_BATCH_SIZE says: a bigger one grows.
-                pending.records.reserveCapacity(min(batchSize, (1 << 20) / MemoryLayout<SpanRecord>.stride))
-            }
+            pending.reserveRecords(forBatchOf: batchSize)
             write(&pending)
-            guard pending.count >= batchSize else { return (first, nil) }
-            defer { pending = PendingSpans() }
-            return (first, pending)
+            return (first, pending.takeBatch(of: batchSize))
         }
         if let first { submit(first) }
         if let second { submit(second) }
@@ -105,13 +99,9 @@ final class SpanExporter: Sendable {
     func record(_ record: SpanRecord) {
         let batchSize = settings.maxExportBatchSize
         let full = shards.current.value.withLock { pending -> PendingSpans? in
-            if pending.records.isEmpty {
-                pending.records.reserveCapacity(min(batchSize, (1 << 20) / MemoryLayout<SpanRecord>.stride))
-            }
+            pending.reserveRecords(forBatchOf: batchSize)
             pending.records.append(record)
-            guard pending.count >= batchSize else { return nil }
-            defer { pending = PendingSpans() }
-            return pending
+            return pending.takeBatch(of: batchSize)
         }
         if let full { submit(full) }
     }

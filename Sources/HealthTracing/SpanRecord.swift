@@ -99,14 +99,7 @@ private struct StackWriter {
         count += 1
     }
 
-    mutating func varint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            byte(UInt8(value & 0x7F) | 0x80)
-            value >>= 7
-        }
-        byte(UInt8(value))
-    }
+    mutating func varint(_ value: UInt64) { ProtobufWriter.varint(value) { byte($0) } }
 
     mutating func key(_ field: Int, _ type: ProtobufWriter.WireType) { varint(ProtobufWriter.key(field, type)) }
 
