@@ -66,7 +66,7 @@ public final class RouteCounters: Sendable {
 
     /// Counts one request answered with `code` after `seconds`.
     public func record(code: UInt, seconds: Double) {
-        shards.current.value.withLock { counts in
+        shards.withCurrent { counts in
             if let index = counts.byCode.firstIndex(where: { $0.code == code }) {
                 counts.byCode[index].count += 1
             } else {
