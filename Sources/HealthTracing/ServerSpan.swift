@@ -74,11 +74,77 @@ extension HostTracer {
             exporter.record(span.record(fields: fields, code: code, httpStatusCode: httpStatusCode, end: end))
             return
         }
+        // The same with checks whose fields the catalog holds (a cached `/health/`): the
+        // records made here, on the stack, and copied to the shard in one go (no closure
+        // holding the reports, the catalog and the span's fields under its lock).
+        if span.traceState.isEmpty, case .encoded(let fields) = span.fields,
+            let code = HTTPStatusCodeAttribute.encoded(httpStatusCode),
+            span.recordWithCatalog(
+                span.record(fields: fields, code: code, httpStatusCode: httpStatusCode, end: end), reports: reports,
+                catalog: catalog, into: exporter)
+        {
+            return
+        }
         span.record(endingAt: end, httpStatusCode: httpStatusCode, reports: reports, check: check, catalog: catalog, into: exporter)
     }
 }
 
 extension ServerSpan {
+    /// Records `server` (this span's record) and a child span per report when `catalog`
+    /// holds every report's check; returns `false`, recording nothing, when it lacks one.
+    fileprivate func recordWithCatalog(
+        _ server: SpanRecord, reports: [CheckReport], catalog: CheckSpanCatalog, into exporter: SpanExporter
+    ) -> Bool {
+        let ended = server.end
+        return withUnsafeTemporaryAllocation(of: SpanRecord.self, capacity: 1 + reports.count) { records -> Bool in
+            // SpanRecord is plain bytes: nothing to deinitialize when this returns early.
+            records.initializeElement(at: 0, to: server)
+            var random = IDGenerator.Source()
+            let complete = reports.withUnsafeBufferPointer { reports -> Bool in
+                for index in reports.indices {
+                    guard let fields = catalog.fields(of: reports[index].name) else { return false }
+                    records.initializeElement(
+                        at: 1 + index,
+                        to: Self.childRecord(
+                            of: reports, at: index, fields: fields, traceID: traceID, spanID: random.spanID(),
+                            parent: spanID, requestEnd: ended))
+                }
+                return true
+            }
+            guard complete else { return false }
+            exporter.record(UnsafeBufferPointer(records))
+            return true
+        }
+    }
+
+    /// The child span of `reports[index]` with the check's encoded `fields`, ending no
+    /// later than `requestEnd` (a stored answer is an instant there). Only the fields
+    /// needed are read through the buffer: a report copied whole is 192 bytes and a
+    /// retain per string in it.
+    fileprivate static func childRecord(
+        of reports: UnsafeBufferPointer<CheckReport>, at index: Int, fields: EncodedSpanFields, traceID: TraceID,
+        spanID childID: SpanID, parent spanID: SpanID, requestEnd: UInt64
+    ) -> SpanRecord {
+        let (start, end) =
+            reports[index].isCached
+            ? (requestEnd, requestEnd) : Self.interval(finishedAt: reports[index].finishedAt, duration: reports[index].duration)
+        let status = reports[index].result.status
+        return SpanRecord(
+            traceID: traceID, spanID: childID, parentSpanID: spanID, start: start, end: end, fields: fields,
+            varying: Self.varying(cached: reports[index].isCached, status: status, timedOut: reports[index].isTimedOut),
+            isError: status == .fail)
+    }
+
+    /// A check span's pre-encoded `check.cached`, `check.status` and `check.timed_out`.
+    fileprivate static func varying(cached: Bool, status: CheckStatus, timedOut: Bool)
+        -> (EncodedSpanFields, EncodedSpanFields, EncodedSpanFields)
+    {
+        (
+            CheckSpanAttributes.cached[cached ? 1 : 0], CheckSpanAttributes.status[status.rawValue],
+            CheckSpanAttributes.timedOut[timedOut ? 1 : 0]
+        )
+    }
+
     /// Records the span, ended at `end`, and a child span per report (the general case of
     /// ``HostTracer/end(_:endedAt:httpStatusCode:reports:check:catalog:)``).
     fileprivate func record(
@@ -131,21 +197,20 @@ extension ServerSpan {
             // copied each report whole (192 bytes and a retain per string in it).
             reports.withUnsafeBufferPointer { reports in
                 for index in reports.indices {
-                    let (start, end) =
-                        reports[index].isCached
-                        ? (end, end) : Self.interval(finishedAt: reports[index].finishedAt, duration: reports[index].duration)
-                    let status = reports[index].result.status
-                    let varying = (
-                        CheckSpanAttributes.cached[reports[index].isCached ? 1 : 0], CheckSpanAttributes.status[status.rawValue],
-                        CheckSpanAttributes.timedOut[reports[index].isTimedOut ? 1 : 0]
-                    )
                     let childID = random.spanID()
                     if let fields = catalog.fields(of: reports[index].name) {
                         add(
-                            SpanRecord(
-                                traceID: traceID, spanID: childID, parentSpanID: spanID, start: start, end: end, fields: fields,
-                                varying: varying, isError: status == .fail))
+                            Self.childRecord(
+                                of: reports, at: index, fields: fields, traceID: traceID, spanID: childID, parent: spanID,
+                                requestEnd: end))
                     } else {
+                        let (start, end) =
+                            reports[index].isCached
+                            ? (end, end)
+                            : Self.interval(finishedAt: reports[index].finishedAt, duration: reports[index].duration)
+                        let status = reports[index].result.status
+                        let varying = Self.varying(
+                            cached: reports[index].isCached, status: status, timedOut: reports[index].isTimedOut)
                         // A check the catalog was not given: its constant fields encoded here.
                         let name = reports[index].name
                         let check = check(index)

@@ -80,7 +80,7 @@ final class SpanExporter: Sendable {
     func record(count: Int, _ write: (inout PendingSpans) -> Void) {
         guard count > 0 else { return }
         let batchSize = settings.maxExportBatchSize
-        let (first, second) = shards.current.value.withLock { pending -> (PendingSpans?, PendingSpans?) in
+        let (first, second) = shards.withCurrent { pending -> (PendingSpans?, PendingSpans?) in
             var first: PendingSpans?
             if pending.count > 0 && pending.count + count > batchSize {
                 first = pending
@@ -98,12 +98,31 @@ final class SpanExporter: Sendable {
     /// ``record(count:_:)`` does for one, without a closure around it.
     func record(_ record: SpanRecord) {
         let batchSize = settings.maxExportBatchSize
-        let full = shards.current.value.withLock { pending -> PendingSpans? in
+        let full = shards.withCurrent { pending -> PendingSpans? in
             pending.reserveRecords(forBatchOf: batchSize)
             pending.records.append(record)
             return pending.takeBatch(of: batchSize)
         }
         if let full { submit(full) }
+    }
+
+    /// Queues a request's span records, made before the shard's lock is taken: what
+    /// ``record(count:_:)`` does for records alone, with only their copy under the lock.
+    func record(_ records: UnsafeBufferPointer<SpanRecord>) {
+        guard !records.isEmpty else { return }
+        let batchSize = settings.maxExportBatchSize
+        let (first, second) = shards.withCurrent { pending -> (PendingSpans?, PendingSpans?) in
+            var first: PendingSpans?
+            if pending.count > 0 && pending.count + records.count > batchSize {
+                first = pending
+                pending = PendingSpans()
+            }
+            pending.reserveRecords(forBatchOf: batchSize)
+            pending.records.append(contentsOf: records)
+            return (first, pending.takeBatch(of: batchSize))
+        }
+        if let first { submit(first) }
+        if let second { submit(second) }
     }
 
     /// Queues spans encoded already (``HostSpan``'s).

@@ -70,6 +70,46 @@ import Tracing
         }
     }
 
+    /// A caller's trace without a tracestate, the common case, takes the path that
+    /// records a request's spans in one go from the span catalog: the same spans, and a
+    /// request's three never split across two exports (200 is not a multiple of 3).
+    @Test func checkSpansWithoutATracestateAreRecordedWholeAndNeverSplit() async throws {
+        let receiver = try await OTLPReceiver(keepAlive: true)
+        let env = environment(port: receiver.port, extra: ["OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "200"])
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: env) { host throws in
+            let headers = auth.merging(["traceparent": "00-\(callerTrace)-\(callerSpan)-01"]) { $1 }
+            for _ in 0..<100 { #expect(try await host.get("/health/?checks=ok,down", headers: headers).status == 503) }
+            let spans = try await receiver.waitForSpans(300)
+            #expect(spans.count == 300)
+            #expect(spans.allSatisfy { $0["trace_id"] as? String == callerTrace && $0["trace_state"] as? String == "" })
+            #expect(Set(spans.compactMap { $0["span_id"] as? String }).count == 300)
+            let servers = spans.filter { $0["name"] as? String == "GET /health/" }
+            #expect(servers.count == 100)
+            #expect(servers.allSatisfy { $0["parent_span_id"] as? String == callerSpan && $0["status_code"] as? Int == 2 })
+            let serverIDs = Set(servers.compactMap { $0["span_id"] as? String })
+            for (name, status) in [("ok", "pass"), ("down", "fail")] {
+                let checks = spans.filter { $0["name"] as? String == "check \(name)" }
+                #expect(checks.count == 100)
+                #expect(Set(checks.compactMap { $0["parent_span_id"] as? String }) == serverIDs)
+                for check in checks {
+                    let fields = try #require(check["attributes"] as? [String: Any])
+                    #expect(fields["check.name"] as? String == name)
+                    #expect(fields["check.plugin"] as? String == "dialectkit")
+                    #expect(fields["check.status"] as? String == status)
+                    #expect(fields["check.cached"] as? Bool == false)
+                    #expect(check["status_code"] as? Int == (status == "fail" ? 2 : 0))
+                }
+            }
+            #expect(spans.compactMap { $0["export_spans"] as? Int }.allSatisfy { $0 <= 200 })
+            // A request's spans (the server span and its two checks) in one export.
+            let exportOf = Dictionary(grouping: spans) { span in
+                span["name"] as? String == "GET /health/" ? span["span_id"] as? String ?? "" : span["parent_span_id"] as? String ?? ""
+            }
+            #expect(exportOf.count == 100)
+            #expect(exportOf.values.allSatisfy { $0.count == 3 && Set($0.map { $0["export"] as? Int ?? -1 }).count == 1 })
+        }
+    }
+
     /// A tracestate near the W3C limit (512 characters) goes on whole in every span (their
     /// lengths then take two-byte varints).
     @Test func aLongTracestateGoesOnWholeInEverySpan() async throws {
