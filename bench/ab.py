@@ -28,7 +28,7 @@ Loopback only; both servers are stopped by their PIDs.
 import argparse, os, random, re, signal, statistics, subprocess, tempfile, urllib.error, urllib.request
 from pathlib import Path
 
-from pipeline import config
+from pipeline import config, start_host
 from sbs import sbs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,19 +55,8 @@ def main():
     seconds = float(args.duration.rstrip("s"))
     try:
         for name, (root, port) in builds.items():
-            for attempt in range(3):
-                # Up to three starts: the transport issue's build (the usual BASE) now and then
-                # dies at start-up with SIGILL (a race in its worker spawner, fixed since).
-                proc = subprocess.Popen([str(root / ".build/release/healthhost"), "serve", "--config",
-                                         str(config(tmp, name, root, port))],
-                                        env=this_env if name == "this" else env, stderr=subprocess.DEVNULL)
-                procs[name] = (proc, port)
-                try:
-                    sbs.wait_200(f"http://127.0.0.1:{port}/health/ping", proc)
-                    break
-                except RuntimeError:
-                    if attempt == 2:
-                        raise
+            procs[name] = (start_host(root, config(tmp, name, root, port), port,
+                                      this_env if name == "this" else env, tmp / f"{name}.err"), port)
         steal_before = cpu_times()
         for round_index in range(args.rounds):
             order = list(procs.items())

@@ -32,6 +32,23 @@ logging: {{ level: warning }}
     return path
 
 
+def start_host(root, cfg, port, env, err):
+    """ROOT's release host serving CFG on PORT, answering /health/ping; stderr to the file
+    ERR. Up to three starts: the transport issue's build (the usual BASE) now and then dies
+    starting its plugin worker spawner (SIGILL; a withoutActuallyEscaping race, fixed since
+    in PluginWorker)."""
+    for attempt in range(3):
+        proc = subprocess.Popen([str(root / ".build/release/healthhost"), "serve", "--config", str(cfg)],
+                                env=env, stderr=err.open("w"))
+        try:
+            sbs.wait_200(f"http://127.0.0.1:{port}/health/ping", proc)
+            return proc
+        except RuntimeError:
+            print(err.read_text()[-3000:])  # what the host said before it died
+            if attempt == 2:
+                raise
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", required=True)
@@ -59,21 +76,7 @@ http {{ access_log off; client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/px
     try:
         for name, (root, port, env) in targets.items():
             cfg = config(tmp, name.split()[0] + str(port), root, port)
-            err = tmp / f"{port}.err"
-            for attempt in range(3):
-                # Up to three starts: the transport issue's build (the usual BASE) now and then
-                # dies starting its plugin worker spawner (a withoutActuallyEscaping race,
-                # fixed since in PluginWorker).
-                proc = subprocess.Popen([str(root / ".build/release/healthhost"), "serve", "--config", str(cfg)],
-                                        env={**os.environ, **env}, stderr=err.open("w"))
-                try:
-                    sbs.wait_200(f"http://127.0.0.1:{port}/health/ping", proc)
-                    break
-                except RuntimeError:
-                    print(err.read_text()[-3000:])  # what the host said before it died
-                    if attempt == 2:
-                        raise
-            procs[name] = (proc, port)
+            procs[name] = (start_host(root, cfg, port, {**os.environ, **env}, tmp / f"{port}.err"), port)
         for round_index in range(args.rounds):
             # Every other round backwards: a fixed order put the same build at the same point
             # of this machine's swings every round (one build read 1.13 × itself).

@@ -125,14 +125,21 @@ extension ServerSpan {
         of reports: UnsafeBufferPointer<CheckReport>, at index: Int, fields: EncodedSpanFields, traceID: TraceID,
         spanID childID: SpanID, parent spanID: SpanID, requestEnd: UInt64
     ) -> SpanRecord {
-        let (start, end) =
-            reports[index].isCached
-            ? (requestEnd, requestEnd) : Self.interval(finishedAt: reports[index].finishedAt, duration: reports[index].duration)
+        let (start, end) = times(of: reports, at: index, requestEnd: requestEnd)
         let status = reports[index].result.status
         return SpanRecord(
             traceID: traceID, spanID: childID, parentSpanID: spanID, start: start, end: end, fields: fields,
             varying: Self.varying(cached: reports[index].isCached, status: status, timedOut: reports[index].isTimedOut),
             isError: status == .fail)
+    }
+
+    /// When the span of `reports[index]` starts and ends: the run's own time, or for a
+    /// stored answer an instant at `requestEnd`.
+    fileprivate static func times(of reports: UnsafeBufferPointer<CheckReport>, at index: Int, requestEnd: UInt64)
+        -> (start: UInt64, end: UInt64)
+    {
+        reports[index].isCached
+            ? (requestEnd, requestEnd) : interval(finishedAt: reports[index].finishedAt, duration: reports[index].duration)
     }
 
     /// A check span's pre-encoded `check.cached`, `check.status` and `check.timed_out`.
@@ -204,10 +211,7 @@ extension ServerSpan {
                                 of: reports, at: index, fields: fields, traceID: traceID, spanID: childID, parent: spanID,
                                 requestEnd: end))
                     } else {
-                        let (start, end) =
-                            reports[index].isCached
-                            ? (end, end)
-                            : Self.interval(finishedAt: reports[index].finishedAt, duration: reports[index].duration)
+                        let (start, end) = Self.times(of: reports, at: index, requestEnd: end)
                         let status = reports[index].result.status
                         let varying = Self.varying(
                             cached: reports[index].isCached, status: status, timedOut: reports[index].isTimedOut)

@@ -94,35 +94,15 @@ final class SpanExporter: Sendable {
         if let second { submit(second) }
     }
 
-    /// Queues one span record (a request's only span) to the calling thread's shard: what
-    /// ``record(count:_:)`` does for one, without a closure around it.
+    /// Queues one span record (a request's only span).
     func record(_ record: SpanRecord) {
-        let batchSize = settings.maxExportBatchSize
-        let full = shards.withCurrent { pending -> PendingSpans? in
-            pending.reserveRecords(forBatchOf: batchSize)
-            pending.records.append(record)
-            return pending.takeBatch(of: batchSize)
-        }
-        if let full { submit(full) }
+        withUnsafePointer(to: record) { self.record(UnsafeBufferPointer(start: $0, count: 1)) }
     }
 
-    /// Queues a request's span records, made before the shard's lock is taken: what
-    /// ``record(count:_:)`` does for records alone, with only their copy under the lock.
+    /// Queues a request's span records, made before the shard's lock is taken (only their
+    /// copy happens under it).
     func record(_ records: UnsafeBufferPointer<SpanRecord>) {
-        guard !records.isEmpty else { return }
-        let batchSize = settings.maxExportBatchSize
-        let (first, second) = shards.withCurrent { pending -> (PendingSpans?, PendingSpans?) in
-            var first: PendingSpans?
-            if pending.count > 0 && pending.count + records.count > batchSize {
-                first = pending
-                pending = PendingSpans()
-            }
-            pending.reserveRecords(forBatchOf: batchSize)
-            pending.records.append(contentsOf: records)
-            return (first, pending.takeBatch(of: batchSize))
-        }
-        if let first { submit(first) }
-        if let second { submit(second) }
+        record(count: records.count) { $0.records.append(contentsOf: records) }
     }
 
     /// Queues spans encoded already (``HostSpan``'s).
