@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "HealthTracing",
             dependencies: [
-                "HealthCore", "HealthHTTP",
+                "HealthCore", "HealthHTTP", "CZlib",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +87,9 @@ let package = Package(
         // libyaml, the reference YAML parser (what Yams embeds, without Foundation).
         .systemLibrary(
             name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // zlib, for gzip span exports (OTEL_EXPORTER_OTLP_COMPRESSION=gzip): the
+        // compression every OTLP collector accepts.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // YAML text to a node tree with line and column marks, and a Decoder over it.
         .target(name: "HealthYAML", dependencies: ["CYAML"], swiftSettings: strictSettings),
         // The YAML configuration: model, strict decoding, errors with line numbers.

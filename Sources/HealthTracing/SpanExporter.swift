@@ -49,6 +49,8 @@ final class SpanExporter: Sendable {
     private let headers: HTTPHeaders
     /// One connection to the collector, kept open between exports.
     private let client: KeepAliveHTTPClient
+    /// With `OTEL_EXPORTER_OTLP_COMPRESSION=gzip`: where batches are encoded and compressed.
+    private let gzip: GzipBatches?
 
     init(
         settings: TracingSettings, resource: [(key: String, value: OTLPTraceEncoding.Value)], version: String, logger: Logger,
@@ -61,6 +63,13 @@ final class SpanExporter: Sendable {
         var headers = HTTPHeaders()
         for (name, value) in settings.headers { headers.add(name: name, value: value) }
         headers.replaceOrAdd(name: "Content-Type", value: "application/x-protobuf")
+        switch settings.compression {
+        case .none:
+            gzip = nil
+        case .gzip:
+            headers.replaceOrAdd(name: "Content-Encoding", value: "gzip")
+            gzip = GzipBatches()
+        }
         self.headers = headers
         client = KeepAliveHTTPClient(settings.endpoint, eventLoop: eventLoop)
         scheduleNext()
@@ -193,51 +202,77 @@ final class SpanExporter: Sendable {
             state.isExporting = true
             batch = state.full.removeFirst()
             state.waiting -= batch.count
-            swap(&encoding, &state.encoding)
-            swap(&body, &state.sending)
+            if gzip == nil {  // a gzip batch has memory of its own
+                swap(&encoding, &state.encoding)
+                swap(&body, &state.sending)
+            }
             return true
         }
         guard ready else { return }
+        let count = batch.count
+        if let gzip {
+            // Compressing a batch takes a few hundred microseconds (0.3 ms for 512 spans
+            // here): not on an event loop that serves requests.
+            let spans = batch
+            batch = PendingSpans()
+            NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { [envelope] in
+                try gzip.body(of: spans, in: envelope)
+            }.whenComplete { [self] result in
+                switch result {
+                case .success(let body): post(body, count: count)
+                case .failure(let error): finish(count: count, failure: "gzip: \(error)")
+                }
+            }
+            return
+        }
         let start = envelope.request(spans: batch, into: &encoding)
         body.clear()
         body.writeBytes(encoding[start...])
-        let count = batch.count
         batch = PendingSpans()  // its records go now, not when the export ends
         state.withLock { state in (state.encoding, state.sending) = (encoding, body) }
+        post(body, count: count)
+    }
+
+    /// Sends `body`, a batch of `count` spans, to the collector.
+    private func post(_ body: ByteBuffer, count: Int) {
         let timeout = TimeAmount.nanoseconds(settings.exportTimeout.nanoseconds)
         client.post(headers: headers, body: body, timeout: timeout)
             .whenComplete { [self] result in
-                let failure: String?
                 switch result {
-                case .success(let response) where (200..<300).contains(response.status): failure = nil
-                case .success(let response): failure = "the collector answered \(response.status)"
-                case .failure(let error): failure = "\(error)"
+                case .success(let response) where (200..<300).contains(response.status): finish(count: count, failure: nil)
+                case .success(let response): finish(count: count, failure: "the collector answered \(response.status)")
+                case .failure(let error): finish(count: count, failure: "\(error)")
                 }
-                let (moreWaiting, logFailure, dropped) = state.withLock { state -> (Bool, Bool, Int) in
-                    state.isExporting = false
-                    var logIt = false
-                    if failure != nil {
-                        state.counts.failedExports += 1
-                        state.counts.droppedExportFailed += count
-                        let now = NIODeadline.now()
-                        if state.lastFailureLogged.map({ now - $0 > .seconds(60) }) ?? true {
-                            state.lastFailureLogged = now
-                            logIt = true
-                        }
-                    } else {
-                        state.counts.exported += count
-                    }
-                    return (!state.full.isEmpty, logIt, state.counts.dropped)
-                }
-                if let failure, logFailure {
-                    logger.warning(
-                        "span export failed; its spans are dropped (logged once a minute)",
-                        metadata: [
-                            "otlp.endpoint": "\(settings.endpoint)", "otlp.error": "\(failure)",
-                            "otlp.dropped_spans": "\(dropped)",
-                        ])
-                }
-                if moreWaiting { exportBatch() }
             }
+    }
+
+    /// Counts the export of `count` spans as done (or failed, saying why, in a warning
+    /// at most once a minute) and starts the next when a batch is waiting. On the event loop.
+    private func finish(count: Int, failure: String?) {
+        let (moreWaiting, logFailure, dropped) = state.withLock { state -> (Bool, Bool, Int) in
+            state.isExporting = false
+            var logIt = false
+            if failure != nil {
+                state.counts.failedExports += 1
+                state.counts.droppedExportFailed += count
+                let now = NIODeadline.now()
+                if state.lastFailureLogged.map({ now - $0 > .seconds(60) }) ?? true {
+                    state.lastFailureLogged = now
+                    logIt = true
+                }
+            } else {
+                state.counts.exported += count
+            }
+            return (!state.full.isEmpty, logIt, state.counts.dropped)
+        }
+        if let failure, logFailure {
+            logger.warning(
+                "span export failed; its spans are dropped (logged once a minute)",
+                metadata: [
+                    "otlp.endpoint": "\(settings.endpoint)", "otlp.error": "\(failure)",
+                    "otlp.dropped_spans": "\(dropped)",
+                ])
+        }
+        if moreWaiting { exportBatch() }
     }
 }

@@ -10,6 +10,7 @@ import HealthHTTP
 /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | `http://localhost:4318` | base URL; spans go to `/v1/traces` under it |
 /// | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | | the full URL, used as given |
 /// | `OTEL_EXPORTER_OTLP_PROTOCOL` (`_TRACES_`) | `http/protobuf` | the only one supported |
+/// | `OTEL_EXPORTER_OTLP_COMPRESSION` (`_TRACES_`) | `none` | `gzip`: bodies sent with `Content-Encoding: gzip` |
 /// | `OTEL_EXPORTER_OTLP_HEADERS` (`_TRACES_`) | | `key=value,...` sent with every export |
 /// | `OTEL_EXPORTER_OTLP_TIMEOUT` (`_TRACES_`) | `10000` | ms per export |
 /// | `OTEL_BSP_SCHEDULE_DELAY` | `5000` | ms between exports |
@@ -33,6 +34,16 @@ public struct TracingSettings: Sendable, Equatable {
     public var maxExportBatchSize: Int
     /// Which traces are recorded.
     public var sampler: Sampler
+    /// How export bodies are encoded.
+    public var compression: Compression = .none
+
+    /// How export bodies are encoded (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+    public enum Compression: String, Sendable, Equatable {
+        /// As they are.
+        case none
+        /// gzip (`Content-Encoding: gzip`), compressed off the event loops.
+        case gzip
+    }
 
     /// Which traces are recorded and exported.
     public enum Sampler: Sendable, Equatable {
@@ -57,6 +68,7 @@ public struct TracingSettings: Sendable, Equatable {
             && lhs.headers.map(\.value) == rhs.headers.map(\.value) && lhs.exportTimeout == rhs.exportTimeout
             && lhs.scheduleDelay == rhs.scheduleDelay && lhs.maxQueueSize == rhs.maxQueueSize
             && lhs.maxExportBatchSize == rhs.maxExportBatchSize && lhs.sampler == rhs.sampler
+            && lhs.compression == rhs.compression
     }
 
     /// A setting that cannot be used, naming the variable, what was expected and found.
@@ -86,6 +98,15 @@ public struct TracingSettings: Sendable, Equatable {
                     description: "\(name): healthhost exports OTLP over HTTP with protobuf; expected 'http/protobuf', found '\(protocolName)'")
             }
             if value(name) != nil { break }
+        }
+        let compressionName =
+            value("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION") != nil
+            ? "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION" : "OTEL_EXPORTER_OTLP_COMPRESSION"
+        let compression = try value(compressionName).map { text throws(Problem) -> Compression in
+            guard let compression = Compression(rawValue: text.lowercased()) else {
+                throw Problem(description: "\(compressionName): expected 'gzip' or 'none', found '\(text)'")
+            }
+            return compression
         }
         let endpoint: HTTPTarget
         let endpointName = tracesEndpoint != nil ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -128,7 +149,8 @@ public struct TracingSettings: Sendable, Equatable {
             exportTimeout: try milliseconds(["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"], default: 10_000),
             scheduleDelay: try milliseconds(["OTEL_BSP_SCHEDULE_DELAY"], default: 5000), maxQueueSize: maxQueueSize,
             maxExportBatchSize: min(maxBatch, maxQueueSize),
-            sampler: try sampler(value("OTEL_TRACES_SAMPLER"), argument: value("OTEL_TRACES_SAMPLER_ARG")))
+            sampler: try sampler(value("OTEL_TRACES_SAMPLER"), argument: value("OTEL_TRACES_SAMPLER_ARG")),
+            compression: compression ?? .none)
     }
 
     private static func sampler(_ name: String?, argument: String?) throws(Problem) -> Sampler {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A small OTLP/HTTP trace receiver for the tests: decodes every POST to /v1/traces
 with opentelemetry-proto's own classes (the reference decoding of the protobuf the
-host sends) and appends one JSON line per span to SPANS_FILE.
+host sends), after Python's gzip when the body came with `Content-Encoding: gzip`, and
+appends one JSON line per span to SPANS_FILE.
 
 usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUS] [keep-alive]
   PORT_FILE   written with the port once listening on 127.0.0.1
@@ -9,6 +10,7 @@ usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUS] [keep-alive]
   keep-alive  answer in HTTP/1.1 and keep connections open (default: HTTP/1.0, which
               closes every connection after its response)
 """
+import gzip
 import json
 import os
 import sys
@@ -35,11 +37,14 @@ class Receiver(BaseHTTPRequestHandler):
     exports = 0  # POSTs decoded so far: each span line names its export, its span count and size
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        if self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf":
+        wire = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        encoding = self.headers.get("Content-Encoding")
+        if (self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf"
+                or encoding not in (None, "gzip")):
             self.send_response(415)
             self.end_headers()
             return
+        body = gzip.decompress(wire) if encoding == "gzip" else wire
         request = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
         Receiver.exports += 1
         size = sum(len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans)
@@ -57,6 +62,7 @@ class Receiver(BaseHTTPRequestHandler):
                             "status_code": span.status.code, "scope": scope_spans.scope.name,
                             "resource": resource, "authorization": self.headers.get("Authorization"),
                             "export": Receiver.exports, "export_spans": size, "export_bytes": len(body),
+                            "wire_bytes": len(wire), "content_encoding": encoding,
                             "client_port": self.client_address[1],
                         }) + "\n")
         answer = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()

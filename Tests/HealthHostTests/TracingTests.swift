@@ -275,6 +275,43 @@ import Tracing
         }
     }
 
+    /// With `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=gzip` (any case) every export is one
+    /// gzip body sent with `Content-Encoding: gzip`, which Python's gzip and the reference
+    /// classes decode whole, one export after another over one connection (the zlib
+    /// stream reset between bodies), and far smaller than the protobuf it carries.
+    @Test func gzipExportsDecodeWholeAndAreSmallerThanTheirSpans() async throws {
+        let receiver = try await OTLPReceiver(keepAlive: true)
+        let env = environment(
+            port: receiver.port,
+            extra: [
+                "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "GZIP", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "60",
+                "OTEL_BSP_SCHEDULE_DELAY": "1000",
+            ])
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: env) { host throws in
+            for _ in 0..<40 { #expect(try await host.get("/health/?checks=ok,down", headers: auth).status == 503) }
+            let spans = try await receiver.waitForSpans(120)
+            #expect(spans.count == 120)
+            #expect(spans.allSatisfy { $0["content_encoding"] as? String == "gzip" })
+            #expect(spans.filter { $0["name"] as? String == "GET /health/" }.count == 40)
+            let down = spans.filter { $0["name"] as? String == "check down" }
+            #expect(down.count == 40)
+            #expect(down.allSatisfy { ($0["attributes"] as? [String: Any])?["check.status"] as? String == "fail" })
+            #expect(spans.allSatisfy { $0["authorization"] as? String == "Bearer collector-key" })
+            let exports = Dictionary(grouping: spans) { $0["export"] as? Int ?? 0 }
+            #expect(exports.count >= 2)
+            #expect(Set(spans.compactMap { $0["client_port"] as? Int }).count == 1)
+            // The fullest export: its protobuf against what crossed the wire.
+            let fullest = try #require(spans.max { ($0["export_spans"] as? Int ?? 0) < ($1["export_spans"] as? Int ?? 0) })
+            let (spanCount, decoded, wire) = (
+                fullest["export_spans"] as? Int ?? 0, fullest["export_bytes"] as? Int ?? 0, fullest["wire_bytes"] as? Int ?? 0
+            )
+            #expect(spanCount >= 30)
+            #expect(wire > 0 && wire * 3 < decoded, "\(spanCount) spans: \(decoded) bytes of protobuf, \(wire) on the wire")
+            let tracer = try #require(host.app.tracer)
+            #expect(await eventually { tracer.counts.exported >= 120 && tracer.counts.failedExports == 0 })
+        }
+    }
+
     /// A collector that closes the connection after an answer gets the next export over a
     /// new one.
     @Test func anExportAfterTheCollectorClosedTheConnectionOpensANewOne() async throws {
@@ -349,6 +386,10 @@ import Tracing
             (
                 ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"],
                 "tracing error: OTEL_EXPORTER_OTLP_PROTOCOL: healthhost exports OTLP over HTTP with protobuf; expected 'http/protobuf', found 'grpc'"
+            ),
+            (
+                ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_EXPORTER_OTLP_COMPRESSION": "zstd"],
+                "tracing error: OTEL_EXPORTER_OTLP_COMPRESSION: expected 'gzip' or 'none', found 'zstd'"
             ),
             (
                 ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://collector:4318/v1/traces"],
