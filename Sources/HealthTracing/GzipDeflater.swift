@@ -20,7 +20,8 @@ final class GzipDeflater {
 
     /// A deflater at compression `level` (1, fastest, to 9, smallest).
     init(level: Int32) throws(Failure) {
-        stream = .allocate(capacity: 1)
+        // Set up before `self.stream` is: a throw after that would run deinit as well.
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         // windowBits 15 + 16: a gzip header and trailer around the deflate data.
         let result = deflateInit2_(
@@ -30,6 +31,7 @@ final class GzipDeflater {
             stream.deallocate()
             throw Failure(description: "zlib deflateInit2 failed with \(result)")
         }
+        self.stream = stream
     }
 
     deinit {
