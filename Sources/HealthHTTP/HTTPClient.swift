@@ -11,6 +11,8 @@ public enum HTTPClient {
     public struct Response: Sendable {
         /// The status code.
         public let status: Int
+        /// The response's headers.
+        public var headers: HTTPHeaders = [:]
         /// The body (at most ``maximumBodyBytes``).
         public let body: [UInt8]
     }
@@ -102,6 +104,7 @@ final class ResponseCollector: ChannelInboundHandler {
 
     private var waiting: EventLoopPromise<HTTPClient.Response>?
     private var status = 0
+    private var headers: HTTPHeaders = [:]
     private var body: [UInt8] = []
     private var closeAfter = false
 
@@ -111,6 +114,7 @@ final class ResponseCollector: ChannelInboundHandler {
     func expect(_ promise: EventLoopPromise<HTTPClient.Response>) {
         waiting = promise
         status = 0
+        headers = [:]
         body = []
     }
 
@@ -122,6 +126,7 @@ final class ResponseCollector: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = Int(head.status.code)
+            headers = head.headers
             closeAfter = !head.isKeepAlive
         case .body(var buffer):
             guard body.count + buffer.readableBytes <= HTTPClient.maximumBodyBytes else {
@@ -133,7 +138,7 @@ final class ResponseCollector: ChannelInboundHandler {
             body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
         case .end:
             waiting = nil
-            promise.succeed(HTTPClient.Response(status: status, body: body))
+            promise.succeed(HTTPClient.Response(status: status, headers: headers, body: body))
             if closeAfter { context.close(promise: nil) }
         }
     }

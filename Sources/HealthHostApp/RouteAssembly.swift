@@ -81,7 +81,8 @@ struct RouteAssembly {
                 let counts = tracer.counts
                 return MetricsExposition.TraceExport(
                     exported: counts.exported, droppedQueueFull: counts.droppedQueueFull,
-                    droppedExportFailed: counts.droppedExportFailed, failedExports: counts.failedExports, queued: counts.queued)
+                    droppedExportFailed: counts.droppedExportFailed, failedExports: counts.failedExports,
+                    retries: counts.retries, queued: counts.queued)
             }
         }
         let exposition = MetricsExposition(

@@ -50,15 +50,20 @@ public struct MetricsExposition: Sendable {
         public var droppedExportFailed: Int
         /// Exports that failed.
         public var failedExports: Int
+        /// Attempts made again after a transient failure.
+        public var retries: Int
         /// Spans waiting for their export.
         public var queued: Int
 
         /// Creates the counts.
-        public init(exported: Int, droppedQueueFull: Int, droppedExportFailed: Int, failedExports: Int, queued: Int) {
+        public init(
+            exported: Int, droppedQueueFull: Int, droppedExportFailed: Int, failedExports: Int, retries: Int, queued: Int
+        ) {
             self.exported = exported
             self.droppedQueueFull = droppedQueueFull
             self.droppedExportFailed = droppedExportFailed
             self.failedExports = failedExports
+            self.retries = retries
             self.queued = queued
         }
     }
@@ -212,13 +217,17 @@ public struct MetricsExposition: Sendable {
         out.sample("healthhost_trace_spans_exported_total", [], counts.exported)
         out.family(
             "healthhost_trace_spans_dropped_total", "counter",
-            help: "Spans dropped: the export queue was full (queue_full) or their export failed (export_failed; not retried).")
+            help: "Spans dropped: the export queue was full (queue_full) or their export failed (export_failed: not transient, or still failing when OTEL_EXPORTER_OTLP_TIMEOUT ran out).")
         out.sample("healthhost_trace_spans_dropped_total", [("reason", "queue_full")], counts.droppedQueueFull)
         out.sample("healthhost_trace_spans_dropped_total", [("reason", "export_failed")], counts.droppedExportFailed)
         out.family(
             "healthhost_trace_exports_failed_total", "counter",
             help: "Exports to the OTLP collector that failed (no answer in time, refused, or not a 2xx).")
         out.sample("healthhost_trace_exports_failed_total", [], counts.failedExports)
+        out.family(
+            "healthhost_trace_export_retries_total", "counter",
+            help: "Export attempts made again after a transient failure (429, 502, 503, 504, no answer).")
+        out.sample("healthhost_trace_export_retries_total", [], counts.retries)
         out.family("healthhost_trace_spans_queued", "gauge", help: "Spans in full batches waiting for their export.")
         out.sample("healthhost_trace_spans_queued", [], counts.queued)
     }

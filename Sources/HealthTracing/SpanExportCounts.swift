@@ -5,11 +5,14 @@ public struct SpanExportCounts: Sendable, Equatable {
     /// Spans dropped because the export queue (`OTEL_BSP_MAX_QUEUE_SIZE`) had no room:
     /// the collector is slower than the host makes spans.
     public var droppedQueueFull = 0
-    /// Spans dropped with an export that failed (no answer within
-    /// `OTEL_EXPORTER_OTLP_TIMEOUT`, a refused connection, a non-2xx answer); not retried.
+    /// Spans dropped with an export that failed: a non-2xx answer that is not transient,
+    /// or a transient failure (429, 502, 503, 504, a refused or broken connection) that
+    /// lasted past `OTEL_EXPORTER_OTLP_TIMEOUT`.
     public var droppedExportFailed = 0
     /// Exports that failed.
     public var failedExports = 0
+    /// Attempts made again after a transient failure.
+    public var retries = 0
     /// Spans in full batches waiting for their export, now.
     public var queued = 0
 

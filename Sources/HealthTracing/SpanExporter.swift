@@ -10,7 +10,9 @@ import Synchronization
 /// OpenTelemetry batch span processor does: every `scheduleDelay`, or as soon as a batch
 /// is full; at most one export in flight; at most `maxQueueSize` spans waiting in full
 /// batches (and a batch filling per recording thread). A slow or dead collector costs
-/// nothing but dropped spans: nothing waits for it, and a failed export is not retried.
+/// nothing but dropped spans: nothing waits for it, and an export that failed for now
+/// (429, 502, 503, 504, no answer) is tried again with back-off only within its own
+/// `OTEL_EXPORTER_OTLP_TIMEOUT` (``ExportRetryPolicy``), while later batches queue.
 ///
 /// Spans come in per thread (``ThreadShards``): the pipeline's as ``SpanRecord``s, encoded
 /// here when their batch goes out, others encoded already. A request's spans come in
@@ -26,6 +28,8 @@ final class SpanExporter: Sendable {
         var counts = SpanExportCounts()
         var lastFailureLogged: NIODeadline?
         var timer: Scheduled<Void>?
+        /// The next attempt of an export that failed for now.
+        var retry: Scheduled<Void>?
         /// The memory batches are encoded in and sent from, kept from one export to the
         /// next (a fresh 100 KB or two a batch was page faults and madvise calls). The send
         /// buffer is shared with the channel while an export is in flight and unique again
@@ -51,12 +55,15 @@ final class SpanExporter: Sendable {
     private let client: KeepAliveHTTPClient
     /// With `OTEL_EXPORTER_OTLP_COMPRESSION=gzip`: where batches are encoded and compressed.
     private let gzip: GzipBatches?
+    /// When a failed export is sent again.
+    private let retryPolicy: ExportRetryPolicy
 
     init(
         settings: TracingSettings, resource: [(key: String, value: OTLPTraceEncoding.Value)], version: String, logger: Logger,
-        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any(), retryPolicy: ExportRetryPolicy = .init()
     ) {
         self.settings = settings
+        self.retryPolicy = retryPolicy
         envelope = OTLPTraceEncoding.Envelope(resource: resource, scopeVersion: version)
         self.logger = logger
         self.eventLoop = eventLoop
@@ -148,13 +155,14 @@ final class SpanExporter: Sendable {
 
     /// Stops the schedule and drops what is queued (the host is going away without a flush).
     func stop() {
-        let timer = state.withLock { state in
+        let (timer, retry) = state.withLock { state in
             state.isStopped = true
             state.full = []
             state.waiting = 0
-            return state.timer
+            return (state.timer, state.retry)
         }
         timer?.cancel()
+        retry?.cancel()
         for shard in shards.shards { shard.value.withLock { $0 = PendingSpans() } }
         client.close()
     }
@@ -169,7 +177,11 @@ final class SpanExporter: Sendable {
         }
         timer?.cancel()
         let deadline = ContinuousClock.now + timeout
-        defer { client.close() }
+        defer {
+            // An export waiting to be tried again past the flush's time is dropped with the host.
+            state.withLock { $0.retry }?.cancel()
+            client.close()
+        }
         while ContinuousClock.now < deadline {
             let (pending, exporting) = state.withLock { ($0.waiting, $0.isExporting) }
             if pending == 0 && !exporting { return }
@@ -233,17 +245,49 @@ final class SpanExporter: Sendable {
         post(body, count: count)
     }
 
-    /// Sends `body`, a batch of `count` spans, to the collector.
-    private func post(_ body: ByteBuffer, count: Int) {
-        let timeout = TimeAmount.nanoseconds(settings.exportTimeout.nanoseconds)
-        client.post(headers: headers, body: body, timeout: timeout)
+    /// Sends `body`, a batch of `count` spans, to the collector; again after a transient
+    /// failure while the export's time lasts (``ExportRetryPolicy``), never once the
+    /// exporter is stopping. `attempt` counts from 1; `deadline` is when the export's time
+    /// (`OTEL_EXPORTER_OTLP_TIMEOUT`, from its first attempt) runs out.
+    private func post(_ body: ByteBuffer, count: Int, attempt: Int = 1, deadline: NIODeadline? = nil) {
+        let deadline = deadline ?? .now() + .nanoseconds(settings.exportTimeout.nanoseconds)
+        client.post(headers: headers, body: body, timeout: deadline - .now())
             .whenComplete { [self] result in
+                let failure: String
+                var retryAfter: String?
                 switch result {
-                case .success(let response) where (200..<300).contains(response.status): finish(count: count, failure: nil)
-                case .success(let response): finish(count: count, failure: "the collector answered \(response.status)")
-                case .failure(let error): finish(count: count, failure: "\(error)")
+                case .success(let response) where (200..<300).contains(response.status):
+                    finish(count: count, failure: nil)
+                    return
+                case .success(let response):
+                    failure = "the collector answered \(response.status)"
+                    guard ExportRetryPolicy.isTransient(status: response.status) else {
+                        finish(count: count, failure: failure)
+                        return
+                    }
+                    retryAfter = response.headers.first(name: "Retry-After")
+                case .failure(let error):
+                    failure = "\(error)"  // no answer: a refused or broken connection, or the time ran out
+                }
+                let delay = retryPolicy.delay(after: attempt, retryAfter: retryAfter, jitter: .random(in: 0.5...1))
+                let wait = TimeAmount.nanoseconds(delay.nanoseconds)
+                guard NIODeadline.now() + wait < deadline,
+                    scheduleRetry(in: wait, { [self] in post(body, count: count, attempt: attempt + 1, deadline: deadline) })
+                else {
+                    finish(count: count, failure: failure)
+                    return
                 }
             }
+    }
+
+    /// Runs `attempt` in `wait` (counted as a retry); `false` when the exporter is stopping.
+    private func scheduleRetry(in wait: TimeAmount, _ attempt: @escaping @Sendable () -> Void) -> Bool {
+        state.withLock { state in
+            guard !state.isStopped else { return false }
+            state.counts.retries += 1
+            state.retry = eventLoop.scheduleTask(in: wait, attempt)
+            return true
+        }
     }
 
     /// Counts the export of `count` spans as done (or failed, saying why, in a warning

@@ -12,7 +12,7 @@ import HealthHTTP
 /// | `OTEL_EXPORTER_OTLP_PROTOCOL` (`_TRACES_`) | `http/protobuf` | the only one supported |
 /// | `OTEL_EXPORTER_OTLP_COMPRESSION` (`_TRACES_`) | `none` | `gzip`: bodies sent with `Content-Encoding: gzip` |
 /// | `OTEL_EXPORTER_OTLP_HEADERS` (`_TRACES_`) | | `key=value,...` sent with every export |
-/// | `OTEL_EXPORTER_OTLP_TIMEOUT` (`_TRACES_`) | `10000` | ms per export |
+/// | `OTEL_EXPORTER_OTLP_TIMEOUT` (`_TRACES_`) | `10000` | ms per export, its retries included |
 /// | `OTEL_BSP_SCHEDULE_DELAY` | `5000` | ms between exports |
 /// | `OTEL_BSP_MAX_QUEUE_SIZE` | `2048` | spans waiting at most; more are dropped |
 /// | `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | `512` | spans per export |

@@ -4,9 +4,13 @@ with opentelemetry-proto's own classes (the reference decoding of the protobuf t
 host sends), after Python's gzip when the body came with `Content-Encoding: gzip`, and
 appends one JSON line per span to SPANS_FILE.
 
-usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUS] [keep-alive]
+usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUSES] [keep-alive]
   PORT_FILE   written with the port once listening on 127.0.0.1
-  STATUS      the HTTP status to answer (default 200), to test a failing collector
+  STATUSES    the HTTP status to answer (default 200), to test a failing collector; a
+              comma-separated list answers the first POST with the first, the second
+              with the second and so on, the last for the rest; `503:1` adds
+              `Retry-After: 1`. Spans are kept only from POSTs answered 2xx; every POST
+              is a JSON line (time, status) in SPANS_FILE.attempts
   keep-alive  answer in HTTP/1.1 and keep connections open (default: HTTP/1.0, which
               closes every connection after its response)
 """
@@ -21,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 port_file, spans_file = sys.argv[1], sys.argv[2]
-status = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+statuses = [item.split(":") for item in (sys.argv[3] if len(sys.argv) > 3 else "200").split(",")]
 keep_alive = len(sys.argv) > 4 and sys.argv[4] == "keep-alive"
 
 
@@ -35,6 +39,7 @@ def value(any_value):
 class Receiver(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
     exports = 0  # POSTs decoded so far: each span line names its export, its span count and size
+    attempts = 0  # POSTs received
 
     def do_POST(self):
         wire = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -46,6 +51,18 @@ class Receiver(BaseHTTPRequestHandler):
             return
         body = gzip.decompress(wire) if encoding == "gzip" else wire
         request = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+        status, *retry_after = statuses[min(Receiver.attempts, len(statuses) - 1)]
+        status = int(status)
+        Receiver.attempts += 1
+        with open(spans_file + ".attempts", "a") as out:
+            out.write(json.dumps({"time": time.time(), "status": status}) + "\n")
+        if not 200 <= status < 300:
+            self.send_response(status)
+            for seconds in retry_after:
+                self.send_header("Retry-After", seconds)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         Receiver.exports += 1
         size = sum(len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans)
         with open(spans_file, "a") as out:

@@ -312,6 +312,41 @@ import Tracing
         }
     }
 
+    /// A collector that is unavailable for a moment (503 with `Retry-After: 1`, then 429)
+    /// gets the same export again, after the wait it asked for and then after a back-off,
+    /// and takes it at the third attempt: every span once, no failed export, two retries
+    /// on `/metrics`. An answer that is not transient (400) is not tried again.
+    @Test func anExportIsTriedAgainAfterATransientFailureAndNotAfterAnyOther() async throws {
+        let receiver = try await OTLPReceiver(answers: ["503:1", "429", "200"], keepAlive: true)
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: receiver.port)) { host throws in
+            #expect(try await host.get("/health/?checks=ok,down", headers: auth).status == 503)
+            let spans = try await receiver.waitForSpans(3)
+            #expect(spans.count == 3)
+            #expect(Set(spans.compactMap { $0["span_id"] as? String }).count == 3)
+            let tracer = try #require(host.app.tracer)
+            #expect(await eventually { tracer.counts.exported == 3 })
+            #expect(tracer.counts.retries == 2)
+            #expect(tracer.counts.failedExports == 0 && tracer.counts.dropped == 0)
+            let attempts = receiver.attempts
+            #expect(attempts.compactMap { $0["status"] as? Int } == [503, 429, 200])
+            let times = attempts.compactMap { $0["time"] as? Double }
+            try #require(times.count == 3)
+            #expect(times[1] - times[0] >= 0.95, "Retry-After: 1 was not waited for")
+            #expect(times[2] - times[1] >= 0.2, "no back-off after the 429 (at least 250 ms)")
+            let exposition = try await host.get("/metrics", headers: auth).body
+            #expect(sample("healthhost_trace_export_retries_total", in: exposition) == 2)
+        }
+        let refusing = try await OTLPReceiver(answers: ["400"])
+        try await TestHost.with(yaml: try DialectFixture.yaml(), environment: environment(port: refusing.port)) { host throws in
+            #expect(try await host.get("/livez").status == 200)
+            let tracer = try #require(host.app.tracer)
+            // Each export went once (the host's own start-up probe may have made one too).
+            #expect(await eventually { tracer.counts.failedExports >= 1 && refusing.attempts.count == tracer.counts.failedExports })
+            #expect(tracer.counts.retries == 0 && tracer.counts.droppedExportFailed >= 1)
+            #expect(refusing.attempts.allSatisfy { $0["status"] as? Int == 400 })
+        }
+    }
+
     /// A collector that closes the connection after an answer gets the next export over a
     /// new one.
     @Test func anExportAfterTheCollectorClosedTheConnectionOpensANewOne() async throws {

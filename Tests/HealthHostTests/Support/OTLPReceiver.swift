@@ -9,18 +9,33 @@ final class OTLPReceiver: Sendable {
 
     /// Starts a receiver answering every export with `status`, over connections it keeps
     /// open (HTTP/1.1) when `keepAlive`, else closes after each answer (HTTP/1.0).
-    init(status: Int = 200, keepAlive: Bool = false) async throws {
+    convenience init(status: Int = 200, keepAlive: Bool = false) async throws {
+        try await self.init(answers: ["\(status)"], keepAlive: keepAlive)
+    }
+
+    /// Starts a receiver answering the first export with `answers[0]`, the second with
+    /// `answers[1]` and so on, the last answer for the rest: a status, or `status:seconds`
+    /// with `Retry-After: seconds`. Spans are kept from 2xx answers only.
+    init(answers: [String], keepAlive: Bool = false) async throws {
         let directory = TestPaths.temporaryDirectory("otlp")
         let portFile = "\(directory)/port"
         spansFile = "\(directory)/spans.jsonl"
         let script = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/otlp_receiver.py").path
-        server = try await ServerProcess("/usr/bin/env", ["python3", script, portFile, spansFile, "\(status)"] + (keepAlive ? ["keep-alive"] : []), orFile: portFile)
+        server = try await ServerProcess("/usr/bin/env", ["python3", script, portFile, spansFile, answers.joined(separator: ",")] + (keepAlive ? ["keep-alive"] : []), orFile: portFile)
         port = Int(try String(contentsOfFile: portFile, encoding: .utf8)) ?? 0
     }
 
     /// The spans received so far.
     var spans: [[String: Any]] {
         guard let text = try? String(contentsOfFile: spansFile, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+    }
+
+    /// Every POST so far, accepted or not: `time` (seconds since 1970) and the `status` answered.
+    var attempts: [[String: Any]] {
+        guard let text = try? String(contentsOfFile: spansFile + ".attempts", encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
         }
