@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "HealthTracing",
             dependencies: [
-                "HealthCore", "HealthHTTP", "CZlib",
+                "HealthCore", "HealthHTTP", "CZlib", "CCurlExport",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,6 +90,10 @@ let package = Package(
         // zlib, for gzip span exports (OTEL_EXPORTER_OTLP_COMPRESSION=gzip): the
         // compression every OTLP collector accepts.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // HTTPS span exports through libcurl, loaded with dlopen only when an https://
+        // collector is configured (the headers at build time, nothing linked).
+        // (dlopen is in glibc itself since 2.34.)
+        .target(name: "CCurlExport", path: "Sources/CCurlExport"),
         // YAML text to a node tree with line and column marks, and a Decoder over it.
         .target(name: "HealthYAML", dependencies: ["CYAML"], swiftSettings: strictSettings),
         // The YAML configuration: model, strict decoding, errors with line numbers.

@@ -15,6 +15,13 @@ public enum HTTPClient {
         public var headers: HTTPHeaders = [:]
         /// The body (at most ``maximumBodyBytes``).
         public let body: [UInt8]
+
+        /// A response (another client's, given in this shape).
+        public init(status: Int, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
     }
 
     /// Bodies larger than this are refused (a health body is small).

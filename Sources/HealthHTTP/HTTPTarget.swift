@@ -1,6 +1,7 @@
 /// An `http://host[:port]/path` URL, as remote health endpoints are given in the config.
-/// Only plain HTTP: a health host calls services inside its own network; TLS would
-/// bring a TLS stack into every host for a rare need.
+/// Only plain HTTP for those: a health host calls services inside its own network, and
+/// NIO's TLS would bring a TLS stack into every host for a rare need. The span exporter
+/// alone takes `https://` (a collector elsewhere), which it sends through libcurl.
 public struct HTTPTarget: Sendable, Equatable, CustomStringConvertible {
     /// Host name or IPv4 address.
     public let host: String
@@ -8,24 +9,31 @@ public struct HTTPTarget: Sendable, Equatable, CustomStringConvertible {
     public let port: Int
     /// Path and query, starting with `/`.
     public let pathAndQuery: String
+    /// `https://` (only where ``parse(_:defaultPath:allowingHTTPS:)`` allowed it).
+    public let isHTTPS: Bool
 
     /// Creates a target.
-    public init(host: String, port: Int = 80, pathAndQuery: String = "/") {
+    public init(host: String, port: Int? = nil, pathAndQuery: String = "/", isHTTPS: Bool = false) {
         self.host = host
-        self.port = port
+        self.port = port ?? (isHTTPS ? 443 : 80)
         self.pathAndQuery = pathAndQuery
+        self.isHTTPS = isHTTPS
     }
 
-    /// Parses `http://host[:port][/path]`, or `host[:port]` with `defaultPath`. Throws a
-    /// message saying what is wrong.
-    public static func parse(_ text: String, defaultPath: String) throws(TargetError) -> HTTPTarget {
+    /// Parses `http://host[:port][/path]`, or `host[:port]` with `defaultPath`, and
+    /// `https://` too when `allowingHTTPS`. Throws a message saying what is wrong.
+    public static func parse(_ text: String, defaultPath: String, allowingHTTPS: Bool = false) throws(TargetError) -> HTTPTarget {
         var rest = Substring(text)
         var hasScheme = false
+        var isHTTPS = false
         if let range = rest.firstRange(of: "://") {
             let scheme = rest[..<range.lowerBound].lowercased()
-            guard scheme == "http" else {
+            isHTTPS = scheme == "https" && allowingHTTPS
+            guard scheme == "http" || isHTTPS else {
                 throw TargetError(
-                    "'\(text)': only http:// is supported (found \(scheme)://); reach the service over plain HTTP inside the cluster")
+                    allowingHTTPS
+                        ? "'\(text)': expected http:// or https://, found \(scheme)://"
+                        : "'\(text)': only http:// is supported (found \(scheme)://); reach the service over plain HTTP inside the cluster")
             }
             rest = rest[range.upperBound...]
             hasScheme = true
@@ -37,7 +45,7 @@ public struct HTTPTarget: Sendable, Equatable, CustomStringConvertible {
         guard !authority.isEmpty else { throw TargetError("'\(text)': no host name") }
         guard !authority.contains("@") else { throw TargetError("'\(text)': user info (user@host) is not supported") }
         var host = String(authority)
-        var port = 80
+        var port = isHTTPS ? 443 : 80
         if let colon = authority.lastIndex(of: ":") {
             host = String(authority[..<colon])
             guard let number = Int(authority[authority.index(after: colon)...]), (1...65535).contains(number) else {
@@ -52,11 +60,13 @@ public struct HTTPTarget: Sendable, Equatable, CustomStringConvertible {
         guard !path.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" || $0 == "#" }) else {
             throw TargetError("'\(text)': the path must not contain spaces, line breaks or '#'")
         }
-        return HTTPTarget(host: host, port: port, pathAndQuery: path)
+        return HTTPTarget(host: host, port: port, pathAndQuery: path, isHTTPS: isHTTPS)
     }
 
     public var description: String {
-        "http://\(host)\(port == 80 ? "" : ":\(port)")\(pathAndQuery)"
+        isHTTPS
+            ? "https://\(host)\(port == 443 ? "" : ":\(port)")\(pathAndQuery)"
+            : "http://\(host)\(port == 80 ? "" : ":\(port)")\(pathAndQuery)"
     }
 
     /// Why a URL was refused.

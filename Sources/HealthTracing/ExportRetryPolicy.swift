@@ -1,6 +1,7 @@
 /// When ``SpanExporter`` sends a failed export again. The OTLP exporter specification
 /// asks transient failures to be retried with exponential back-off and jitter; OTLP/HTTP
-/// names the transient answers (429, 502, 503, 504, and no answer at all) and lets the
+/// names the transient answers (429, 502, 503, 504, and no answer at all; over TLS, a
+/// certificate refused is not transient) and lets the
 /// collector say how long to wait (`Retry-After`). Every attempt stays inside the
 /// export's own time (`OTEL_EXPORTER_OTLP_TIMEOUT`): the exporter gives up when the next
 /// one would start past it, so a dead collector costs a few connection attempts per

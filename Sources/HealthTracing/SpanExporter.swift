@@ -52,7 +52,7 @@ final class SpanExporter: Sendable {
     private let shards = ThreadShards<PendingSpans>(count: 16) { PendingSpans() }
     private let headers: HTTPHeaders
     /// One connection to the collector, kept open between exports.
-    private let client: KeepAliveHTTPClient
+    private let client: any SpanExportTransport
     /// With `OTEL_EXPORTER_OTLP_COMPRESSION=gzip`: where batches are encoded and compressed.
     private let gzip: GzipBatches?
     /// When a failed export is sent again.
@@ -78,7 +78,10 @@ final class SpanExporter: Sendable {
             gzip = GzipBatches()
         }
         self.headers = headers
-        client = KeepAliveHTTPClient(settings.endpoint, eventLoop: eventLoop)
+        client =
+            settings.endpoint.isHTTPS
+            ? HTTPSExportClient(settings.endpoint, tls: settings.tls, eventLoop: eventLoop)
+            : KeepAliveHTTPClient(settings.endpoint, eventLoop: eventLoop)
         scheduleNext()
     }
 
@@ -266,6 +269,9 @@ final class SpanExporter: Sendable {
                         return
                     }
                     retryAfter = response.headers.first(name: "Retry-After")
+                case .failure(let error as HTTPSExportClient.Failure) where !error.isTransient:
+                    finish(count: count, failure: error.description)  // a certificate refused, say
+                    return
                 case .failure(let error):
                     failure = "\(error)"  // no answer: a refused or broken connection, or the time ran out
                 }

@@ -1,3 +1,4 @@
+import HealthCore
 import HealthHTTP
 
 /// Tracing as the standard OpenTelemetry environment variables configure it. Off unless
@@ -36,6 +37,26 @@ public struct TracingSettings: Sendable, Equatable {
     public var sampler: Sampler
     /// How export bodies are encoded.
     public var compression: Compression = .none
+    /// The TLS files of an `https://` collector.
+    public var tls = TLSFiles()
+
+    /// The files an `https://` export is made with (`OTEL_EXPORTER_OTLP_CERTIFICATE`,
+    /// `_CLIENT_CERTIFICATE`, `_CLIENT_KEY`; PEM). Unused with `http://`.
+    public struct TLSFiles: Sendable, Equatable {
+        /// The certificates the collector's is verified against; `nil`: the system's.
+        public var certificateAuthorities: String?
+        /// The host's own certificate, for a collector that asks for one (mutual TLS).
+        public var clientCertificate: String?
+        /// That certificate's private key.
+        public var clientKey: String?
+
+        /// No files: the system's certificate store, no client certificate.
+        public init(certificateAuthorities: String? = nil, clientCertificate: String? = nil, clientKey: String? = nil) {
+            self.certificateAuthorities = certificateAuthorities
+            self.clientCertificate = clientCertificate
+            self.clientKey = clientKey
+        }
+    }
 
     /// How export bodies are encoded (`OTEL_EXPORTER_OTLP_COMPRESSION`).
     public enum Compression: String, Sendable, Equatable {
@@ -68,7 +89,7 @@ public struct TracingSettings: Sendable, Equatable {
             && lhs.headers.map(\.value) == rhs.headers.map(\.value) && lhs.exportTimeout == rhs.exportTimeout
             && lhs.scheduleDelay == rhs.scheduleDelay && lhs.maxQueueSize == rhs.maxQueueSize
             && lhs.maxExportBatchSize == rhs.maxExportBatchSize && lhs.sampler == rhs.sampler
-            && lhs.compression == rhs.compression
+            && lhs.compression == rhs.compression && lhs.tls == rhs.tls
     }
 
     /// A setting that cannot be used, naming the variable, what was expected and found.
@@ -112,15 +133,25 @@ public struct TracingSettings: Sendable, Equatable {
         let endpointName = tracesEndpoint != nil ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT"
         do {
             if let tracesEndpoint {
-                endpoint = try HTTPTarget.parse(tracesEndpoint, defaultPath: "/v1/traces")
+                endpoint = try HTTPTarget.parse(tracesEndpoint, defaultPath: "/v1/traces", allowingHTTPS: true)
             } else {
                 let base = baseEndpoint ?? "http://localhost:4318"
-                let parsed = try HTTPTarget.parse(base, defaultPath: "/")
+                let parsed = try HTTPTarget.parse(base, defaultPath: "/", allowingHTTPS: true)
                 let path = parsed.pathAndQuery.hasSuffix("/") ? String(parsed.pathAndQuery.dropLast()) : parsed.pathAndQuery
-                endpoint = HTTPTarget(host: parsed.host, port: parsed.port, pathAndQuery: path + "/v1/traces")
+                endpoint = HTTPTarget(
+                    host: parsed.host, port: parsed.port, pathAndQuery: path + "/v1/traces", isHTTPS: parsed.isHTTPS)
             }
         } catch {
             throw Problem(description: "\(endpointName): \(error.description)")
+        }
+        var tls = TLSFiles()
+        if endpoint.isHTTPS {
+            do {
+                try HTTPSExportClient.load()
+            } catch {
+                throw Problem(description: "\(endpointName): an https:// collector needs libcurl: \(error.description)")
+            }
+            tls = try tlsFiles(value)
         }
         let headersName = value("OTEL_EXPORTER_OTLP_TRACES_HEADERS") != nil ? "OTEL_EXPORTER_OTLP_TRACES_HEADERS" : "OTEL_EXPORTER_OTLP_HEADERS"
         let headers = try keyValueList(value(headersName) ?? "", variable: headersName)
@@ -150,7 +181,34 @@ public struct TracingSettings: Sendable, Equatable {
             scheduleDelay: try milliseconds(["OTEL_BSP_SCHEDULE_DELAY"], default: 5000), maxQueueSize: maxQueueSize,
             maxExportBatchSize: min(maxBatch, maxQueueSize),
             sampler: try sampler(value("OTEL_TRACES_SAMPLER"), argument: value("OTEL_TRACES_SAMPLER_ARG")),
-            compression: compression ?? .none)
+            compression: compression ?? .none, tls: tls)
+    }
+
+    /// The TLS files the variables name, each checked to be readable; a client
+    /// certificate and its key come together.
+    private static func tlsFiles(_ value: (String) -> String?) throws(Problem) -> TLSFiles {
+        func file(_ variable: String) throws(Problem) -> (name: String, path: String)? {
+            for name in ["OTEL_EXPORTER_OTLP_TRACES_\(variable)", "OTEL_EXPORTER_OTLP_\(variable)"] {
+                guard let path = value(name) else { continue }
+                do {
+                    _ = try FileReading.bytes(atPath: path, limit: 16 << 20)
+                } catch {
+                    throw Problem(description: "\(name): cannot read '\(path)': \(error)")
+                }
+                return (name, path)
+            }
+            return nil
+        }
+        let authorities = try file("CERTIFICATE")
+        let certificate = try file("CLIENT_CERTIFICATE")
+        let key = try file("CLIENT_KEY")
+        if let certificate, key == nil {
+            throw Problem(description: "\(certificate.name) is set but OTEL_EXPORTER_OTLP_CLIENT_KEY is not: a client certificate needs its key")
+        }
+        if let key, certificate == nil {
+            throw Problem(description: "\(key.name) is set but OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE is not: a client key needs its certificate")
+        }
+        return TLSFiles(certificateAuthorities: authorities?.path, clientCertificate: certificate?.path, clientKey: key?.path)
     }
 
     private static func sampler(_ name: String?, argument: String?) throws(Problem) -> Sampler {

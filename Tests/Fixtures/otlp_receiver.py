@@ -4,7 +4,7 @@ with opentelemetry-proto's own classes (the reference decoding of the protobuf t
 host sends), after Python's gzip when the body came with `Content-Encoding: gzip`, and
 appends one JSON line per span to SPANS_FILE.
 
-usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUSES] [keep-alive]
+usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUSES] [keep-alive] [tls=CERT,KEY[,CLIENT_CA]]
   PORT_FILE   written with the port once listening on 127.0.0.1
   STATUSES    the HTTP status to answer (default 200), to test a failing collector; a
               comma-separated list answers the first POST with the first, the second
@@ -13,10 +13,13 @@ usage: otlp_receiver.py PORT_FILE SPANS_FILE [STATUSES] [keep-alive]
               is a JSON line (time, status) in SPANS_FILE.attempts
   keep-alive  answer in HTTP/1.1 and keep connections open (default: HTTP/1.0, which
               closes every connection after its response)
+  tls=...     HTTPS with this certificate and key; with CLIENT_CA, only clients with a
+              certificate that CA signed (mutual TLS), whose CN each span line names
 """
 import gzip
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -25,8 +28,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 port_file, spans_file = sys.argv[1], sys.argv[2]
-statuses = [item.split(":") for item in (sys.argv[3] if len(sys.argv) > 3 else "200").split(",")]
-keep_alive = len(sys.argv) > 4 and sys.argv[4] == "keep-alive"
+options = sys.argv[3:]
+statuses = [item.split(":") for item in (options[0] if options else "200").split(",")]
+keep_alive = "keep-alive" in options
+tls = next((option[len("tls="):].split(",") for option in options if option.startswith("tls=")), None)
 
 
 def value(any_value):
@@ -80,7 +85,7 @@ class Receiver(BaseHTTPRequestHandler):
                             "resource": resource, "authorization": self.headers.get("Authorization"),
                             "export": Receiver.exports, "export_spans": size, "export_bytes": len(body),
                             "wire_bytes": len(wire), "content_encoding": encoding,
-                            "client_port": self.client_address[1],
+                            "client_port": self.client_address[1], "tls_client": self.client_name(),
                         }) + "\n")
         answer = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
         self.send_response(status)
@@ -88,6 +93,15 @@ class Receiver(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)
+
+    def client_name(self):
+        """The CN of the client's certificate (mutual TLS), else None."""
+        certificate = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
+        for entry in (certificate or {}).get("subject", ()):
+            for key, value in entry:
+                if key == "commonName":
+                    return value
+        return None
 
     def log_message(self, *args):
         pass
@@ -104,6 +118,13 @@ def exit_with_parent(parent):
 
 threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
 server = HTTPServer(("127.0.0.1", 0), Receiver)
+if tls:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls[0], tls[1])
+    if len(tls) > 2:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(tls[2])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 with open(port_file + ".tmp", "w") as out:
     out.write(str(server.server_address[1]))
 os.rename(port_file + ".tmp", port_file)

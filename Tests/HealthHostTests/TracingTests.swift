@@ -427,10 +427,6 @@ import Tracing
                 "tracing error: OTEL_EXPORTER_OTLP_COMPRESSION: expected 'gzip' or 'none', found 'zstd'"
             ),
             (
-                ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://collector:4318/v1/traces"],
-                "tracing error: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector:4318/v1/traces': only http:// is supported"
-            ),
-            (
                 ["OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "sometimes"],
                 "tracing error: OTEL_TRACES_SAMPLER: expected always_on, always_off, traceidratio"
             ),

@@ -4,9 +4,9 @@ import Foundation
     import Glibc
 #endif
 
-/// A real nginx on 127.0.0.1 for the net plugin's tests, with a CA and certificates made
-/// by the `openssl` command: plain HTTP, and HTTPS with a valid certificate, one that
-/// expires in 3 days, one for the wrong name and a self-signed one (a ``ServerProcess``).
+/// A real nginx on 127.0.0.1 for the net plugin's tests, with the ``TestCertificates``:
+/// plain HTTP, and HTTPS with a valid certificate, one that expires in 3 days, one for the
+/// wrong name and a self-signed one (a ``ServerProcess``).
 final class NginxFixture: @unchecked Sendable {
     let folder: String
     let http: Int
@@ -23,7 +23,7 @@ final class NginxFixture: @unchecked Sendable {
         folder = TestPaths.temporaryDirectory("nginx")
         (http, httpsValid, httpsExpiring, httpsWrongName, httpsSelfSigned) =
             (try freePort(), try freePort(), try freePort(), try freePort(), try freePort())
-        try await makeCertificates()
+        try await TestCertificates.make(in: folder)
         let config = """
             daemon off;
             master_process off;
@@ -68,38 +68,5 @@ final class NginxFixture: @unchecked Sendable {
             location = /health { return 200 "ok over tls\\n"; }
           }
         """
-    }
-
-    private func openssl(_ arguments: [String]) async throws {
-        let result = try await runOffThePool("/usr/bin/openssl", arguments)
-        guard result.status == 0 else { throw RawHTTPClient.ClientError("openssl \(arguments.joined(separator: " ")): \(result.output)") }
-    }
-
-    /// A CA, leaves it signs (valid 365 days, expiring in 3, for the wrong name) and a
-    /// self-signed leaf, all for localhost and 127.0.0.1 unless said otherwise.
-    private func makeCertificates() async throws {
-        let ca = folder + "/ca"
-        try await openssl([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca + ".key", "-out", ca + ".crt", "-days", "30",
-            "-subj", "/CN=healthhost test CA",
-        ])
-        for (name, days, host) in [("valid", "365", "localhost"), ("expiring", "3", "localhost"), ("wrongname", "365", "other.example")] {
-            let base = folder + "/" + name
-            let extensions = base + ".ext"
-            let san = host == "localhost" ? "DNS:localhost,IP:127.0.0.1" : "DNS:\(host)"
-            try "subjectAltName=\(san)\n".write(toFile: extensions, atomically: true, encoding: .utf8)
-            try await openssl([
-                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=\(host)",
-            ])
-            try await openssl([
-                "x509", "-req", "-in", base + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
-                "-out", base + ".crt", "-days", days, "-extfile", extensions,
-            ])
-        }
-        let selfSigned = folder + "/selfsigned"
-        try await openssl([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", selfSigned + ".key", "-out", selfSigned + ".crt",
-            "-days", "365", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ])
     }
 }

@@ -15,13 +15,20 @@ final class OTLPReceiver: Sendable {
 
     /// Starts a receiver answering the first export with `answers[0]`, the second with
     /// `answers[1]` and so on, the last answer for the rest: a status, or `status:seconds`
-    /// with `Retry-After: seconds`. Spans are kept from 2xx answers only.
-    init(answers: [String], keepAlive: Bool = false) async throws {
+    /// with `Retry-After: seconds`. Spans are kept from 2xx answers only. With `tls`,
+    /// HTTPS with that certificate and key, and with its `clientCA` only for clients
+    /// with a certificate that CA signed.
+    init(
+        answers: [String], keepAlive: Bool = false, tls: (certificate: String, key: String, clientCA: String?)? = nil
+    ) async throws {
         let directory = TestPaths.temporaryDirectory("otlp")
         let portFile = "\(directory)/port"
         spansFile = "\(directory)/spans.jsonl"
         let script = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/otlp_receiver.py").path
-        server = try await ServerProcess("/usr/bin/env", ["python3", script, portFile, spansFile, answers.joined(separator: ",")] + (keepAlive ? ["keep-alive"] : []), orFile: portFile)
+        var arguments = [script, portFile, spansFile, answers.joined(separator: ",")]
+        if keepAlive { arguments.append("keep-alive") }
+        if let tls { arguments.append("tls=" + ([tls.certificate, tls.key] + [tls.clientCA].compactMap { $0 }).joined(separator: ",")) }
+        server = try await ServerProcess("/usr/bin/env", ["python3"] + arguments, orFile: portFile)
         port = Int(try String(contentsOfFile: portFile, encoding: .utf8)) ?? 0
     }
 
