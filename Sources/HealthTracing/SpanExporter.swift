@@ -51,19 +51,19 @@ final class SpanExporter: Sendable {
     /// core) seldom share one.
     private let shards = ThreadShards<PendingSpans>(count: 16) { PendingSpans() }
     private let headers: HTTPHeaders
-    /// One connection to the collector, kept open between exports.
+    /// One connection to the collector, kept open between exports (NIO's for `http://`,
+    /// libcurl's for `https://`).
     private let client: any SpanExportTransport
     /// With `OTEL_EXPORTER_OTLP_COMPRESSION=gzip`: where batches are encoded and compressed.
     private let gzip: GzipBatches?
     /// When a failed export is sent again.
-    private let retryPolicy: ExportRetryPolicy
+    private let retryPolicy = ExportRetryPolicy()
 
     init(
         settings: TracingSettings, resource: [(key: String, value: OTLPTraceEncoding.Value)], version: String, logger: Logger,
-        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any(), retryPolicy: ExportRetryPolicy = .init()
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     ) {
         self.settings = settings
-        self.retryPolicy = retryPolicy
         envelope = OTLPTraceEncoding.Envelope(resource: resource, scopeVersion: version)
         self.logger = logger
         self.eventLoop = eventLoop

@@ -8,11 +8,13 @@ import HealthHTTP
 ///
 /// | variable | default | meaning |
 /// |---|---|---|
-/// | `OTEL_EXPORTER_OTLP_ENDPOINT` | `http://localhost:4318` | base URL; spans go to `/v1/traces` under it |
+/// | `OTEL_EXPORTER_OTLP_ENDPOINT` | `http://localhost:4318` | base URL; spans go to `/v1/traces` under it; `https://` through libcurl, loaded then |
 /// | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | | the full URL, used as given |
 /// | `OTEL_EXPORTER_OTLP_PROTOCOL` (`_TRACES_`) | `http/protobuf` | the only one supported |
 /// | `OTEL_EXPORTER_OTLP_COMPRESSION` (`_TRACES_`) | `none` | `gzip`: bodies sent with `Content-Encoding: gzip` |
 /// | `OTEL_EXPORTER_OTLP_HEADERS` (`_TRACES_`) | | `key=value,...` sent with every export |
+/// | `OTEL_EXPORTER_OTLP_CERTIFICATE` (`_TRACES_`) | the system's | `https://`: PEM certificates to verify the collector with |
+/// | `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, `_CLIENT_KEY` (`_TRACES_`) | | `https://`: the host's certificate and key (mutual TLS) |
 /// | `OTEL_EXPORTER_OTLP_TIMEOUT` (`_TRACES_`) | `10000` | ms per export, its retries included |
 /// | `OTEL_BSP_SCHEDULE_DELAY` | `5000` | ms between exports |
 /// | `OTEL_BSP_MAX_QUEUE_SIZE` | `2048` | spans waiting at most; more are dropped |
