@@ -195,7 +195,11 @@ public final class HostApplication: Sendable {
             }
         }
         logger.info(
-            "tracing: spans go to the OTLP/HTTP collector", metadata: ["otlp.endpoint": "\(settings.endpoint)"])
+            "tracing: spans go to the OTLP/HTTP collector",
+            metadata: [
+                "otlp.endpoint": "\(settings.endpoint)", "otlp.compression": "\(settings.compression.rawValue)",
+                "otlp.client_certificate": "\(settings.tls.clientCertificate != nil)",
+            ])
         return HostTracer(settings: settings, resource: attributes, version: version, logger: logger)
     }
 
