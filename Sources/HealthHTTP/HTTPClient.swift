@@ -12,7 +12,7 @@ public enum HTTPClient {
         /// The status code.
         public let status: Int
         /// The response's headers.
-        public var headers: HTTPHeaders = [:]
+        public let headers: HTTPHeaders
         /// The body (at most ``maximumBodyBytes``).
         public let body: [UInt8]
 

@@ -1,6 +1,10 @@
 import HealthCore
 import HealthHTTP
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Tracing as the standard OpenTelemetry environment variables configure it. Off unless
 /// an OTLP endpoint is named (`OTEL_EXPORTER_OTLP_ENDPOINT` or
 /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) or `OTEL_TRACES_EXPORTER=otlp`; always off with
@@ -115,21 +119,24 @@ public struct TracingSettings: Sendable, Equatable {
         let baseEndpoint = value("OTEL_EXPORTER_OTLP_ENDPOINT")
         guard exporter == "otlp" || tracesEndpoint != nil || baseEndpoint != nil else { return nil }
 
-        for name in ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] {
-            if let protocolName = value(name), protocolName != "http/protobuf" {
-                throw Problem(
-                    description: "\(name): healthhost exports OTLP over HTTP with protobuf; expected 'http/protobuf', found '\(protocolName)'")
+        /// An exporter setting: `OTEL_EXPORTER_OTLP_TRACES_<suffix>`, else the one for
+        /// every signal, with the name of the variable that gave it.
+        func exporterSetting(_ suffix: String) -> (name: String, value: String)? {
+            for name in ["OTEL_EXPORTER_OTLP_TRACES_\(suffix)", "OTEL_EXPORTER_OTLP_\(suffix)"] {
+                if let text = value(name) { return (name, text) }
             }
-            if value(name) != nil { break }
+            return nil
         }
-        let compressionName =
-            value("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION") != nil
-            ? "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION" : "OTEL_EXPORTER_OTLP_COMPRESSION"
-        let compression = try value(compressionName).map { text throws(Problem) -> Compression in
-            guard let compression = Compression(rawValue: text.lowercased()) else {
-                throw Problem(description: "\(compressionName): expected 'gzip' or 'none', found '\(text)'")
+        if let (name, protocolName) = exporterSetting("PROTOCOL"), protocolName != "http/protobuf" {
+            throw Problem(
+                description: "\(name): healthhost exports OTLP over HTTP with protobuf; expected 'http/protobuf', found '\(protocolName)'")
+        }
+        var compression = Compression.none
+        if let (name, text) = exporterSetting("COMPRESSION") {
+            guard let chosen = Compression(rawValue: text.lowercased()) else {
+                throw Problem(description: "\(name): expected 'gzip' or 'none', found '\(text)'")
             }
-            return compression
+            compression = chosen
         }
         let endpoint: HTTPTarget
         let endpointName = tracesEndpoint != nil ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -153,10 +160,11 @@ public struct TracingSettings: Sendable, Equatable {
             } catch {
                 throw Problem(description: "\(endpointName): an https:// collector needs libcurl: \(error.description)")
             }
-            tls = try tlsFiles(value)
+            tls = try tlsFiles(exporterSetting)
         }
-        let headersName = value("OTEL_EXPORTER_OTLP_TRACES_HEADERS") != nil ? "OTEL_EXPORTER_OTLP_TRACES_HEADERS" : "OTEL_EXPORTER_OTLP_HEADERS"
-        let headers = try keyValueList(value(headersName) ?? "", variable: headersName)
+        let headers = try exporterSetting("HEADERS").map { (name, text) throws(Problem) in
+            try keyValueList(text, variable: name)
+        } ?? []
 
         func milliseconds(_ names: [String], default fallback: Int) throws(Problem) -> Duration {
             for name in names {
@@ -183,23 +191,18 @@ public struct TracingSettings: Sendable, Equatable {
             scheduleDelay: try milliseconds(["OTEL_BSP_SCHEDULE_DELAY"], default: 5000), maxQueueSize: maxQueueSize,
             maxExportBatchSize: min(maxBatch, maxQueueSize),
             sampler: try sampler(value("OTEL_TRACES_SAMPLER"), argument: value("OTEL_TRACES_SAMPLER_ARG")),
-            compression: compression ?? .none, tls: tls)
+            compression: compression, tls: tls)
     }
 
-    /// The TLS files the variables name, each checked to be readable; a client
-    /// certificate and its key come together.
-    private static func tlsFiles(_ value: (String) -> String?) throws(Problem) -> TLSFiles {
-        func file(_ variable: String) throws(Problem) -> (name: String, path: String)? {
-            for name in ["OTEL_EXPORTER_OTLP_TRACES_\(variable)", "OTEL_EXPORTER_OTLP_\(variable)"] {
-                guard let path = value(name) else { continue }
-                do {
-                    _ = try FileReading.bytes(atPath: path, limit: 16 << 20)
-                } catch {
-                    throw Problem(description: "\(name): cannot read '\(path)': \(error)")
-                }
-                return (name, path)
+    /// The TLS files the variables name (`setting` finds one by its suffix), each checked
+    /// to be readable; a client certificate and its key come together.
+    private static func tlsFiles(_ setting: (String) -> (name: String, value: String)?) throws(Problem) -> TLSFiles {
+        func file(_ suffix: String) throws(Problem) -> (name: String, path: String)? {
+            guard let (name, path) = setting(suffix) else { return nil }
+            guard access(path, R_OK) == 0 else {
+                throw Problem(description: "\(name): cannot read '\(path)': \(String(cString: strerror(errno)))")
             }
-            return nil
+            return (name, path)
         }
         let authorities = try file("CERTIFICATE")
         let certificate = try file("CLIENT_CERTIFICATE")
