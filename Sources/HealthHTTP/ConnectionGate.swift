@@ -23,6 +23,8 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
         var lastRefusalLog: NIODeadline?
         var lastErrorLog: NIODeadline?
         var errorsSinceLog = 0
+        var lastSetupFailureLog: NIODeadline?
+        var setupFailuresSinceLog = 0
     }
 
     private let maxConnections: Int
@@ -98,6 +100,25 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
             logger.error(
                 "cannot accept connections: \(error) (\(count) time(s) since the last report); accepting pauses \(acceptBackoff) after each",
                 metadata: ["http.open_connections": "\(state.withLockedValue { $0.open.count })"])
+        }
+    }
+
+    /// An accepted connection could not be set up (a socket option refused, a handler
+    /// not added): NIO closes it; this says why, at most once per interval, with the
+    /// count since the last report. The error of a refused socket option carries the
+    /// call and its errno.
+    func childSetupFailed(_ error: any Error) {
+        let toLog: Int? = state.withLockedValue { state in
+            state.setupFailuresSinceLog += 1
+            let now = NIODeadline.now()
+            guard state.lastSetupFailureLog.map({ now - $0 >= logInterval }) ?? true else { return nil }
+            state.lastSetupFailureLog = now
+            defer { state.setupFailuresSinceLog = 0 }
+            return state.setupFailuresSinceLog
+        }
+        if let count = toLog {
+            logger.error(
+                "a connection could not be set up and was closed: \(error) (\(count) time(s) since the last report)")
         }
     }
 

@@ -76,17 +76,15 @@ public final class HTTPServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(gate)
                 }
             }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            // Backpressure: one read cycle takes at most 4 x 16 KiB, and the handler stops
-            // reading while more than 64 KiB of answers wait to be sent.
-            .childChannelOption(.maxMessagesPerRead, value: 4)
-            .childChannelOption(
-                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 512, initial: 2048, maximum: 16384))
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.configurePipeline(channel, configuration: configuration, responder: responder, accessLog: accessLog)
+                    do {
+                        try Self.configureChild(channel)
+                        try Self.configurePipeline(channel, configuration: configuration, responder: responder, accessLog: accessLog)
+                    } catch {
+                        gate.childSetupFailed(error)
+                        throw error
+                    }
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -136,6 +134,14 @@ public final class HTTPServer: Service, Sendable {
         await drainConnections()
     }
 
+    /// The event loops the server's connections run on.
+    public var eventLoopGroup: any EventLoopGroup { group }
+
+    /// `host:port` once listening, else the configured address.
+    public var listeningDescription: String {
+        "\(configuration.host):\(state.withLockedValue { $0.port } ?? configuration.port)"
+    }
+
     /// Whether ``stop()`` has begun.
     public var isStopping: Bool { stopping.withLockedValue { $0 } }
 
@@ -158,6 +164,24 @@ public final class HTTPServer: Service, Sendable {
                 metadata: ["http.drain_timeout": "\(configuration.drainTimeout)"])
             for connection in stragglers { connection.close(promise: nil) }
         }
+    }
+
+    /// The options of one accepted connection, set here rather than as the bootstrap's
+    /// child options so that a failure reaches ``ConnectionGate/childSetupFailed(_:)``
+    /// and the log (NIO closes such a connection and reports it past every handler of
+    /// ours). TCP_NODELAY is a TCP-level option: set at `SOL_SOCKET`, option 1 is
+    /// `SO_DEBUG`, which needs CAP_NET_ADMIN and reset every connection of a host not
+    /// run as root.
+    static func configureChild(_ channel: any Channel) throws {
+        guard let options = channel.syncOptions else { return }
+        try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
+        try options.setOption(.allowRemoteHalfClosure, value: true)
+        // Backpressure: one read cycle takes at most 4 x 16 KiB, and the handler stops
+        // reading while more than 64 KiB of answers wait to be sent.
+        try options.setOption(.maxMessagesPerRead, value: 4)
+        try options.setOption(
+            .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 512, initial: 2048, maximum: 16384))
+        try options.setOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
     }
 
     /// The handlers of one connection: the request-line guard, NIOHTTP1's decoder
