@@ -184,7 +184,7 @@ final class PluginWorker: Sendable {
         }
     }
 
-    /// Re-executes the host binary as `healthhost worker --plugin PATH` with the socket
+    /// Re-executes the host binary as `healthhost worker --plugin PATH --host-pid PID` with the socket
     /// on descriptor 3, standard output and error on `output`, standard input from
     /// /dev/null, no other descriptor, its own process group, default signal handling.
     private func spawn(socket: Int32, output: Int32) throws(PluginLoadError) -> pid_t {
@@ -200,7 +200,9 @@ final class PluginWorker: Sendable {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         CleanSpawn.resetSignals(in: &attributes, ownProcessGroup: true)
-        let arguments = [Self.displayName(of: policy.workerExecutable), "worker", "--plugin", path]
+        let arguments = [
+            Self.displayName(of: policy.workerExecutable), "worker", "--plugin", path, "--host-pid", "\(getpid())",
+        ]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         // The host's environment (plugins may read theirs), without the Swift runtime's

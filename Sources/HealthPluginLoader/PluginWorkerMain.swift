@@ -17,10 +17,14 @@ public enum PluginWorkerMain {
     /// The descriptor the host puts the socket on.
     public static let socketDescriptor: Int32 = 3
 
-    /// Serves the host until it goes away; returns the exit status.
-    public static func run(pluginPath: String) -> Int32 {
+    /// Serves the host until it goes away; returns the exit status. `hostPID` is the
+    /// process that started this worker (`--host-pid`): the worker knows its host by
+    /// that, not by whether its parent is PID 1, which the host itself is when it is a
+    /// container's entrypoint.
+    public static func run(pluginPath: String, hostPID: pid_t?) -> Int32 {
         _ = hh_set_parent_death_signal(SIGKILL)
-        if getppid() == 1 { return 0 }  // the host died before the backstop was set
+        // The host died before the backstop was set: this worker was re-parented.
+        if let hostPID, getppid() != hostPID { return 0 }
         signal(SIGPIPE, SIG_IGN)
         let socket = FrameSocket(descriptor: socketDescriptor)
         let logger = Logger(label: "healthhost.worker") { _ in FrameLogHandler(socket: socket) }

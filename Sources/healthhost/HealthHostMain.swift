@@ -1,3 +1,4 @@
+import CProcessSupport
 import Dispatch
 import Synchronization
 
@@ -13,9 +14,14 @@ import Glibc
 /// after start) takes the main queue over for a CFRunLoop the host never runs, and the
 /// process would never exit (seen with the bundled `system` plugin before it moved to
 /// FoundationEssentials). Nothing in the host runs on the main actor.
+///
+/// As PID 1 it first forks: see `hh_run_init_when_pid1`.
 @main
 enum HealthHostMain {
     static func main() {
+        // As a container's entrypoint: a minimal init stays PID 1 (reaps orphans, forwards
+        // signals) and this process goes on as the host. Before any thread exists.
+        _ = hh_run_init_when_pid1()
         let finished = DispatchSemaphore(value: 0)
         let status = Mutex<Int32>(0)
         let arguments = Array(CommandLine.arguments.dropFirst())

@@ -40,4 +40,15 @@ void hh_crash_report_enter(const char *label);
 /// Ends what hh_crash_report_enter began on this thread.
 void hh_crash_report_leave(void);
 
+/// When this process is PID 1 (a container's entrypoint, or `unshare --pid --fork`),
+/// becomes a minimal init as tini does and runs the host as its child: the init stays
+/// PID 1, forwards every signal but SIGCHLD and the synchronous ones (SIGTERM, SIGINT,
+/// SIGHUP, ...) to the host, reaps every orphan re-parented to it (a check's command that
+/// left a background child), and exits with the host's status (128 + N when a signal N
+/// ended it). Call it first thing in main, before any thread exists.
+/// Returns 1 in the host when an init now runs above it, 0 when this process is not
+/// PID 1, -1 when fork failed (errno set; the caller runs as is); never returns in the
+/// init.
+int hh_run_init_when_pid1(void);
+
 #endif
