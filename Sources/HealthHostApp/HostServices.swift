@@ -9,13 +9,32 @@ extension HostApplication {
     /// starts them; it shuts them down in reverse: first the HTTP server (readiness
     /// fails, `http.shutdown_delay`, then the drain), then the secret reloader, then the
     /// background refresh, last the trace exporter, which sends the final requests' spans.
+    ///
+    /// Under systemd (`NOTIFY_SOCKET`) the host says when it is ready, reloading and
+    /// stopping, and pings the watchdog (`WATCHDOG_USEC`) while its event loops answer.
     public func services(server: HTTPServer, environment: [String: String]) -> [any Service] {
         var services: [any Service] = []
+        let notifier = SystemdNotifier(environment: environment)
+        if let notifier, let timeout = EventLoopWatchdog.timeout(environment: environment) {
+            services.append(
+                WatchdogService(
+                    watchdog: EventLoopWatchdog(group: server.eventLoopGroup, notifier: notifier, timeout: timeout, logger: logger)))
+        }
         if let tracer { services.append(TraceExportService(tracer: tracer)) }
         services.append(BackgroundRefreshService(engine: engine))
         if let reloader = secretReloader(environment: environment) { services.append(SecretReloadService(reloader: reloader)) }
-        services.append(HostService(app: self, server: server))
+        let checkCount = registry.checks.count
+        services.append(
+            ReloadSignalService(logger: logger, notifier: notifier) { [server] in
+                Self.servingStatus(checks: checkCount, server: server)
+            })
+        services.append(HostService(app: self, server: server, notifier: notifier))
         return services
+    }
+
+    /// The `STATUS=` line while serving.
+    static func servingStatus(checks: Int, server: HTTPServer) -> String {
+        "serving \(checks) check(s) on \(server.listeningDescription)"
     }
 }
 

@@ -3,6 +3,10 @@ import HealthHostApp
 import ServiceLifecycle
 import CProcessSupport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `healthhost serve`: load plugins and serve the HTTP API until SIGTERM or SIGINT.
 enum ServeCommand {
     static let spec = CommandSpec(
@@ -22,6 +26,11 @@ enum ServeCommand {
             }
             port = number
         }
+        // SIGHUP while the plugins load would end the host (the default action); from
+        // serving on, the reload service answers it.
+        signal(SIGHUP, SIG_IGN)
+        let notifier = SystemdNotifier(environment: CurrentProcess.environment)
+        notifier?.status("loading the configuration and plugins")
         let logger = CommandLogging.serveLogger
         defer { CommandLogging.serveWriter.flush() }
         let app: HostApplication
@@ -31,6 +40,7 @@ enum ServeCommand {
                 options: .init(host: values["host"], port: port, environment: CurrentProcess.environment),
                 logger: logger)
         } catch {
+            notifier?.status("start-up failed: \(error)")
             return reportStartupFailure(error, code: 1)
         }
         app.logSummary()
