@@ -11,7 +11,8 @@ final class ServedHost: @unchecked Sendable {
     let port: Int
     let errors = ProcessLaunch.pipe()
 
-    init(yaml: String) throws {
+    /// `environment` is added to the test's own.
+    init(yaml: String, environment: [String: String] = [:]) throws {
         port = try freePort()
         let path = TestPaths.temporaryDirectory("transport") + "/healthhost.yaml"
         _ = FileManager.default.createFile(
@@ -20,6 +21,9 @@ final class ServedHost: @unchecked Sendable {
         process.arguments = ["serve", "--config", path]
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         try ProcessLaunch.run(process)
     }
 
