@@ -24,16 +24,24 @@ public final class LoadedPlugin: Sendable {
         var closed = false
     }
 
-    init(path: String, sha256: String, descriptor: PluginDescriptor, host: PluginHostTable, worker: PluginWorker? = nil) {
+    init(
+        path: String, sha256: String, descriptor: PluginDescriptor, host: PluginHostTable, worker: PluginWorker? = nil,
+        placement: IsolationDecision? = nil
+    ) {
         self.path = path
         self.sha256 = sha256
         self.descriptor = descriptor
         self.host = host
         self.worker = worker
+        self.placement = placement ?? IsolationDecision(worker == nil ? .none : .process, "", isBundled: false)
     }
 
     /// Where the plugin runs.
     public var isolation: PluginIsolation { worker == nil ? .none : .process }
+
+    /// Where the plugin runs and why (bundled with healthhost, third-party, or the config's
+    /// `plugins.isolation` entry); the reason is empty inside a worker process.
+    public let placement: IsolationDecision
 
     /// Its worker's deaths and restarts (isolated plugins only).
     public var workerStatistics: WorkerStatistics? { worker?.statistics }

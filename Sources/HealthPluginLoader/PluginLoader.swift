@@ -79,6 +79,18 @@ public struct PluginLoader: Sendable {
                 return error
             }
         }
+        // Bundled or third-party: decided by the file (its folder and digest), before
+        // anything is opened; the name a plugin declares never decides it.
+        if let unavailable = isolation.bundled.unavailable, let folder = isolation.bundled.folder,
+            FileKind(folder) == .directory
+        {
+            logger.warning(
+                "no plugin in \(folder) runs as a bundled plugin: \(unavailable)", metadata: ["plugin.path": "\(folder)"])
+        }
+        var origins: [String: PluginOrigin] = [:]
+        for (file, trustError) in zip(files, trustErrors) where trustError == nil {
+            origins[file] = isolation.bundled.origin(of: file)
+        }
         var described: [String: Result<ParallelDescription.Described, PluginLoadError>] = [:]
         if isolation.defaultIsolation == .process {
             let trusted = zip(files, trustErrors).filter { $0.1 == nil }.map(\.0)
@@ -100,7 +112,8 @@ public struct PluginLoader: Sendable {
                 do throws(PluginLoadError) {
                     let named = !foundInFolders.contains(file)
                     let description = described.removeValue(forKey: file)
-                    plugin = try openIsolatedOrNot(file, described: description) { named || demand.wants($0) }
+                    let origin = origins[file] ?? isolation.bundled.origin(of: file)
+                    plugin = try openIsolatedOrNot(file, origin: origin, described: description) { named || demand.wants($0) }
                 } catch where foundInFolders.contains(file) && Self.lacksASharedLibrary(error) {
                     // A bundled plugin whose system library is not installed (libpq,
                     // libmariadb, libcurl): the host starts without it. Naming the file
@@ -136,6 +149,16 @@ public struct PluginLoader: Sendable {
                         descriptor: plugin.descriptor))
                 continue
             }
+            if let decision = plugin.decision {
+                logger.debug(
+                    "plugin \(plugin.descriptor.name) runs \(decision.description)", metadata: ["plugin.path": "\(plugin.path)"])
+                if BundledPlugins.pluginNames.contains(plugin.descriptor.name), !decision.isBundled {
+                    let message =
+                        "plugin \(plugin.path) calls itself '\(plugin.descriptor.name)', the name of a bundled plugin, "
+                        + "but is not the file installed with healthhost: it runs like any third-party plugin"
+                    logger.notice("\(message)", metadata: ["plugin.path": "\(plugin.path)"])
+                }
+            }
             do throws(PluginLoadError) {
                 let settings = settings(plugin.descriptor.name)
                 if let worker = plugin.worker {
@@ -145,9 +168,11 @@ public struct PluginLoader: Sendable {
                     plugins.append(
                         LoadedPlugin(
                             path: plugin.path, sha256: plugin.sha256 ?? "unreadable", descriptor: plugin.descriptor,
-                            host: host, worker: worker))
+                            host: host, worker: worker, placement: plugin.decision))
                 } else {
-                    plugins.append(try initialize(path: plugin.path, descriptor: plugin.descriptor, settings: settings))
+                    plugins.append(
+                        try initialize(
+                            path: plugin.path, descriptor: plugin.descriptor, settings: settings, placement: plugin.decision))
                 }
             } catch {
                 try handle(error)
@@ -239,15 +264,18 @@ public struct PluginLoader: Sendable {
         let worker: PluginWorker?
         let sha256: String?
         var isUsed = true
+        /// Where it runs and why (`nil` when it is not used).
+        var decision: IsolationDecision? = nil
     }
 
-    /// Opens `file` where its isolation says. The name decides, and only the plugin
-    /// knows it: with isolation on by default a worker opens every file and one that is
-    /// to run in-process is opened again here; otherwise the file is opened here and
-    /// handed to a worker if its name says so (before `init`, which is where plugins do
-    /// their work). A plugin `isUsed` refuses goes no further than its description.
+    /// Opens `file` where its isolation says. That depends on the file's `origin`
+    /// (bundled or not) and on the config's entry for its name, which only the plugin
+    /// knows: with isolation on by default a worker opens every file and one that is to
+    /// run in-process is opened again here; otherwise the file is opened here and handed
+    /// to a worker if the config says so (before `init`, which is where plugins do their
+    /// work). A plugin `isUsed` refuses goes no further than its description.
     private func openIsolatedOrNot(
-        _ file: String, described: Result<ParallelDescription.Described, PluginLoadError>?,
+        _ file: String, origin: PluginOrigin, described: Result<ParallelDescription.Described, PluginLoadError>?,
         isUsed: (PluginDescriptor) -> Bool
     ) throws(PluginLoadError) -> Opened {
         if isolation.defaultIsolation == .process {
@@ -265,33 +293,39 @@ public struct PluginLoader: Sendable {
                 worker.shutdown()
                 return Opened(path: file, descriptor: descriptor, worker: nil, sha256: sha256, isUsed: false)
             }
-            if isolation.isolation(of: descriptor.name) == .process {
-                return Opened(path: file, descriptor: descriptor, worker: worker, sha256: sha256)
+            var origin = origin
+            if case .bundled(_, let expected?) = origin, expected != sha256 {
+                origin = .thirdParty("the file changed while it was loaded (SHA-256 \(sha256.prefix(16))…)")
+            }
+            let decision = isolation.decision(name: descriptor.name, origin: origin)
+            if decision.isolation == .process {
+                return Opened(path: file, descriptor: descriptor, worker: worker, sha256: sha256, decision: decision)
             }
             worker.shutdown()
-            return Opened(path: file, descriptor: try open(file), worker: nil, sha256: nil)
+            return Opened(path: file, descriptor: try open(file), worker: nil, sha256: nil, decision: decision)
         }
         let descriptor = try open(file)
         guard isUsed(descriptor) else {
             return Opened(path: file, descriptor: descriptor, worker: nil, sha256: nil, isUsed: false)
         }
-        guard isolation.isolation(of: descriptor.name) == .process else {
-            return Opened(path: file, descriptor: descriptor, worker: nil, sha256: nil)
+        let decision = isolation.decision(name: descriptor.name, origin: origin)
+        guard decision.isolation == .process else {
+            return Opened(path: file, descriptor: descriptor, worker: nil, sha256: nil, decision: decision)
         }
         let worker = PluginWorker(path: file, policy: isolation, logger: logger)
         let (remote, sha256) = try worker.describe()
-        return Opened(path: file, descriptor: remote, worker: worker, sha256: sha256)
+        return Opened(path: file, descriptor: remote, worker: worker, sha256: sha256, decision: decision)
     }
 
     func initialize(
-        path: String, descriptor: PluginDescriptor, settings: PluginSettings
+        path: String, descriptor: PluginDescriptor, settings: PluginSettings, placement: IsolationDecision? = nil
     ) throws(PluginLoadError) -> LoadedPlugin {
         let host = PluginHostTable(pluginName: descriptor.name, path: path, settings: settings, logger: logger)
         if let initialize = descriptor.hooks.initialize {
             try runInit(initialize, host: host, settings: settings, path: path, name: descriptor.name)
         }
         let digest = FileDigest.sha256(ofFile: path) ?? "unreadable"
-        return LoadedPlugin(path: path, sha256: digest, descriptor: descriptor, host: host)
+        return LoadedPlugin(path: path, sha256: digest, descriptor: descriptor, host: host, placement: placement)
     }
 }
 

@@ -30,7 +30,7 @@ enum PluginListing {
         let listed =
             set.plugins.map { plugin in
                 (plugin.descriptor, plugin.path, plugin.sha256,
-                 plugin.isolation == .process ? "in a worker process (isolation: process)" : "in the host process (isolation: none)")
+                 plugin.placement.description)
             }
             + set.idle.map { ($0.descriptor, $0.path, $0.sha256, "not started: no configured check uses it") }
         for (info, path, sha256, runs) in listed {

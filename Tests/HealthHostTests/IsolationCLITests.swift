@@ -114,7 +114,9 @@ import Testing
         let listing = try await runOffThePool(TestPaths.executable, ["plugins", "--config", file])
         #expect(listing.status == 0, "\(listing.output)")
         #expect(listing.output.contains("crashkit 0.0.1\n"))
-        #expect(listing.output.contains("  runs:    in a worker process (isolation: process)\n"))
+        #expect(
+            listing.output.contains("  runs:    in a worker process (isolation: process), third-party (not in healthhost's bundled plugin folder "),
+            "\(listing.output)")
         #expect(listing.output.contains("      token (string, default ********, secret)"))
         let validate = try await runOffThePool(TestPaths.executable, ["validate", "--config", file])
         #expect(validate.status == 0 && validate.output.contains("OK (1 plugin(s), 2 check(s))"), "\(validate.output)")

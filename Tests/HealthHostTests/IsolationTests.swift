@@ -16,7 +16,8 @@ import Testing
         checks: String, plugins extraPlugins: [String] = [], settings: String = "", extra: String = ""
     ) async throws -> String {
         hostYAML(
-            plugins: [try await PluginCompiler.crashkit(), try await PluginCompiler.core()] + extraPlugins,
+            // The real bundled core (from the build folder): it runs in the host process.
+            plugins: [try await PluginCompiler.crashkit(), TestPaths.builtLibrary("libhh-core.so")] + extraPlugins,
             pluginConfig: "{ crashkit: { init: normal } }", checks: checks,
             extra: extra, isolation: "{ default: process }"
         ).replacingOccurrences(
@@ -135,6 +136,8 @@ import Testing
             #expect(!environment.body.contains("tok-9f8e"))
             #expect(host.app.plugins.plugin(named: "crashkit")?.isolation == .process)
             #expect(host.app.plugins.plugin(named: "core")?.isolation == PluginIsolation.none)
+            #expect(host.app.plugins.plugin(named: "core")?.placement.isBundled == true, "by its folder, not its name")
+            #expect(host.app.plugins.plugin(named: "crashkit")?.placement.isBundled == false)
         }
     }
 
