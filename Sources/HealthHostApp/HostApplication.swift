@@ -312,7 +312,10 @@ public final class HostApplication: Sendable {
         for plugin in plugins.plugins {
             logger.info(
                 "loaded plugin \(plugin.name) \(plugin.descriptor.version)",
-                metadata: ["plugin.path": "\(plugin.path)", "plugin.abi": "\(plugin.descriptor.abiVersion)"])
+                metadata: [
+                    "plugin.path": "\(plugin.path)", "plugin.abi": "\(plugin.descriptor.abiVersion)",
+                    "plugin.runs": "\(plugin.placement.description)",
+                ])
         }
         for idle in plugins.idle {
             logger.info(
