@@ -65,9 +65,17 @@ case "$action" in
     mkdir -p "$state"
     machine="hh-$(basename "$state" | tr -c 'a-zA-Z0-9-\n' '-' | cut -c1-40)"
     echo "$machine" >"$state/machine"
-    setsid systemd-nspawn -D "$rootfs" --boot --register=no --keep-unit --machine="$machine" \
-      --volatile=overlay --private-network --console=pipe "${binds[@]}" \
-      >"$state/nspawn.log" 2>&1 </dev/null &
+    # nspawn outlives this script: it must hold no descriptor of the caller but the log.
+    # (Foundation's Process hands its child one end of a socket pair and sees the exit
+    # only when every holder has closed it: an nspawn holding it hangs the caller.)
+    (
+      for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null || true
+      done
+      exec setsid systemd-nspawn -D "$rootfs" --boot --register=no --keep-unit --machine="$machine" \
+        --volatile=overlay --private-network --console=pipe "${binds[@]}"
+    ) >"$state/nspawn.log" 2>&1 </dev/null &
     echo $! >"$state/nspawn.pid"
     nspawn=$(cat "$state/nspawn.pid")
     found=
