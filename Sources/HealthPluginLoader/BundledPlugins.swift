@@ -122,7 +122,7 @@ public struct BundledPlugins: Sendable, Equatable {
                 return .thirdParty(
                     "its SHA-256 \(digest.prefix(16))… is not the \(expected.prefix(16))… \(manifest) records for \(name)")
             }
-            return .bundled("installed with healthhost in \(folder), SHA-256 as recorded in \(manifest)", sha256: digest)
+            return .bundled("installed in \(folder), SHA-256 as recorded in \(manifest)", sha256: digest)
         }
     }
 

@@ -232,7 +232,7 @@ import Testing
         let file = try configFile(
             paths: [plugins],
             checks: "  - { name: boom, plugin: redis, check: ping }\n  - { name: yes, plugin: core, check: \"true\" }")
-        let installed = "bundled with healthhost (installed with healthhost in \(realPlugins), SHA-256 as recorded in \(manifest))"
+        let installed = "bundled with healthhost (installed in \(realPlugins), SHA-256 as recorded in \(manifest))"
         let before = try await runOffThePool(binary, ["plugins", "--config", file])
         #expect(before.status == 0, "\(before.output)")
         #expect(runsLine(before.output, plugin: "core") == "in the host process (isolation: none), \(installed)", "\(before.output)")
