@@ -128,8 +128,9 @@ public struct PluginsConfiguration: Sendable, Decodable {
         case process
     }
 
-    /// `plugins.isolation`: per plugin name, and `default` for the rest. Unset: `process`
-    /// for every plugin but the bundled ones (`core`, `system`), which run in-process.
+    /// `plugins.isolation`: per plugin name, and `default` for every third-party plugin
+    /// not named (unset: `process`); the bundled plugins, known by folder and digest
+    /// (`BundledPlugins`), run in-process unless named.
     public var isolation: [String: Isolation] = [:]
     /// `plugins.init_timeout`: seconds a plugin's `init` (isolated: its whole start) may take.
     public var initTimeout = 10.0
