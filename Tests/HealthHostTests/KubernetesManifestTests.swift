@@ -10,7 +10,9 @@ import Testing
 @Suite struct KubernetesManifestTests {
     private let directory = TestPaths.packageRoot.appendingPathComponent("Examples/kubernetes").path
 
-    @Test(arguments: ["configmap.yaml", "secret.yaml", "sidecar-deployment.yaml", "daemonset.yaml"])
+    @Test(arguments: [
+        "configmap.yaml", "node-configmap.yaml", "secret.yaml", "sidecar-deployment.yaml", "daemonset.yaml", "plugin-delivery.yaml",
+    ])
     func aManifestPassesTheKubernetesSchemasStrictly(file: String) async throws {
         let result = try await runOffThePool("/usr/bin/env", ["kubernetes-validate", "--strict", "\(directory)/\(file)"])
         #expect(result.status == 0, "\(result.output)")
@@ -19,7 +21,7 @@ import Testing
     }
 
     @Test func theProbesGraceAndSecretFitTheHostsConfig() throws {
-        for file in ["sidecar-deployment.yaml", "daemonset.yaml"] {
+        for file in ["sidecar-deployment.yaml", "daemonset.yaml", "plugin-delivery.yaml"] {
             let text = try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8)
             #expect(text.contains("livenessProbe:\n            httpGet: { path: /livez, port: health }"), "\(file)")
             #expect(text.contains("readinessProbe:\n            httpGet: { path: /readyz, port: health }"), "\(file)")
@@ -28,15 +30,17 @@ import Testing
             #expect(text.contains("readOnlyRootFilesystem: true") && text.contains("runAsNonRoot: true"), "\(file)")
             #expect(text.contains("secretName: healthhost-secret"), "\(file)")
         }
-        let loaded = try embeddedConfig()
-        let http = loaded.configuration.http
-        // The grace period covers the delay and the drain.
-        #expect(http.shutdownDelay + http.drainTimeout < 20)
-        // Every check a readiness or liveness probe reads runs in the background or answers
-        // from memory, and no check's timeout reaches the kubelet's 1 s.
-        for check in loaded.configuration.checks ?? [] where check.plugin != "core" {
-            #expect(check.interval != nil, "\(check.name) would make probes wait")
-            #expect((check.timeout ?? 5) < 1, "\(check.name)'s timeout reaches the probe timeout")
+        for file in ["configmap.yaml", "node-configmap.yaml", "plugin-delivery.yaml"] {
+            let loaded = try embeddedConfig(file)
+            let http = loaded.configuration.http
+            // The grace period covers the delay and the drain.
+            #expect(http.shutdownDelay + http.drainTimeout < 20, "\(file)")
+            // Every check a readiness or liveness probe reads runs in the background or
+            // answers from memory, and no check's timeout reaches the kubelet's 1 s.
+            for check in loaded.configuration.checks ?? [] where check.plugin != "core" {
+                #expect(check.interval != nil, "\(file): \(check.name) would make probes wait")
+                #expect((check.timeout ?? 5) < 1, "\(file): \(check.name)'s timeout reaches the probe timeout")
+            }
         }
     }
 
@@ -49,19 +53,23 @@ import Testing
             .replacingOccurrences(of: "/var/run/secrets/healthhost", with: secrets)
         let app = try TestHost.build(yaml: yaml)
         defer { app.shutdown() }
-        #expect(app.registry.names == ["alive", "db", "cache"])
+        #expect(app.registry.names == ["alive", "app", "db", "cache"])
         #expect(app.registry.check(named: "db")?.damping.failAfter == 2)
-        #expect(app.registry.members(of: "readiness").map(\.name) == ["db", "cache"])
+        // Readiness is the app beside it; its dependencies are reported, not probed.
+        #expect(app.registry.members(of: "readiness").map(\.name) == ["app"])
+        #expect(app.registry.members(of: "dependencies").map(\.name) == ["db", "cache"])
     }
 
-    private func configMapYAML() throws -> String {
-        let text = try String(contentsOfFile: "\(directory)/configmap.yaml", encoding: .utf8)
-        let body = try #require(text.components(separatedBy: "  healthhost.yaml: |\n").last)
+    /// The `healthhost.yaml` key of the ConfigMap in `file`: its indented block.
+    private func configMapYAML(_ file: String = "configmap.yaml") throws -> String {
+        let text = try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8)
+        let body = try #require(text.components(separatedBy: "  healthhost.yaml: |\n").dropFirst().first)
         return body.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
+            .prefix { $0.hasPrefix("    ") || $0.isEmpty }
+            .map { String($0.dropFirst(4)) }.joined(separator: "\n")
     }
 
-    private func embeddedConfig() throws -> LoadedConfiguration {
-        try ConfigurationLoader.parse(yaml: configMapYAML(), file: "configmap.yaml", directory: directory)
+    private func embeddedConfig(_ file: String = "configmap.yaml") throws -> LoadedConfiguration {
+        try ConfigurationLoader.parse(yaml: configMapYAML(file), file: file, directory: directory)
     }
 }

@@ -78,23 +78,32 @@ enum RestrictedLaunch {
             script.append("mkdir -p \(quote(target)) && mount -t tmpfs -o mode=1777,size=16m tmpfs \(quote(target))")
         }
         if context.readOnlyRoot { script.append("mount -o remount,ro \"$S/root\"") }
+        // The parent-death signal survives setpriv's exec (it is set after the uid change),
+        // so killing unshare takes the workload with it.
+        let command = ["exec", "chroot", "\"$S/root\""] + (userAndPrivileges(context) + ["--pdeathsig=KILL"]).map(quote)
+            + environmentAndProgram(context, program).map(quote)
+        script.append(command.joined(separator: " "))
+        var arguments = ["/usr/bin/unshare"]
+        if context.ownPIDNamespace { arguments += ["--pid", "--fork", "--kill-child", "--mount-proc"] }
+        arguments += ["--mount", "--propagation", "private", "/bin/sh", "-c", script.joined(separator: "\n")]
+        return arguments
+    }
+
+    /// `setpriv` and its options for the context's user, groups, capabilities and
+    /// `no_new_privs` (an exec probe enters a running container with the same).
+    static func userAndPrivileges(_ context: RestrictedContext) -> [String] {
         var setpriv = ["setpriv", "--reuid=\(context.user)", "--regid=\(context.group)"]
         setpriv.append(
             context.supplementaryGroups.isEmpty
                 ? "--clear-groups" : "--groups=\(context.supplementaryGroups.map(String.init).joined(separator: ","))")
         if context.dropAllCapabilities { setpriv += ["--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"] }
         if context.noNewPrivileges { setpriv.append("--no-new-privs") }
-        // The parent-death signal survives setpriv's exec (it is set after the uid change),
-        // so killing unshare takes the workload with it.
-        setpriv.append("--pdeathsig=KILL")
-        let environment = context.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let command = ["exec", "chroot", "\"$S/root\""] + setpriv.map(quote) + ["/usr/bin/env", "-i"]
-            + environment.map(quote) + program.map(quote)
-        script.append(command.joined(separator: " "))
-        var arguments = ["/usr/bin/unshare"]
-        if context.ownPIDNamespace { arguments += ["--pid", "--fork", "--kill-child", "--mount-proc"] }
-        arguments += ["--mount", "--propagation", "private", "/bin/sh", "-c", script.joined(separator: "\n")]
-        return arguments
+        return setpriv
+    }
+
+    /// `env -i`, the context's environment and `program`.
+    static func environmentAndProgram(_ context: RestrictedContext, _ program: [String]) -> [String] {
+        ["/usr/bin/env", "-i"] + context.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + program
     }
 
     /// `path` with every symbolic link of this machine's root resolved (`/var/run/x` is
