@@ -18,8 +18,8 @@ import Testing
 ///
 /// It installs system packages, so it runs as root (CI's user; scripts/setup needs root
 /// or sudo anyway) and is left out for a developer running the tests unprivileged.
-/// About 40 s: the packages (~13 s) and lintian (~15 s, in the background while the
-/// install test runs) dominate.
+/// About 35 s here: building the packages ~13 s, the install test ~20 s (`dpkg -i
+/// healthhost` with man-db's trigger ~6 s), and lintian's ~15 s run meanwhile.
 @Suite(
     .serialized, .timeLimit(.minutes(4)),
     .enabled(if: getuid() == 0, "installs system packages: run the tests as root (CI does)"))
@@ -46,8 +46,8 @@ struct PackageTests {
         return debs
     }
 
-    /// lintian over every .deb, started by the first test that needs the packages so that
-    /// its ~15 s overlap the install test.
+    /// lintian over every .deb, started by the install test so that its ~15 s overlap the
+    /// installs, and awaited by it (no lintian outlives the run) and by the lintian test.
     static let lintian = Task<(status: Int32, output: String), any Error> {
         let built = try await PackageTests.debs.value
         return try await runOffThePool(
@@ -73,7 +73,6 @@ struct PackageTests {
     /// The packages by name, every one of them built.
     private func builtDebs() async throws -> [String: String] {
         let debs = try await Self.debs.value
-        _ = Self.lintian  // starts it
         try #require(Set(debs.keys) == Set(Self.packageNames), "scripts/package printed \(debs)")
         return debs
     }
@@ -170,6 +169,7 @@ struct PackageTests {
 
     @Test func theHostAloneServesAndEachSplitPackageAddsWhatItShips() async throws {
         let debs = try await builtDebs()
+        let lintian = Self.lintian  // starts it
         let toolchain = try await toolchainFolder()
         // From a clean slate (a run killed half-way leaves them), and clean after a failure.
         _ = try await command(["dpkg", "--purge"] + Self.packageNames.reversed(), allowFailure: true)
@@ -240,6 +240,7 @@ struct PackageTests {
             #expect(try await command(["dpkg", "-s", name], allowFailure: true).status != 0, "\(name) is still known to dpkg")
         }
         print("install, use and purge: \(ContinuousClock.now - started)")
+        _ = try? await lintian.value
     }
 
     /// The folder of the toolchain's Swift runtime, where what `swift build` made finds it.
@@ -375,7 +376,7 @@ struct PackageTests {
 
     // MARK: - lintian
 
-    /// Last, so that lintian (started with the packages) runs while the install test does.
+    /// Last: lintian, started by the install test, has run meanwhile.
     @Test func lintianFindsNoErrorInAnyPackage() async throws {
         _ = try await builtDebs()
         let started = ContinuousClock.now
