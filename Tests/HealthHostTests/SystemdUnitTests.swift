@@ -43,6 +43,7 @@ struct SystemdUnitTests {
     /// unit is active, and runs `body`; prints how long it all took.
     private func withInstalledHost(_ label: String, _ body: (NspawnMachine) async throws -> Void) async throws {
         let debs = try await Self.debs.value
+        _ = try await NspawnMachine.rootfs.value  // built once per machine (~60-90 s), not counted below
         let started = ContinuousClock.now
         let packaging = TestPaths.packageRoot.appendingPathComponent("packaging").path
         try await NspawnMachine.with(binding: [(debs, "/mnt/debs"), (packaging, "/mnt/packaging")]) { machine in
