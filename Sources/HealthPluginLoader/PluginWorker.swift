@@ -20,7 +20,7 @@ final class PluginWorker: Sendable {
     let path: String
     private let policy: IsolationPolicy
     private let logger: Logger
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
     /// Serializes starts: one thread (re)starts the worker, the others wait for it.
     private let startLock = NIOLock()
     private let output = OutputTail()
@@ -46,11 +46,8 @@ final class PluginWorker: Sendable {
         var pending: [Int: Waiter] = [:]
         /// The configured names of the calls in flight, by call id.
         var runningNames: [Int: String] = [:]
-        var deaths: [ContinuousClock.Instant] = []
+        var supervision: WorkerSupervision
         var statistics = WorkerStatistics()
-        var lastDeath: String?
-        var restartNotBefore: ContinuousClock.Instant?
-        var quarantined: String?
         var killReason: String?
         var isShutDown = false
     }
@@ -58,6 +55,7 @@ final class PluginWorker: Sendable {
     init(path: String, policy: IsolationPolicy, logger: Logger) {
         self.path = path
         self.policy = policy
+        self.state = NIOLockedValueBox(State(supervision: WorkerSupervision(policy: policy)))
         var logger = logger
         logger[metadataKey: "plugin.path"] = "\(path)"
         self.logger = logger
@@ -361,12 +359,10 @@ final class PluginWorker: Sendable {
             let situation = state.withLockedValue { state -> Result<Running?, Refusal> in
                 if let running = state.running { return .success(running) }
                 if state.isShutDown { return .failure(Refusal(message: "not run: the plugin has been shut down")) }
-                if let quarantined = state.quarantined { return .failure(Refusal(message: quarantined)) }
-                if let notBefore = state.restartNotBefore, now < notBefore {
-                    let wait = (notBefore - now).humanReadable
-                    return .failure(Refusal(message: "plugin worker restarting after \(state.lastDeath ?? "it died"); next start in \(wait)"))
+                switch state.supervision.mayStart(at: now) {
+                case .refuse(let message): return .failure(Refusal(message: message))
+                case .start: return .success(nil)
                 }
-                return .success(nil)
             }
             switch situation {
             case .failure(let refusal): return .failure(refusal)
@@ -488,26 +484,18 @@ final class PluginWorker: Sendable {
     /// Counts a death, sets the back-off or the quarantine; returns what calls are told.
     private func recordDeath(_ cause: String) -> String {
         let now = ContinuousClock.now
-        return state.withLockedValue { state in
-            state.deaths.append(now)
-            state.statistics.deaths += 1
-            state.deaths.removeAll { now - $0 > policy.quarantineWindow }
-            state.lastDeath = cause
-            if state.deaths.count >= policy.quarantineAfter {
-                let span = state.deaths.first.map { (now - $0).humanReadable } ?? "0 s"
-                let quarantined =
-                    "quarantined: the plugin's worker died \(state.deaths.count) times in \(span) (last: \(cause)); "
-                    + "fix the plugin and restart healthhost"
-                if state.quarantined == nil { logger.error("\(quarantined)") }
-                state.quarantined = quarantined
-                state.statistics.isQuarantined = true
-                return quarantined
-            }
-            let exponent = min(state.deaths.count - 1, 16)
-            var delay = policy.restartDelay * (1 << exponent)
-            if delay > policy.maxRestartDelay { delay = policy.maxRestartDelay }
-            delay = delay * Double.random(in: 0.8...1.2)
-            state.restartNotBefore = now + delay
+        let jitter = Double.random(in: 0.8...1.2)
+        let verdict = state.withLockedValue { state in
+            let verdict = state.supervision.recordDeath(cause, at: now, jitter: jitter)
+            state.statistics.deaths = state.supervision.deathCount
+            state.statistics.isQuarantined = state.supervision.quarantine != nil
+            return verdict
+        }
+        switch verdict {
+        case .quarantined(let message, let isNew):
+            if isNew { logger.error("\(message)") }
+            return message
+        case .restart:
             return cause
         }
     }
