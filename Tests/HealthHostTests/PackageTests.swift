@@ -198,6 +198,12 @@ struct PackageTests {
                 .contains("OK (2 plugin(s), 3 check(s), 2 unused plugin(s) not started)"))
         let plugins = try await command(["/usr/bin/healthhost", "plugins", "--config", "/etc/healthhost/healthhost.yaml"]).output
         #expect(plugins.contains("\nredis ") && !plugins.contains("\nnet ") && !plugins.contains("\nbroken:"), "\(plugins)")
+        // The digest manifest matches the installed files: the bundled plugins the config
+        // uses run in the host process (a file it does not list would be third-party).
+        for plugin in ["core", "system"] {
+            let runs = ("\n" + plugins).components(separatedBy: "\n\(plugin) ").dropFirst().first?.split(separator: "\n").first { $0.hasPrefix("  runs:") }
+            #expect(runs?.contains("in the host process") == true && runs?.contains("bundled") == true, "\(plugin): \(plugins)")
+        }
         try await servesTheInstalledConfig()
         try await manPagesAreInstalledAndComplete()
 
