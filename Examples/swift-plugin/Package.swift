@@ -6,6 +6,7 @@
 // Outside this repository, depend on healthhost by URL instead of by path:
 //   .package(url: "https://github.com/<you>/healthhost.git", from: "0.1.0")
 // and build with the same Swift version as the host (see README: "Swift runtime").
+// On the server install healthhost-swift-plugin-runtime beside healthhost.
 import PackageDescription
 
 let package = Package(
@@ -25,6 +26,11 @@ let package = Package(
                 // Only because its errors are FoundationEssentials `LocalizedError`s: with
                 // it, a thrown error's `errorDescription` is the check's message.
                 .product(name: "HealthPluginSDKFoundation", package: "healthhost"),
-            ])
+            ],
+            // On a server with only the packages there is no toolchain: the Swift
+            // libraries the host does not load itself (FoundationEssentials, from the
+            // healthhost-swift-plugin-runtime package) are found here. After the
+            // toolchain's own folder, so a build machine is unaffected.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", "/usr/lib/healthhost/swift"])])
     ]
 )
