@@ -152,6 +152,7 @@ struct PackageTests {
             "/usr/lib/healthhost/bundled-plugins.sha256", "/usr/lib/healthhost/swift/libswiftCore.so",
             "/etc/healthhost/healthhost.yaml", "/lib/systemd/system/healthhost.service",
             "/usr/share/man/man1/healthhost.1.gz", "/usr/share/man/man5/healthhost.yaml.5.gz",
+            "/usr/share/doc/healthhost/healthhost.service.d-example.conf",
         ] {
             #expect(hostFiles[path] != nil, "\(path) is not in healthhost")
         }
