@@ -8,8 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/// Signals the kernel raises in the thread that faulted: never blocked, never forwarded.
-static const int synchronous_signals[] = {SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGSYS, SIGTRAP};
+/// Never blocked, never forwarded: the signals the kernel raises in the thread that
+/// faulted, and the terminal's background-read and -write stops, which would stop the
+/// host (as tini, which leaves them to PID 1, where their default action does nothing).
+static const int unforwarded_signals[] = {SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGSYS, SIGTRAP, SIGTTIN, SIGTTOU};
 
 /// The exit status a shell would report for `status` as waitpid gave it.
 static int shell_status(int status) {
@@ -49,8 +51,8 @@ int hh_run_init_when_pid1(void) {
     if (getpid() != 1) return 0;
     sigset_t forwarded, previous;
     sigfillset(&forwarded);
-    for (size_t index = 0; index < sizeof synchronous_signals / sizeof synchronous_signals[0]; index++) {
-        sigdelset(&forwarded, synchronous_signals[index]);
+    for (size_t index = 0; index < sizeof unforwarded_signals / sizeof unforwarded_signals[0]; index++) {
+        sigdelset(&forwarded, unforwarded_signals[index]);
     }
     // Blocked before the fork, so that no signal sent meanwhile is lost: the init waits
     // for them with sigtimedwait; the host unblocks them at once.

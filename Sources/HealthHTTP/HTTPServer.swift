@@ -139,7 +139,8 @@ public final class HTTPServer: Service, Sendable {
 
     /// `host:port` once listening, else the configured address.
     public var listeningDescription: String {
-        "\(configuration.host):\(state.withLockedValue { $0.port } ?? configuration.port)"
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        return "\(host):\(state.withLockedValue { $0.port } ?? configuration.port)"
     }
 
     /// Whether ``stop()`` has begun.

@@ -1,3 +1,4 @@
+import Dispatch
 import HealthCore
 import Logging
 import NIOConcurrencyHelpers
@@ -63,6 +64,10 @@ public final class EventLoopWatchdog: Sendable {
     private let logger: Logger
     private let rounds: NIOLockedValueBox<WatchdogRounds>
     private let stopped = NIOLockedValueBox(false)
+    /// Signalled by ``stop()`` to end the wait between rounds.
+    private let wakeUp = DispatchSemaphore(value: 0)
+    /// Signalled by the thread as it ends.
+    private let ended = DispatchSemaphore(value: 0)
 
     /// The watchdog timeout systemd set for this process (`WATCHDOG_USEC`, and
     /// `WATCHDOG_PID` when it names this process), or nil when there is none.
@@ -87,19 +92,29 @@ public final class EventLoopWatchdog: Sendable {
     /// Starts the pinging thread.
     public func start() {
         logger.debug("pinging the systemd watchdog", metadata: ["watchdog.period": "\(period)", "event_loops": "\(loops.count)"])
-        DetachedThread.start(name: "hh-watchdog") { [self] in
+        let started = DetachedThread.start(name: "hh-watchdog") { [self] in
             while !stopped.withLockedValue({ $0 }) {
                 round()
-                let nanoseconds = period.components.seconds * 1_000_000_000 + period.components.attoseconds / 1_000_000_000
-                var remaining = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
-                var request = remaining
-                while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+                _ = wakeUp.wait(timeout: .now() + .nanoseconds(Int(period.components.seconds * 1_000_000_000 + period.components.attoseconds / 1_000_000_000)))
             }
+            ended.signal()
+        }
+        if !started {
+            logger.error("cannot start the watchdog's thread: systemd will restart the host when WatchdogSec runs out")
         }
     }
 
-    /// Ends the pings (the process goes on without them).
-    public func stop() { stopped.withLockedValue { $0 = true } }
+    /// Ends the pings and waits (up to a second) for the thread to post no more tasks to
+    /// the loops, which may then be shut down.
+    public func stop() {
+        let wasRunning = stopped.withLockedValue { stopped -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard wasRunning else { return }
+        wakeUp.signal()
+        _ = ended.wait(timeout: .now() + .seconds(1))
+    }
 
     private func round() {
         let decision = rounds.withLockedValue { $0.nextRound(now: .now) }
@@ -116,6 +131,8 @@ public final class EventLoopWatchdog: Sendable {
             logger.notice("every event loop answers again after \(duration): the systemd watchdog is pinged again")
             notifier.watchdog()
         }
+        // After stop() the loops may be shutting down: post nothing more.
+        if stopped.withLockedValue({ $0 }) { return }
         for (index, loop) in loops.enumerated() {
             loop.execute { [rounds] in rounds.withLockedValue { $0.loopAnswered(index) } }
         }

@@ -10,11 +10,11 @@ extension HostApplication {
     /// fails, `http.shutdown_delay`, then the drain), then the secret reloader, then the
     /// background refresh, last the trace exporter, which sends the final requests' spans.
     ///
-    /// Under systemd (`NOTIFY_SOCKET`) the host says when it is ready, reloading and
-    /// stopping, and pings the watchdog (`WATCHDOG_USEC`) while its event loops answer.
-    public func services(server: HTTPServer, environment: [String: String]) -> [any Service] {
+    /// Under systemd (`notifier`, from `NOTIFY_SOCKET`) the host says when it is ready,
+    /// reloading and stopping, and pings the watchdog (`WATCHDOG_USEC` in `environment`)
+    /// while its event loops answer.
+    public func services(server: HTTPServer, environment: [String: String], notifier: SystemdNotifier? = nil) -> [any Service] {
         var services: [any Service] = []
-        let notifier = SystemdNotifier(environment: environment)
         if let notifier, let timeout = EventLoopWatchdog.timeout(environment: environment) {
             services.append(
                 WatchdogService(
@@ -25,7 +25,7 @@ extension HostApplication {
         if let reloader = secretReloader(environment: environment) { services.append(SecretReloadService(reloader: reloader)) }
         let checkCount = registry.checks.count
         services.append(
-            ReloadSignalService(logger: logger, notifier: notifier) { [server] in
+            ReloadSignalService(logger: logger, notifier: notifier, isShuttingDown: { [lifecycle] in lifecycle.isShuttingDown }) { [server] in
                 Self.servingStatus(checks: checkCount, server: server)
             })
         services.append(HostService(app: self, server: server, notifier: notifier))

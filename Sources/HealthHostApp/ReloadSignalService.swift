@@ -1,4 +1,8 @@
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 import ServiceLifecycle
 import UnixSignals
 
@@ -10,18 +14,23 @@ import UnixSignals
 struct ReloadSignalService: Service {
     let logger: Logger
     let notifier: SystemdNotifier?
+    /// Whether the host is shutting down: systemd is then told nothing of a reload.
+    let isShuttingDown: @Sendable () -> Bool
     /// The `STATUS=` line to restore after a reload.
     let servingStatus: @Sendable () -> String
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
+        // The sequence's handler goes with it; SIGHUP stays harmless after it ends.
+        defer { signal(SIGHUP, SIG_IGN) }
         await cancelWhenGracefulShutdown {
             for await _ in signals {
-                notifier?.reloading(status: "reload requested (SIGHUP)")
+                let stopping = isShuttingDown()
+                if !stopping { notifier?.reloading(status: "reload requested (SIGHUP)") }
                 logger.notice(
                     "SIGHUP: live reload is not available in this version; the host keeps serving its current configuration and plugins (restart it to apply changes)"
                 )
-                notifier?.ready(status: servingStatus())
+                if !stopping { notifier?.ready(status: servingStatus()) }
             }
         }
     }
@@ -35,5 +44,6 @@ struct WatchdogService: Service {
     func run() async throws {
         watchdog.start()
         try? await gracefulShutdown()
+        watchdog.stop()
     }
 }

@@ -207,6 +207,8 @@ final class PluginWorker: Sendable {
         // crash backtracer: it took 0.8 s per crash and buried the plugin's last words.
         var environment = CurrentProcess.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
+        // The service manager's variables are the host's alone (sd_notify(3)).
+        for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { environment[name] = nil }
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in envp { free(pointer) } }
         let executable = policy.workerExecutable

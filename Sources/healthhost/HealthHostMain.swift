@@ -21,7 +21,11 @@ enum HealthHostMain {
     static func main() {
         // As a container's entrypoint: a minimal init stays PID 1 (reaps orphans, forwards
         // signals) and this process goes on as the host. Before any thread exists.
-        _ = hh_run_init_when_pid1()
+        if hh_run_init_when_pid1() < 0 {
+            let reason = String(cString: strerror(errno))
+            writeToStandardError(
+                "healthhost: running as PID 1 without an init (fork failed: \(reason)): orphans are not reaped\n")
+        }
         let finished = DispatchSemaphore(value: 0)
         let status = Mutex<Int32>(0)
         let arguments = Array(CommandLine.arguments.dropFirst())

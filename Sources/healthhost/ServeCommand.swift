@@ -29,8 +29,10 @@ enum ServeCommand {
         // SIGHUP while the plugins load would end the host (the default action); from
         // serving on, the reload service answers it.
         signal(SIGHUP, SIG_IGN)
-        let notifier = SystemdNotifier(environment: CurrentProcess.environment)
+        let environment = CurrentProcess.environment
+        let notifier = SystemdNotifier(environment: environment)
         notifier?.status("loading the configuration and plugins")
+        defer { notifier?.flush() }
         let logger = CommandLogging.serveLogger
         defer { CommandLogging.serveWriter.flush() }
         let app: HostApplication
@@ -49,7 +51,7 @@ enum ServeCommand {
         // free pages back before serving for as long as the pod lives.
         _ = hh_release_free_heap()
         let server = app.makeServer()
-        let services = app.services(server: server, environment: CurrentProcess.environment)
+        let services = app.services(server: server, environment: environment, notifier: notifier)
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
@@ -59,6 +61,7 @@ enum ServeCommand {
         } catch {
             let listen = app.loaded.configuration.listen
             writeToStandardError("healthhost: cannot serve on \(listen.host):\(listen.port): \(error)\n")
+            notifier?.status("cannot serve on \(listen.host):\(listen.port): \(error)")
             app.shutdown()
             return 1
         }

@@ -42,7 +42,7 @@ void hh_crash_report_leave(void);
 
 /// When this process is PID 1 (a container's entrypoint, or `unshare --pid --fork`),
 /// becomes a minimal init as tini does and runs the host as its child: the init stays
-/// PID 1, forwards every signal but SIGCHLD and the synchronous ones (SIGTERM, SIGINT,
+/// PID 1, forwards every signal but SIGCHLD, the synchronous ones and SIGTTIN/SIGTTOU (SIGTERM, SIGINT,
 /// SIGHUP, ...) to the host, reaps every orphan re-parented to it (a check's command that
 /// left a background child), and exits with the host's status (128 + N when a signal N
 /// ended it). Call it first thing in main, before any thread exists.
