@@ -75,43 +75,42 @@ struct SystemdNotifyTests {
         #expect(listener.next(within: .seconds(2)) == "WATCHDOG=1")
         #expect(listener.next(within: .seconds(2)) == "WATCHDOG=1")
 
-        // One loop blocks for 600 ms (a blocking call where none belongs).
-        let stalled = NIOLockedValueBox(false)
+        // One loop blocks for 1.5 s (a blocking call where none belongs); the loop itself
+        // records when the stall began and ended.
+        let stall = NIOLockedValueBox<(begin: ContinuousClock.Instant?, end: ContinuousClock.Instant?)>((nil, nil))
         var loops = group.makeIterator()
         let second = try #require(loops.next().flatMap { _ in loops.next() })
         second.execute {
-            stalled.withLockedValue { $0 = true }
-            usleep(600_000)
-            stalled.withLockedValue { $0 = false }
+            stall.withLockedValue { $0.begin = .now }
+            usleep(1_500_000)
+            stall.withLockedValue { $0.end = .now }
         }
-        while !stalled.withLockedValue({ $0 }) { usleep(1000) }
-        // At most the ping of a round that began before the stall; then none while it lasts.
-        var during: [String] = []
-        let stallStart = ContinuousClock.now
-        while ContinuousClock.now - stallStart < .milliseconds(450) {
-            if let message = listener.next(within: .milliseconds(20)) { during.append(message) }
+        // Every ping with the time it arrived, until the stall is over and pings resumed.
+        var pings: [ContinuousClock.Instant] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let message = listener.next(within: .milliseconds(20)), message == "WATCHDOG=1" { pings.append(.now) }
+            if let end = stall.withLockedValue({ $0.end }), let last = pings.last, last > end { break }
         }
-        #expect(during.count <= 1, "pings while a loop was stalled: \(during)")
-        // Once it answers again, pings resume and the stall was logged.
-        var skipped: [String] = []
-        #expect(listener.await("WATCHDOG=1", within: .seconds(2), skipped: &skipped) != nil)
+        let (begin, end) = stall.withLockedValue { $0 }
+        let stallBegan = try #require(begin)
+        let stallEnded = try #require(end, "the stall never ended")
+        // A round that began before the stall may still ping (one period, 50 ms, plus the
+        // time a ping takes to arrive); none after that while the loop is blocked.
+        let during = pings.filter { $0 > stallBegan + .milliseconds(150) && $0 < stallEnded }
+        #expect(during.isEmpty, "\(during.count) ping(s) while a loop was stalled")
+        #expect(pings.contains { $0 > stallEnded }, "no ping after the loop answered again")
         #expect(capture.all.contains { $0.contains("stopped answering") && $0.contains("watchdog") }, "\(capture.all)")
+        #expect(capture.all.contains { $0.contains("every event loop answers again") }, "\(capture.all)")
     }
 
     // MARK: The real binary
 
     @Test func serveIsReadyOnceListeningReloadsOnSIGHUPAndSaysStoppingOnSIGTERM() async throws {
         let listener = try NotifySocketListener()
-        let host = try ServedHost(
-            yaml: """
-                listen: { host: 127.0.0.1, port: 0 }
-                auth: { secret: notify-test-secret }
-                http: { shutdown_delay: 0 }
-                plugins: { paths: [\(TestPaths.packageRoot.path)/.build/debug] }
-                checks:
-                  - { name: alive, plugin: core, check: "true" }
-                """,
-            environment: listener.environment)
+        // Port 0: the host picks its port when it binds, so READY's STATUS can name it
+        // only once the listener is open.
+        let host = try ServedHost(yaml: Self.config(port: 0), environment: listener.environment, keepPortZero: true)
         defer { kill(host.process.processIdentifier, SIGKILL) }
         let ready = try await offThePool { [listener] () -> (String?, [String]) in
             var skipped: [String] = []
@@ -121,9 +120,12 @@ struct SystemdNotifyTests {
         let before = ready.1
         let readyMessage = try #require(ready.0, "no READY=1; before it: \(before)")
         #expect(before.contains { $0.contains("STATUS=loading") }, "\(before)")
-        #expect(readyMessage.contains("STATUS=serving 1 check(s) on 127.0.0.1:\(host.port)"), "\(readyMessage)")
-        // READY came after the listener opened: the first request answers.
-        #expect(try await RawHTTPClient.request(port: host.port, "GET", "/health/ping").body == "pong")
+        let prefix = "STATUS=serving 1 check(s) on 127.0.0.1:"
+        let statusLine = try #require(readyMessage.split(separator: "\n").first { $0.hasPrefix(prefix) }, "\(readyMessage)")
+        let port = try #require(Int(statusLine.dropFirst(prefix.count)), "\(statusLine)")
+        #expect(port > 0)
+        // The port READY named answers at once.
+        #expect(try await RawHTTPClient.request(port: port, "GET", "/health/ping").body == "pong")
 
         kill(host.process.processIdentifier, SIGHUP)
         let reload = try await offThePool { [listener] in
@@ -135,7 +137,7 @@ struct SystemdNotifyTests {
         #expect(reload.0?.contains("MONOTONIC_USEC=") == true, "\(String(describing: reload.0))")
         #expect(reload.1 != nil)
         #expect(host.process.isRunning, "SIGHUP ended the host")
-        #expect(try await RawHTTPClient.request(port: host.port, "GET", "/health/ping").body == "pong")
+        #expect(try await RawHTTPClient.request(port: port, "GET", "/health/ping").body == "pong")
 
         let log = try await host.terminate()
         let stopping = try await offThePool { [listener] in
@@ -145,6 +147,30 @@ struct SystemdNotifyTests {
         #expect(stopping != nil)
         #expect(log.contains("SIGHUP: live reload is not available"), "\(log)")
         #expect(host.process.terminationStatus == 0, "\(log)")
+    }
+
+    @Test func aHostThatCannotListenNeverSaysReadyAndSaysWhy() async throws {
+        let listener = try NotifySocketListener()
+        let taken = try SilentListener()
+        let host = try ServedHost(yaml: Self.config(port: taken.port), environment: listener.environment, keepPortZero: true)
+        defer { kill(host.process.processIdentifier, SIGKILL) }
+        let log = try await host.terminateWhenExited()
+        var messages: [String] = []
+        while let message = listener.next(within: .milliseconds(200)) { messages.append(message) }
+        #expect(host.process.terminationStatus == 1, "\(log)")
+        #expect(!messages.contains { $0.contains("READY=1") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("STATUS=cannot serve on 127.0.0.1:\(taken.port)") }, "\(messages)")
+    }
+
+    private static func config(port: Int) -> String {
+        """
+        listen: { host: 127.0.0.1, port: \(port) }
+        auth: { secret: notify-test-secret }
+        http: { shutdown_delay: 0 }
+        plugins: { paths: [\(TestPaths.packageRoot.path)/.build/debug] }
+        checks:
+          - { name: alive, plugin: core, check: "true" }
+        """
     }
 
     // MARK: A connection that cannot be set up

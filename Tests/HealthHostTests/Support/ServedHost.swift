@@ -11,12 +11,13 @@ final class ServedHost: @unchecked Sendable {
     let port: Int
     let errors = ProcessLaunch.pipe()
 
-    /// `environment` is added to the test's own.
-    init(yaml: String, environment: [String: String] = [:]) throws {
-        port = try freePort()
+    /// `environment` is added to the test's own. `port: 0` in `yaml` becomes a free port
+    /// (``port``) unless `keepPortZero`, when the host picks one itself (``port`` is then 0).
+    init(yaml: String, environment: [String: String] = [:], keepPortZero: Bool = false) throws {
+        port = keepPortZero ? 0 : try freePort()
         let path = TestPaths.temporaryDirectory("transport") + "/healthhost.yaml"
-        _ = FileManager.default.createFile(
-            atPath: path, contents: Data(yaml.replacingOccurrences(of: "port: 0", with: "port: \(port)").utf8))
+        let text = keepPortZero ? yaml : yaml.replacingOccurrences(of: "port: 0", with: "port: \(port)")
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         process.executableURL = URL(fileURLWithPath: TestPaths.executable)
         process.arguments = ["serve", "--config", path]
         process.standardError = errors
@@ -42,6 +43,18 @@ final class ServedHost: @unchecked Sendable {
         let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// Everything it wrote to standard error, once it exited by itself (a host that
+    /// cannot start).
+    func terminateWhenExited() async throws -> String {
+        let output = errors.fileHandleForReading
+        let process = self.process
+        return try await offThePool {
+            let log = String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return log
+        }
     }
 
     /// SIGTERM, then everything it wrote to standard error until it exited.
