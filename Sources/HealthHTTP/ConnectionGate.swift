@@ -19,12 +19,9 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
 
     private struct State {
         var open: [ObjectIdentifier: any Channel] = [:]
-        var refusedSinceLog = 0
-        var lastRefusalLog: NIODeadline?
-        var lastErrorLog: NIODeadline?
-        var errorsSinceLog = 0
-        var lastSetupFailureLog: NIODeadline?
-        var setupFailuresSinceLog = 0
+        var refusals = ThrottledCount()
+        var acceptErrors = ThrottledCount()
+        var setupFailures = ThrottledCount()
     }
 
     private let maxConnections: Int
@@ -52,14 +49,7 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
         let id = ObjectIdentifier(child)
         let admitted: (Bool, refusedToLog: Int?) = state.withLockedValue { state in
             guard state.open.count < maxConnections else {
-                state.refusedSinceLog += 1
-                let now = NIODeadline.now()
-                if state.lastRefusalLog.map({ now - $0 >= logInterval }) ?? true {
-                    state.lastRefusalLog = now
-                    defer { state.refusedSinceLog = 0 }
-                    return (false, state.refusedSinceLog)
-                }
-                return (false, nil)
+                return (false, state.refusals.count(now: .now(), interval: logInterval))
             }
             state.open[id] = child
             return (true, nil)
@@ -88,14 +78,7 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
                 }
             }
         }
-        let toLog: Int? = state.withLockedValue { state in
-            state.errorsSinceLog += 1
-            let now = NIODeadline.now()
-            guard state.lastErrorLog.map({ now - $0 >= logInterval }) ?? true else { return nil }
-            state.lastErrorLog = now
-            defer { state.errorsSinceLog = 0 }
-            return state.errorsSinceLog
-        }
+        let toLog = state.withLockedValue { $0.acceptErrors.count(now: .now(), interval: logInterval) }
         if let count = toLog {
             logger.error(
                 "cannot accept connections: \(error) (\(count) time(s) since the last report); accepting pauses \(acceptBackoff) after each",
@@ -108,14 +91,7 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
     /// count since the last report. The error of a refused socket option carries the
     /// call and its errno.
     func childSetupFailed(_ error: any Error) {
-        let toLog: Int? = state.withLockedValue { state in
-            state.setupFailuresSinceLog += 1
-            let now = NIODeadline.now()
-            guard state.lastSetupFailureLog.map({ now - $0 >= logInterval }) ?? true else { return nil }
-            state.lastSetupFailureLog = now
-            defer { state.setupFailuresSinceLog = 0 }
-            return state.setupFailuresSinceLog
-        }
+        let toLog = state.withLockedValue { $0.setupFailures.count(now: .now(), interval: logInterval) }
         if let count = toLog {
             logger.error(
                 "a connection could not be set up and was closed: \(error) (\(count) time(s) since the last report)")
@@ -124,4 +100,20 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
 
     /// `accept` errors that say the process or system is out of something: worth a pause.
     private static let outOfResources: Set<Int32> = [EMFILE, ENFILE, ENOBUFS, ENOMEM]
+}
+
+/// Events of one kind, reported at most once per interval with how many there were since
+/// the last report.
+struct ThrottledCount {
+    private var lastReport: NIODeadline?
+    private var sinceReport = 0
+
+    /// Counts one event at `now`; returns the count to report now, or nil to stay quiet.
+    mutating func count(now: NIODeadline, interval: TimeAmount) -> Int? {
+        sinceReport += 1
+        guard lastReport.map({ now - $0 >= interval }) ?? true else { return nil }
+        lastReport = now
+        defer { sinceReport = 0 }
+        return sinceReport
+    }
 }

@@ -60,12 +60,6 @@ final class ServedHost: @unchecked Sendable {
     /// SIGTERM, then everything it wrote to standard error until it exited.
     func terminate() async throws -> String {
         kill(process.processIdentifier, SIGTERM)
-        let output = errors.fileHandleForReading
-        let process = self.process
-        return try await offThePool {
-            let log = String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return log
-        }
+        return try await terminateWhenExited()
     }
 }
