@@ -3,7 +3,7 @@ import HealthConfig
 import Testing
 
 /// `logging.access`: one line per request (all, or only failures), the secret never in it.
-@Suite struct AccessLogTests {
+@Suite(.timeLimit(.minutes(2))) struct AccessLogTests {
     private func yaml(logging: String) async throws -> String {
         hostYAML(
             plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()],

@@ -5,7 +5,7 @@ import NIOHTTP1
 import Testing
 
 /// Spring-Actuator-style `/z/...` (flask-management-endpoints), with remote dependencies.
-@Suite struct ActuatorDialectTests {
+@Suite(.timeLimit(.minutes(2))) struct ActuatorDialectTests {
     private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
     private let enabled = "  actuator: { enabled: true }"
 

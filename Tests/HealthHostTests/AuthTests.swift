@@ -2,7 +2,7 @@ import Foundation
 import HealthHostApp
 import Testing
 
-@Suite struct AuthTests {
+@Suite(.timeLimit(.minutes(2))) struct AuthTests {
     private func yaml(_ auth: String) async throws -> String {
         hostYAML(plugins: [try await PluginCompiler.core()], auth: auth)
     }

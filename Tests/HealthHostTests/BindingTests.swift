@@ -2,7 +2,7 @@ import HealthHostApp
 import Testing
 
 /// Config entries bound to plugins: errors name the entry's key and line.
-@Suite struct BindingTests {
+@Suite(.timeLimit(.minutes(2))) struct BindingTests {
     private func startupError(_ checks: String, extra: String = "") async throws -> String {
         let yaml = hostYAML(plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()], checks: checks, extra: extra)
         do {

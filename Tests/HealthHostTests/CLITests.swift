@@ -6,7 +6,7 @@ import Testing
 #endif
 
 /// The real `healthhost` binary.
-@Suite struct CLITests {
+@Suite(.timeLimit(.minutes(2))) struct CLITests {
     private func configFile(_ yaml: String) -> String {
         let path = TestPaths.temporaryDirectory("cli") + "/healthhost.yaml"
         _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))

@@ -4,7 +4,7 @@ import Testing
 
 /// The catalog of check spans' constant fields is looked up by check name twice per traced
 /// `/health/` request; its own hash table must find every check, and only its own fields.
-@Suite struct CheckSpanCatalogTests {
+@Suite(.timeLimit(.minutes(2))) struct CheckSpanCatalogTests {
     private func check(_ name: String) -> RegisteredCheck {
         RegisteredCheck(name: name, implementation: ClosureCheck(source: "test.\(name)") { _ in .pass("ok") })
     }

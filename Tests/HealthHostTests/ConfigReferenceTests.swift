@@ -6,7 +6,7 @@ import Testing
 /// same set: a key added to the code without a row, or a row left behind by a removed
 /// key, fails here. The accepted keys are discovered from the decoder itself, through
 /// its "unknown key 'zzz' (known keys here: ...)" errors.
-@Suite struct ConfigReferenceTests {
+@Suite(.timeLimit(.minutes(2))) struct ConfigReferenceTests {
     @Test func everyConfigKeyHasARowAndEveryRowIsAKey() throws {
         let accepted = Set(leafPaths(of: []))
         #expect(accepted.count > 40, "\(accepted.sorted())")  // the discovery itself works

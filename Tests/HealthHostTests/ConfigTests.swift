@@ -1,7 +1,7 @@
 import HealthConfig
 import Testing
 
-@Suite struct ConfigTests {
+@Suite(.timeLimit(.minutes(2))) struct ConfigTests {
     private func configError(_ yaml: String) -> ConfigError? {
         do {
             _ = try ConfigurationLoader.parse(yaml: yaml, file: "h.yaml", directory: "/etc/hh")

@@ -8,7 +8,7 @@ import Testing
 
 /// `net.dns` against a real DNS server: dnsmasq (Debian's dnsmasq-base) on a high port
 /// with a test zone, started by the test and stopped by its PID.
-@Suite(.serialized) struct DNSCheckTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct DNSCheckTests {
     private let plugin = TestPaths.builtLibrary("libhh-net.so")
 
     private final class DNSServer: @unchecked Sendable {

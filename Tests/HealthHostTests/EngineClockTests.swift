@@ -5,7 +5,7 @@ import Testing
 
 /// The engine's notions of time (staleness, stuck calls, TTLs) under a ``ManualClock``:
 /// the test moves time instead of waiting for it.
-@Suite struct EngineClockTests {
+@Suite(.timeLimit(.minutes(2))) struct EngineClockTests {
     private func engine(_ checks: [RegisteredCheck], clock: ManualClock) throws -> CheckEngine {
         var registry = CheckRegistry()
         for check in checks { try registry.register(check) }

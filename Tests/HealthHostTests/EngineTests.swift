@@ -5,7 +5,7 @@ import Testing
 /// The check engine end to end: the enginekit plugin (sleeps and counters) loaded by
 /// the real loader, served by the real server. Each test loads its own copy of the
 /// plugin, so its counters start at zero.
-@Suite struct EngineTests {
+@Suite(.timeLimit(.minutes(2))) struct EngineTests {
     private let auth = "auth=s3cret"
 
     /// A host serving enginekit (copy `copy`) with `checks` plus a `stats` check.

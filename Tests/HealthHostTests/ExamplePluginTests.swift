@@ -5,7 +5,7 @@ import Testing
 /// Examples/swift-plugin, the template for plugins in their own package: built with
 /// `swift build --package-path` exactly as a third party would, loaded by the real
 /// loader, served over HTTP.
-@Suite struct ExamplePluginTests {
+@Suite(.timeLimit(.minutes(2))) struct ExamplePluginTests {
     @Test func theTemplatePackageBuildsAndItsPluginServesChecks() async throws {
         let package = TestPaths.packageRoot.appendingPathComponent("Examples/swift-plugin").path
         let build = try await runOffThePool("/usr/bin/env", ["swift", "build", "--package-path", package])

@@ -4,7 +4,7 @@ import Testing
 
 /// Which failed exports are sent again, and after how long: OTLP/HTTP's transient answers,
 /// an exponential back-off with jitter up to its ceiling, or the collector's `Retry-After`.
-@Suite struct ExportRetryPolicyTests {
+@Suite(.timeLimit(.minutes(2))) struct ExportRetryPolicyTests {
     private let policy = ExportRetryPolicy()
 
     @Test func onlyOTLPsTransientAnswersAreTriedAgain() {

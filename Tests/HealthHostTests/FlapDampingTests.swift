@@ -7,7 +7,7 @@ import Testing
 /// Flap damping (`fail_after`, `pass_after`, `fail_after_seconds`): runs, not requests,
 /// move the reported status; the first result applies at once; every dialect reports
 /// the damped status and `/health/status` says why it differs from the run's own.
-@Suite struct FlapDampingTests {
+@Suite(.timeLimit(.minutes(2))) struct FlapDampingTests {
     private let bearer = [("Authorization", "Bearer s3cret")]
 
     private func harness(_ fakes: RouterHarness.FakeChecks, damping: DampingPolicy, refresh: RefreshPolicy = .alwaysFresh,

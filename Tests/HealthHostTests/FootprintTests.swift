@@ -7,7 +7,7 @@ import Testing
 /// included (neither it nor the SDK imports FoundationEssentials), and neither does a
 /// plugin worker; the bundled plugins no configured check uses are not mapped at all.
 /// Read from /proc/PID/maps of a real host serving the README's example config.
-@Suite struct FootprintTests {
+@Suite(.timeLimit(.minutes(2))) struct FootprintTests {
     /// Libraries that Foundation and ICU bring (`libFoundation.so`,
     /// `libFoundationInternationalization.so`, `lib_FoundationICU.so`, a system `libicu*`),
     /// and FoundationEssentials, which neither the host, nor the SDK, nor the bundled

@@ -6,7 +6,7 @@ import Testing
 /// The host's own JSON reader, `Decodable`/`Encodable` bridges, base64 and ISO 8601
 /// timestamps (what replaced FoundationEssentials in the serving process), each checked
 /// against Foundation's answer for the same input.
-@Suite struct FoundationFreeCodingTests {
+@Suite(.timeLimit(.minutes(2))) struct FoundationFreeCodingTests {
     // MARK: JSONParser
 
     @Test func parsesWhatJSONSerializationParses() throws {

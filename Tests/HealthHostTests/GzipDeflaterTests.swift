@@ -7,7 +7,7 @@ import Testing
 /// The gzip bodies of span exports, read back with zlib's own inflate: one stream reused
 /// across bodies of different sizes (as the exporter reuses it, batch after batch), and a
 /// deflater that cannot be made says why (and frees what it had).
-@Suite struct GzipDeflaterTests {
+@Suite(.timeLimit(.minutes(2))) struct GzipDeflaterTests {
     @Test func bodiesOneAfterAnotherEachInflateToWhatWentIn() throws {
         let deflater = try GzipDeflater(level: GzipBatches.level)
         var random = SystemRandomNumberGenerator()

@@ -7,7 +7,7 @@ import Testing
 /// `OTEL_EXPORTER_OTLP_CERTIFICATE`, with the host's client certificate where the
 /// collector asks for one, and refused, not retried, when the collector's certificate is
 /// not one the host trusts.
-@Suite(.serialized) struct HTTPSExportTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct HTTPSExportTests {
     private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
 
     /// The test CA and its certificates, made once for the suite.

@@ -4,7 +4,7 @@ import NIOCore
 import Testing
 
 /// The HTTP layer alone: a route table, no checks, no plugins.
-@Suite struct HTTPServerTests {
+@Suite(.timeLimit(.minutes(2))) struct HTTPServerTests {
     private func withServer(
         idleTimeout: TimeAmount = .seconds(30), maxRequestLine: Int = 8192, maxHeaderBytes: Int = 16384,
         _ body: (Int) async throws -> Void

@@ -12,7 +12,7 @@ import Testing
 /// The transport under attack: every phase timed, limits answered as documented,
 /// backpressure, the connection cap and the drain. Real server on 127.0.0.1, raw
 /// sockets, short timeouts.
-@Suite struct HTTPTransportTests {
+@Suite(.timeLimit(.minutes(2))) struct HTTPTransportTests {
     private func withServer(
         _ adjust: (inout HTTPServerConfiguration) -> Void = { _ in },
         _ body: (HTTPServer, Int) async throws -> Void

@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 /// The header is judged by a plugin author who reads only `include/`.
-@Suite struct HeaderTests {
+@Suite(.timeLimit(.minutes(2))) struct HeaderTests {
     @Test func headerCompilesCleanlyAsC99AndCxx() async throws {
         let header = "\(TestPaths.include)/healthhost_plugin.h"
         let c = try await runOffThePool("/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "-x", "c", header])

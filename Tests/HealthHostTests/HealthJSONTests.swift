@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `Accept: application/health+json` on the native endpoint (draft-inadarei-api-health-check).
-@Suite struct HealthJSONTests {
+@Suite(.timeLimit(.minutes(2))) struct HealthJSONTests {
     private let headers = ["Accept": "application/health+json", "Authorization": "Bearer \(DialectFixture.secret)"]
 
     @Test func theDraftsFormatWithPerCheckDetails() async throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// oarepo-heartbeat's `/.well-known/heartbeat/...`.
-@Suite struct HeartbeatDialectTests {
+@Suite(.timeLimit(.minutes(2))) struct HeartbeatDialectTests {
     private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
     private let enabled = "  heartbeat: { enabled: true }"
     private let base = "/.well-known/heartbeat"

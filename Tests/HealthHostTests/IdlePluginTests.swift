@@ -6,7 +6,7 @@ import Testing
 /// config uses. The others are described (listed by `healthhost plugins`, `validate` and
 /// the environment endpoint) but never initialised, and with isolation on by default
 /// never mapped into the serving process: neither they nor their libraries (libcurl).
-@Suite struct IdlePluginTests {
+@Suite(.timeLimit(.minutes(2))) struct IdlePluginTests {
     /// A folder with copies of the bundled `core` and `net` plugins and a plugin whose
     /// `init` fails, so a test can tell whether `init` ran. Copies outside the build
     /// folder are third-party plugins (bundled ones are known by folder and digest), so

@@ -3,7 +3,7 @@ import HealthPluginLoader
 import Testing
 
 /// ABI 1.1 info sections: names are checked at start-up, and 1.0 plugins still load.
-@Suite struct InfoSectionTests {
+@Suite(.timeLimit(.minutes(2))) struct InfoSectionTests {
     @Test func anABI10PluginLoadsWithoutAnInfoSection() async throws {
         let path = try await PluginCompiler.dialectkit(["ABI_1_0"], fileName: "hh-dialectkit-10.so")
         let yaml = hostYAML(

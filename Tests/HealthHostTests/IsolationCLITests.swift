@@ -7,7 +7,7 @@ import Testing
 
 /// The real binary: what an in-process crash looks like (prompt, honest, named), what
 /// in-process output can no longer block, and that a worker never outlives its host.
-@Suite struct IsolationCLITests {
+@Suite(.timeLimit(.minutes(2))) struct IsolationCLITests {
     private func config(_ checks: String, isolation: String, extra: String = "") async throws -> String {
         let path = TestPaths.temporaryDirectory("isolation-cli") + "/healthhost.yaml"
         let yaml = hostYAML(

@@ -11,7 +11,7 @@ import Testing
 /// Isolated plugins (`plugins.isolation`): each runs in a worker process, so that a
 /// segfault, abort, exit or hang kills only the worker. The real binary is the worker;
 /// the crashkit fixture misbehaves on purpose.
-@Suite struct IsolationTests {
+@Suite(.timeLimit(.minutes(2))) struct IsolationTests {
     private func yaml(
         checks: String, plugins extraPlugins: [String] = [], settings: String = "", extra: String = ""
     ) async throws -> String {

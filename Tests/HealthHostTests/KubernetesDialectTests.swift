@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `/livez`, `/readyz`, `/startupz` answer as the Kubernetes API server does.
-@Suite struct KubernetesDialectTests {
+@Suite(.timeLimit(.minutes(2))) struct KubernetesDialectTests {
     private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
 
     @Test func passingGroupsAnswerOkAsPlainText() async throws {

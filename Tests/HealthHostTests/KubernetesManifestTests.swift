@@ -7,7 +7,7 @@ import Testing
 /// from PyPI, offline, `--strict` so a misspelt field fails), the probes point at the
 /// right endpoints with the right timeouts, the grace period covers the shutdown delay
 /// and drain, and the ConfigMap's config builds a real host with the bundled plugins.
-@Suite struct KubernetesManifestTests {
+@Suite(.timeLimit(.minutes(2))) struct KubernetesManifestTests {
     private let directory = TestPaths.packageRoot.appendingPathComponent("Examples/kubernetes").path
 
     @Test(arguments: [

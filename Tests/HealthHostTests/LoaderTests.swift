@@ -6,7 +6,7 @@ import Logging
 import NIOConcurrencyHelpers
 import Testing
 
-@Suite struct LoaderTests {
+@Suite(.timeLimit(.minutes(2))) struct LoaderTests {
     let loader = PluginLoader(policy: .failFast, logger: TestHost.logger)
 
     private func loadError(_ paths: [String]) -> PluginLoadError? {

@@ -3,7 +3,7 @@ import Testing
 
 /// The real `healthhost serve`'s log: `logging.format: json` (one object per line, the
 /// metadata as fields) and one line per change of a check's status.
-@Suite struct LoggingCLITests {
+@Suite(.timeLimit(.minutes(2))) struct LoggingCLITests {
     /// A check whose exit code (and so status) the test sets by writing `code`.
     private func yaml(directory: String, format: String) -> String {
         let command = "/bin/sh -c 'echo \\\"db: $(cat \(directory)/message)\\\"; exit $(cat \(directory)/code)'"

@@ -5,7 +5,7 @@ import Testing
 
 /// `GET /metrics`: scraped by a real Prometheus with the secret, checked by promtool,
 /// and free of messages and secrets.
-@Suite(.serialized) struct MetricsTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct MetricsTests {
     private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
 
     @Test func aRealPrometheusScrapesTheHostAndReadsBackWhatTheChecksDid() async throws {

@@ -4,7 +4,7 @@ import Testing
 /// A bundled plugin whose system library is not installed (a host without libpq that
 /// does not use `postgres`): found in a folder, it is skipped with a warning and the
 /// host starts; a check that names it, or naming the file itself, still fails.
-@Suite struct MissingLibraryTests {
+@Suite(.timeLimit(.minutes(2))) struct MissingLibraryTests {
     /// A folder holding hh-needy.so, linked against a library that is then deleted.
     private func needyPlugin() async throws -> (folder: String, file: String) {
         let folder = TestPaths.temporaryDirectory("needy")

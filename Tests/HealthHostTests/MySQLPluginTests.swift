@@ -11,7 +11,7 @@ import Testing
 /// password; killed by its PID when the test ends.
 /// Serialized: every host in this process shares the one loaded image of the plugin,
 /// whose shutdown closes the connections of all of them.
-@Suite(.serialized) struct MySQLPluginTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct MySQLPluginTests {
     private let plugin = TestPaths.builtLibrary("libhh-mysql.so")
 
     private final class MariaDB: @unchecked Sendable {

@@ -9,7 +9,7 @@ import Testing
 /// The bundled `nagios` plugin against real Monitoring Plugins (Debian's
 /// monitoring-plugins-basic, installed by scripts/setup) and small shell commands that
 /// crash, hang, spew and look at what they were given.
-@Suite struct NagiosPluginTests {
+@Suite(.timeLimit(.minutes(2))) struct NagiosPluginTests {
     private let plugin = TestPaths.builtLibrary("libhh-nagios.so")
 
     /// The report of `command` run as a nagios.run check with `timeout` seconds.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The native dialect end to end: real plugins, the real loader, the real server.
-@Suite struct NativeAPITests {
+@Suite(.timeLimit(.minutes(2))) struct NativeAPITests {
     private func yaml(extra: String = "", auth: String = "{ secret: s3cret }") async throws -> String {
         hostYAML(
             plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()], auth: auth,

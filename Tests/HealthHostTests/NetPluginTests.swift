@@ -10,7 +10,7 @@ import Testing
 /// for the test), a port nobody listens on, and a listener that never answers.
 /// Serialized: every host in this process shares the one loaded image of the plugin,
 /// whose shutdown closes the connections of all of them.
-@Suite(.serialized) struct NetPluginTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct NetPluginTests {
     private let plugin = TestPaths.builtLibrary("libhh-net.so")
 
     /// Reports of `checks` (YAML entries of plugin `net`), each asked `times` times.

@@ -5,7 +5,7 @@ import Testing
 
 /// Typed parameters: configured arguments reach C check functions with their C types,
 /// as C arguments (through libffi) or in `hh_call.args`, and secret ones stay secret.
-@Suite struct ParameterTests {
+@Suite(.timeLimit(.minutes(2))) struct ParameterTests {
     private let auth = ["Authorization": "Bearer s3cret"]
 
     private func yaml(_ checks: String, plugins: [String]? = nil, http: String = "  runscope: { enabled: true }") async throws -> String {

@@ -6,7 +6,7 @@ import Testing
 /// smooth: the entry symbol is declared (typo-proof, -Wmissing-prototypes quiet, C
 /// linkage in C++), `context` is const, parameter arrays are counted, an older host can
 /// be targeted, and the host's messages say what to do.
-@Suite(.serialized) struct PluginAuthorTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct PluginAuthorTests {
     private let source = "\(TestPaths.fixtures)/authorkit.c"
 
     private func compile(_ compiler: [String], defines: [String] = [], fileName: String) async throws -> String {

@@ -3,7 +3,7 @@ import HealthPluginLoader
 import Testing
 
 /// Results cross the boundary through host-owned buffers, bounded and valid UTF-8.
-@Suite struct PluginCallTests {
+@Suite(.timeLimit(.minutes(2))) struct PluginCallTests {
     private func testkit() async throws -> LoadedPlugin {
         let set = try PluginLoader(policy: .failFast, logger: TestHost.logger).load(paths: [try await PluginCompiler.testkit()]) {
             _ in PluginSettings()

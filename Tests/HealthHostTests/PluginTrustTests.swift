@@ -8,7 +8,7 @@ import Testing
 /// Which files the host opens at all (`plugins.trust`, `plugins.allowed_digests`), and
 /// inputs that used to hang start-up: a FIFO in `plugins.paths`, an `init` that never
 /// returns in-process.
-@Suite struct PluginTrustTests {
+@Suite(.timeLimit(.minutes(2))) struct PluginTrustTests {
     /// A copy of the core plugin in a folder of its own, for changing its mode and owner.
     private func privateCore(_ name: String) async throws -> (file: String, folder: String) {
         let folder = TestPaths.temporaryDirectory("trust-\(name)")

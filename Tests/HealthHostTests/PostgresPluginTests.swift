@@ -11,7 +11,7 @@ import Testing
 /// and stopped when the test ends.
 /// Serialized: every host in this process shares the one loaded image of the plugin,
 /// whose shutdown closes the connections of all of them.
-@Suite(.serialized) struct PostgresPluginTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct PostgresPluginTests {
     private let plugin = TestPaths.builtLibrary("libhh-postgres.so")
 
     private final class Cluster: @unchecked Sendable {

@@ -10,7 +10,7 @@ import Testing
 /// on a free port with `requirepass`, and stopped by its PID.
 /// Serialized: every host in this process shares the one loaded image of the plugin,
 /// whose shutdown closes the connections of all of them.
-@Suite(.serialized) struct RedisPluginTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct RedisPluginTests {
     private let plugin = TestPaths.builtLibrary("libhh-redis.so")
 
     /// A throwaway redis-server: no persistence, loopback only.

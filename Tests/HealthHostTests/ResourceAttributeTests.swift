@@ -5,7 +5,7 @@ import Testing
 @testable import HealthHostApp
 
 /// OpenTelemetry resource attributes that depend on files and the environment.
-@Suite struct ResourceAttributeTests {
+@Suite(.timeLimit(.minutes(2))) struct ResourceAttributeTests {
     private let id = String(repeating: "3f9a", count: 16)
 
     private func reader(_ files: [String: String]) -> ResourceAttributes.FileReader {

@@ -7,7 +7,7 @@ import Testing
 
 /// The request pipeline's own decisions (auth, selection, engine, metrics), through the
 /// real routes of the dialects with fake checks: no sockets, no plugins.
-@Suite struct RoutePipelineTests {
+@Suite(.timeLimit(.minutes(2))) struct RoutePipelineTests {
     private let bearer = [("Authorization", "Bearer s3cret")]
 
     @Test func authComesBeforeSelectionAndSelectionBeforeAnyRun() async throws {

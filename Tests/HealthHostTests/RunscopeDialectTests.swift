@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Runscope healthcheck's `/healthcheck` and `/environment`.
-@Suite struct RunscopeDialectTests {
+@Suite(.timeLimit(.minutes(2))) struct RunscopeDialectTests {
     private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
     private let enabled = "  runscope: { enabled: true }"
 

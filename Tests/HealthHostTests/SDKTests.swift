@@ -10,7 +10,7 @@ import Testing
 /// real shared library, loaded by the real loader, served by the real server.
 /// Serialized: every host in this process shares the one loaded image, whose settings
 /// each host's `init` replaces.
-@Suite(.serialized) struct SDKTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct SDKTests {
     private let pluginPath = TestPaths.builtLibrary("libsdktest-plugin.so")
 
     private func yaml(config: String = "{ sdktest: { greeting: hello, min_free_mb: 42, extra: x } }") -> String {

@@ -3,7 +3,7 @@ import Testing
 
 /// `/health/status` as a browser shows it: Debian's headless Chromium loads the page
 /// from the real server, and the test reads the DOM it built (and takes a screenshot).
-@Suite(.serialized) struct StatusPageBrowserTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct StatusPageBrowserTests {
     private let secret = DialectFixture.secret
 
     /// A config with dialectkit's three checks and one whose message is hostile HTML.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `GET /health/status`: the engine's state of every check, read without running any.
-@Suite struct StatusPageTests {
+@Suite(.timeLimit(.minutes(2))) struct StatusPageTests {
     private func yaml() async throws -> String {
         hostYAML(
             plugins: [try await PluginCompiler.core(), try await PluginCompiler.enginekit(fileName: "hh-enginekit-status.so")],

@@ -5,7 +5,7 @@ import Testing
 /// The bundled `system` plugin (Swift, built with the SDK by SwiftPM) through the real
 /// loader and server. Serialized: every host in this process shares the one loaded
 /// image, and each host's `init` sets the plugin's settings.
-@Suite(.serialized) struct SystemPluginTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct SystemPluginTests {
     private let pluginPath = TestPaths.builtLibrary("libhh-system.so")
 
     private func yaml(_ settings: String, checks: String? = nil) -> String {

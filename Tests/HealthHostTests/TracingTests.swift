@@ -10,7 +10,7 @@ import Tracing
 /// Traces over OTLP/HTTP to a real receiver that decodes them with opentelemetry-proto:
 /// a server span per request continuing the caller's `traceparent`, a child span per
 /// check, configured by the standard `OTEL_*` variables, off without them.
-@Suite(.serialized) struct TracingTests {
+@Suite(.timeLimit(.minutes(2)), .serialized) struct TracingTests {
     private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
     private let callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
     private let callerSpan = "00f067aa0ba902b7"

@@ -7,7 +7,7 @@ import Testing
 
 /// The transport of the real `healthhost serve` process: its memory under a client that
 /// never reads, a standard error nobody reads, and the drain on SIGTERM.
-@Suite struct TransportCLITests {
+@Suite(.timeLimit(.minutes(2))) struct TransportCLITests {
     private func yaml(checks: String? = nil, extra: String = "") async throws -> String {
         hostYAML(
             plugins: [try await PluginCompiler.core(), try await PluginCompiler.testkit()],

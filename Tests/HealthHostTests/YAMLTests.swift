@@ -5,7 +5,7 @@ import Testing
 
 /// HealthYAML: libyaml's events composed into nodes with marks, YAML 1.1 scalars, the
 /// guards against hostile documents, and the decoder the config is read with.
-@Suite struct YAMLTests {
+@Suite(.timeLimit(.minutes(2))) struct YAMLTests {
     private func compose(_ text: String) throws(YAMLError) -> YAMLNode? { try YAMLComposer.compose(text) }
 
     private func failure(_ text: String, limits: YAMLComposer.Limits = .init()) -> YAMLError? {
