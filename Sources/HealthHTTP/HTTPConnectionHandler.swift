@@ -11,9 +11,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// Sent to every connection when the server stops: finish what is in flight, then close.
-    struct Drain {}
-
     /// One answer in request order: its bytes once they are ready.
     private struct Slot {
         var bytes: ByteBuffer?
@@ -358,7 +355,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 .now(Self.uriTooLong(tooLong.bytesSeen, limit: configuration.maxRequestLine)), disposition: .close,
                 isHead: false, logging: logging, context: context)
             flushIfNeeded(context: context)
-        case is Drain:
+        // Sent to every connection when the server stops: finish what is in flight, then close.
+        case is ChannelShouldQuiesceEvent:
             draining = true
             if queue.isEmpty && !inRequest && !progress.headIncomplete {
                 context.close(promise: nil)

@@ -26,13 +26,35 @@ public final class HTTPServer: Service, Sendable {
     private let responder: any HTTPResponder
     private let logger: Logger
     private let group: any EventLoopGroup
-    private let state = NIOLockedValueBox(State())
+    private let state = NIOLockedValueBox(State.notStarted)
 
-    private struct State {
-        var channel: (any Channel)?
-        var gate: ConnectionGate?
-        var port: Int?
-        var isStopped = false
+    /// Where the server is in its one life: not started, listening, or stopped (having
+    /// listened on `port`, with the connections `gate` kept, or never having bound).
+    private enum State {
+        case notStarted
+        case listening(channel: any Channel, gate: ConnectionGate, port: Int)
+        case stopped(port: Int?, gate: ConnectionGate?)
+
+        var port: Int? {
+            switch self {
+            case .notStarted: nil
+            case .listening(_, _, let port): port
+            case .stopped(let port, _): port
+            }
+        }
+
+        var gate: ConnectionGate? {
+            switch self {
+            case .notStarted: nil
+            case .listening(_, let gate, _): gate
+            case .stopped(_, let gate): gate
+            }
+        }
+
+        var isStopped: Bool {
+            if case .stopped = self { return true }
+            return false
+        }
     }
 
     /// Creates a server; nothing is bound until ``start()`` or ``run()``.
@@ -90,11 +112,13 @@ public final class HTTPServer: Service, Sendable {
             .bind(host: configuration.host, port: configuration.port)
             .get()
         let port = bound.localAddress?.port ?? configuration.port
-        let stoppedMeanwhile = state.withLockedValue { state in
-            state.channel = bound
-            state.gate = gate
-            state.port = port
-            return state.isStopped
+        let stoppedMeanwhile = state.withLockedValue { state -> Bool in
+            if state.isStopped {
+                state = .stopped(port: port, gate: gate)
+                return true
+            }
+            state = .listening(channel: bound, gate: gate, port: port)
+            return false
         }
         if stoppedMeanwhile { try? await bound.close() }
         logger.info("listening", metadata: ["http.address": "\(configuration.host):\(port)"])
@@ -103,10 +127,19 @@ public final class HTTPServer: Service, Sendable {
 
     /// Serves until graceful shutdown or ``stop()``.
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await serve()
-        } onGracefulShutdown: {
-            Task { await self.stop() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.serve() }
+            group.addTask {
+                // Cancelled (the server failed or stopped by itself): nothing to stop.
+                guard (try? await gracefulShutdown()) != nil else { return }
+                await self.stop()
+            }
+            // Whichever ends first: the server (failed, stopped directly, or drained after
+            // the shutdown task stopped it) leaves the shutdown task nothing to wait for.
+            defer { group.cancelAll() }
+            try await group.next()
+            group.cancelAll()
+            try await group.next()
         }
     }
 
@@ -115,7 +148,7 @@ public final class HTTPServer: Service, Sendable {
     public func serve() async throws {
         if state.withLockedValue({ $0.isStopped }) { return }
         try await start()
-        guard let channel = state.withLockedValue({ $0.channel }) else { return }
+        guard case .listening(let channel, _, _) = state.withLockedValue({ $0 }) else { return }
         try await channel.closeFuture.get()
         logger.info("stopped listening")
         await drainConnections()
@@ -126,9 +159,10 @@ public final class HTTPServer: Service, Sendable {
     /// what is still open after `drainTimeout` is closed. ``run()`` then returns.
     public func stop() async {
         stopping.withLockedValue { $0 = true }
-        let channel = state.withLockedValue { state in
-            state.isStopped = true
-            return state.channel
+        let channel = state.withLockedValue { state -> (any Channel)? in
+            defer { state = .stopped(port: state.port, gate: state.gate) }
+            if case .listening(let channel, _, _) = state { return channel }
+            return nil
         }
         try? await channel?.close()
         await drainConnections()
@@ -149,20 +183,38 @@ public final class HTTPServer: Service, Sendable {
     /// The connections open now.
     public var openConnectionCount: Int { state.withLockedValue { $0.gate }?.openConnections.count ?? 0 }
 
+    /// Tells every open connection to quiesce (NIO's `ChannelShouldQuiesceEvent`:
+    /// finish what is in flight, then close) and waits for them all to close, or for
+    /// `drainTimeout`, after which the rest are closed.
     private func drainConnections() async {
         guard let gate = state.withLockedValue({ $0.gate }) else { return }
-        for connection in gate.openConnections {
-            connection.pipeline.fireUserInboundEventTriggered(HTTPConnectionHandler.Drain())
+        let connections = gate.openConnections
+        guard !connections.isEmpty else { return }
+        for connection in connections {
+            connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
-        let deadline = NIODeadline.now() + configuration.drainTimeout
-        while !gate.openConnections.isEmpty && NIODeadline.now() < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        let stragglers = gate.openConnections
-        if !stragglers.isEmpty {
+        let allClosed = EventLoopFuture.andAllComplete(connections.map(\.closeFuture), on: group.next())
+        let drainTimeout = configuration.drainTimeout
+        let logger = self.logger
+        await withTaskGroup(of: Bool.self) { waiting in
+            waiting.addTask {
+                try? await allClosed.get()
+                return true
+            }
+            waiting.addTask {
+                // Ends at the timeout, or at once when the drain is cancelled: either way
+                // what is still open is closed (and the first task then ends too).
+                try? await Task.sleep(for: .nanoseconds(drainTimeout.nanoseconds))
+                return false
+            }
+            let closedInTime = await waiting.next() ?? true
+            waiting.cancelAll()
+            guard !closedInTime else { return }
+            let stragglers = connections.filter { $0.isActive }
             logger.warning(
                 "closing \(stragglers.count) connection(s) still busy after the drain timeout",
-                metadata: ["http.drain_timeout": "\(configuration.drainTimeout)"])
+                metadata: ["http.drain_timeout": "\(drainTimeout)"])
+            // Their close completes `allClosed`, so the other task ends too.
             for connection in stragglers { connection.close(promise: nil) }
         }
     }

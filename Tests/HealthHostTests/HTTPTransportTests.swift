@@ -254,6 +254,38 @@ import Testing
 
     // MARK: Drain
 
+    @Test func aRequestStillBusyAtTheDrainTimeoutHasItsConnectionClosed() async throws {
+        var routes = RouteTable()
+        routes.get("/hang") { _ in
+            .later {
+                try? await Task.sleep(for: .seconds(30))
+                return .text("too late")
+            }
+        }
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.drainTimeout = .milliseconds(300)
+        let capture = LogCapture()
+        let server = HTTPServer(configuration: configuration, responder: routes, logger: capture.logger())
+        let port = try await server.start()
+        let serving = Task { try await server.run() }
+        defer { serving.cancel() }
+        let busy = try await offThePool {
+            let busy = try TestSocket(port: port)
+            busy.send("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
+            return busy
+        }
+        for _ in 0..<100 where server.openConnectionCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let started = ContinuousClock.now
+        await server.stop()
+        let stopTook = ContinuousClock.now - started
+        let answer = try await offThePool { busy.readUntilClose() }
+        #expect(answer.data.isEmpty && answer.closedByServer)
+        // The drain timeout, not the request's 30 s.
+        #expect(stopTook >= .milliseconds(250) && stopTook < .seconds(5), "stop took \(stopTook)")
+        #expect(server.openConnectionCount == 0)
+        #expect(capture.all.contains { $0.contains("closing 1 connection(s) still busy after the drain timeout") }, "\(capture.all)")
+    }
+
     @Test func stopLetsRequestsInFlightFinishWithConnectionCloseAndClosesIdleConnections() async throws {
         let serverBox = NIOLockedValueBox<HTTPServer?>(nil)
         var routes = RouteTable()
