@@ -38,7 +38,6 @@ public enum PluginWorkerMain {
         }
         var hello = WorkerFrame(type: "hello")
         hello.version = WorkerFrame.version
-        hello.pid = getpid()
         hello.descriptor = WireDescriptor(descriptor)
         hello.sha256 = FileDigest.sha256(ofFile: pluginPath) ?? "unreadable"
         guard socket.send(hello) else { return 0 }

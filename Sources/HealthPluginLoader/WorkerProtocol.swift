@@ -11,8 +11,8 @@ import HealthJSON
 ///
 /// | from | type | fields |
 /// |---|---|---|
-/// | host | `init` | `version`, `settings_json`, `scalars`, `log_level` |
-/// | worker | `ready` | `version`, `pid`, `descriptor`, `sha256` — or `load_failed`: `code`, `message` |
+/// | worker | `hello` | `version`, `descriptor`, `sha256` (the plugin file opened and validated, before `init`) — or `load_failed`: `code`, `message` |
+/// | host | `init` | `version`, `settings_json`, `scalars` — worker: `ready`, or `load_failed`: `code`, `message` |
 /// | host | `bind` | `id`, `check`, `values` (one per declared parameter) — worker: `bound` or `bind_failed` |
 /// | host | `call` | `id`, `check`, `binding`, `configured_name`, `timeout_ms` — worker: `result` |
 /// | host | `info` | `id` — worker: `info_result` (`entries` or `message`) |
@@ -28,14 +28,12 @@ struct WorkerFrame: Codable, Sendable {
     var type: String
     var version: Int?
     var id: Int?
-    var pid: Int32?
     var check: String?
     var binding: Int?
     var configuredName: String?
     var timeoutMs: Int?
     var settingsJSON: String?
     var scalars: [String: String]?
-    var logLevel: String?
     var values: [WireValue]?
     var descriptor: WireDescriptor?
     var sha256: String?
@@ -50,12 +48,11 @@ struct WorkerFrame: Codable, Sendable {
     init(type: String) { self.type = type }
 
     enum CodingKeys: String, CodingKey {
-        case type, version, id, pid, check, binding
+        case type, version, id, check, binding
         case configuredName = "configured_name"
         case timeoutMs = "timeout_ms"
         case settingsJSON = "settings_json"
         case scalars
-        case logLevel = "log_level"
         case values, descriptor, sha256, code, status, message
         case observedValue = "observed_value"
         case unit, level, entries
