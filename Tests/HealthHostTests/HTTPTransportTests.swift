@@ -255,9 +255,11 @@ import Testing
     // MARK: Drain
 
     @Test func aRequestStillBusyAtTheDrainTimeoutHasItsConnectionClosed() async throws {
+        let inFlight = NIOLockedValueBox(false)
         var routes = RouteTable()
         routes.get("/hang") { _ in
             .later {
+                inFlight.withLockedValue { $0 = true }
                 try? await Task.sleep(for: .seconds(30))
                 return .text("too late")
             }
@@ -274,7 +276,10 @@ import Testing
             busy.send("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
             return busy
         }
-        for _ in 0..<100 where server.openConnectionCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        // Until the request is being answered (an accepted connection with nothing read
+        // yet is idle, and the drain closes it at once).
+        for _ in 0..<500 where !inFlight.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(inFlight.withLockedValue { $0 })
         let started = ContinuousClock.now
         await server.stop()
         let stopTook = ContinuousClock.now - started
