@@ -72,24 +72,8 @@ struct ContainerImageTests {
         /// and waits for it by PID.
         func sh(_ script: String, seconds: Int = 300) async throws -> (status: Int32, output: String) {
             let log = "\(folder)/sh-\(UUID().uuidString.prefix(8)).log"
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-            CleanSpawn.closeDescriptors(from: 3, in: &actions)
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            CleanSpawn.resetSignals(in: &attributes, ownProcessGroup: true)
-            let arguments = ["/bin/sh", "-ec", script]
-            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-            var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-            defer { for pointer in argv + envp { free(pointer) } }
-            var pid: pid_t = 0
-            let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, &envp)
-            guard spawned == 0 else { throw RawHTTPClient.ClientError("cannot start sh: \(String(cString: strerror(spawned)))") }
+            let pid = try spawnDetached(
+                ["/bin/sh", "-ec", script], output: log, mode: 0o600, environment: environment, ownProcessGroup: true)
             let deadline = ContinuousClock.now + .seconds(seconds)
             var status: Int32 = 0
             while true {

@@ -152,7 +152,7 @@ final class RestrictedProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         logFile = folder + "/output.log"
         let arguments = RestrictedLaunch.commandLine(context, staging: staging, program: program)
-        pid = try Self.spawn(arguments, log: logFile)
+        pid = try spawnDetached(arguments, output: logFile)
     }
 
     deinit {
@@ -212,28 +212,6 @@ final class RestrictedProcess: @unchecked Sendable {
             exitStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
             return exitStatus
         }
-    }
-
-    private static func spawn(_ arguments: [String], log: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        CleanSpawn.closeDescriptors(from: 3, in: &actions)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        CleanSpawn.resetSignals(in: &attributes)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard result == 0 else {
-            throw RawHTTPClient.ClientError("cannot start \(arguments[0]): \(String(cString: strerror(result)))")
-        }
-        return pid
     }
 }
 

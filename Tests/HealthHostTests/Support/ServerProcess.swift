@@ -25,7 +25,7 @@ final class ServerProcess: Sendable {
     init(_ executable: String, _ arguments: [String], readyWhenPort port: Int? = nil, orFile file: String? = nil)
         async throws
     {
-        pid = try Self.spawn(executable, arguments)
+        pid = try spawnDetached([executable] + arguments)
         for _ in 0..<300 {
             if let port, (try? TestSocket(port: port)) != nil { return }
             if let file, FileManager.default.fileExists(atPath: file) { return }
@@ -38,27 +38,5 @@ final class ServerProcess: Sendable {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    }
-
-    private static func spawn(_ executable: String, _ arguments: [String]) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        CleanSpawn.closeDescriptors(from: 3, in: &actions)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        CleanSpawn.resetSignals(in: &attributes)
-        var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, &argv, environ)
-        guard result == 0 else {
-            throw RawHTTPClient.ClientError("cannot start \(executable): \(String(cString: strerror(result)))")
-        }
-        return pid
     }
 }
