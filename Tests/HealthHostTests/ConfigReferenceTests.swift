@@ -2,9 +2,9 @@ import Foundation
 import HealthConfig
 import Testing
 
-/// README's configuration reference and the keys the config decoder accepts stay the
-/// same set: a key added to the code without a row, or a row left behind by a removed
-/// key, fails here. The accepted keys are discovered from the decoder itself, through
+/// The configuration reference (docs/configuration.md, "Configuration reference") and the
+/// keys the config decoder accepts stay the same set: a key added to the code without a
+/// row, or a row left behind by a removed key, fails here. The accepted keys are discovered from the decoder itself, through
 /// its "unknown key 'zzz' (known keys here: ...)" errors.
 @Suite(.timeLimit(.minutes(2))) struct ConfigReferenceTests {
     @Test func everyConfigKeyHasARowAndEveryRowIsAKey() throws {
@@ -13,7 +13,7 @@ import Testing
         let documented = try documentedPaths()
         let undocumented = accepted.filter { !documented.contains($0) }
         let stale = documented.filter { !accepted.contains($0) }
-        #expect(undocumented.isEmpty, "keys without a row in README's configuration reference: \(undocumented.sorted())")
+        #expect(undocumented.isEmpty, "keys without a row in docs/configuration.md's reference: \(undocumented.sorted())")
         #expect(stale.isEmpty, "rows for keys the config does not accept: \(stale.sorted())")
     }
 
@@ -59,14 +59,15 @@ import Testing
 
     private func dotted(_ path: [String]) -> String { path.joined(separator: ".") }
 
-    // MARK: - What README documents
+    // MARK: - What docs/configuration.md documents
 
     /// The key paths in the first column of the configuration reference table; a
     /// `<placeholder>` segment ends a path, `/ .prefix` and `, .runtime` name siblings.
     private func documentedPaths() throws -> Set<String> {
-        let readme = try String(contentsOfFile: TestPaths.packageRoot.appendingPathComponent("README.md").path, encoding: .utf8)
-        guard let start = readme.range(of: "## Configuration reference\n") else { return [] }
-        let rest = readme[start.upperBound...]
+        let page = try String(
+            contentsOfFile: TestPaths.packageRoot.appendingPathComponent("docs/configuration.md").path, encoding: .utf8)
+        let start = try #require(page.range(of: "\n## Configuration reference\n"), "docs/configuration.md has its reference section")
+        let rest = page[start.upperBound...]
         let section = rest[..<(rest.range(of: "\n## ")?.lowerBound ?? rest.endIndex)]
         var paths: Set<String> = []
         for line in section.split(separator: "\n") where line.hasPrefix("| `") {
