@@ -30,15 +30,16 @@ public struct HealthRoute: Sendable {
     public let access: Access
     /// The checks it runs.
     public let checks: CheckSelector
-    /// Builds the response.
-    public let render: Renderer
+    /// Builds the response from the reports: now, where the reports are ready, or
+    /// awaited off the event loop when it needs work that may wait.
+    public let render: @Sendable (RouteInput) -> HTTPReply
 
     /// A route whose response is built on the event loop, from the reports alone.
     public init(
         _ path: String, access: Access, checks: CheckSelector = .none,
         render: @escaping @Sendable (RouteInput) -> HTTPResponse
     ) {
-        self.init(path, access: access, checks: checks, renderer: .now(render))
+        self.init(path, access: access, checks: checks, reply: { .now(render($0)) })
     }
 
     /// A route whose response needs work that may wait (plugin info sections).
@@ -46,22 +47,14 @@ public struct HealthRoute: Sendable {
         _ path: String, access: Access, checks: CheckSelector = .none,
         renderAsync: @escaping @Sendable (RouteInput) async -> HTTPResponse
     ) {
-        self.init(path, access: access, checks: checks, renderer: .async(renderAsync))
+        self.init(path, access: access, checks: checks, reply: { input in .later { await renderAsync(input) } })
     }
 
-    private init(_ path: String, access: Access, checks: CheckSelector, renderer: Renderer) {
+    private init(_ path: String, access: Access, checks: CheckSelector, reply: @escaping @Sendable (RouteInput) -> HTTPReply) {
         self.path = path
         self.access = access
         self.checks = checks
-        self.render = renderer
-    }
-
-    /// How a route turns its input into a response.
-    public enum Renderer: Sendable {
-        /// A pure function of the input, run wherever the reports are ready.
-        case now(@Sendable (RouteInput) -> HTTPResponse)
-        /// Awaited off the event loop.
-        case async(@Sendable (RouteInput) async -> HTTPResponse)
+        self.render = reply
     }
 }
 

@@ -63,25 +63,13 @@ public struct RoutePipeline: HTTPResponder {
 
     public func respond(to request: HTTPRequest) -> HTTPReply {
         let entry = routes[request.path] ?? unmatched
-        guard isObserved else {
-            switch answer(request, route: entry.route) {
-            case .now(let answered): return .now(answered.response)
-            case .later(let work): return .later { await work().response }
-            }
-        }
+        guard isObserved else { return answer(request, route: entry.route).map(\.response) }
         let started = NIODeadline.now()
         let span = tracer.flatMap { serverSpan($0, for: request, entry: entry, startedAt: started) }
-        switch answer(request, route: entry.route) {
-        case .now(let answered):
-            Self.record(answered, of: entry, startedAt: started, span: span, tracer: tracer, catalog: checkSpans)
-            return .now(answered.response)
-        case .later(let work):
-            let (catalog, tracer) = (checkSpans, tracer)
-            return .later {
-                let answered = await work()
-                Self.record(answered, of: entry, startedAt: started, span: span, tracer: tracer, catalog: catalog)
-                return answered.response
-            }
+        let (catalog, tracer) = (checkSpans, tracer)
+        return answer(request, route: entry.route).map { answered in
+            Self.record(answered, of: entry, startedAt: started, span: span, tracer: tracer, catalog: catalog)
+            return answered.response
         }
     }
 
@@ -118,12 +106,7 @@ public struct RoutePipeline: HTTPResponder {
         }
     }
 
-    private enum Answer {
-        case now(Answered)
-        case later(@Sendable () async -> Answered)
-    }
-
-    private func answer(_ request: HTTPRequest, route: HealthRoute?) -> Answer {
+    private func answer(_ request: HTTPRequest, route: HealthRoute?) -> NowOrLater<Answered> {
         guard let route else { return .now(Answered(response: RouteTable.notFound(request.path))) }
         guard request.method == .GET || request.method == .HEAD else {
             return .now(Answered(response: RouteTable.methodNotAllowed(request.method)))
@@ -140,20 +123,11 @@ public struct RoutePipeline: HTTPResponder {
         let render = route.render
         if let ready = Self.reportsWithoutWaiting(batches) {
             let input = RouteInput(request: request, visibility: visibility, reports: ready)
-            switch render {
-            case .now(let render): return .now(Answered(response: render(input), reports: ready, batches: batches))
-            case .async(let render):
-                return .later { Answered(response: await render(input), reports: ready, batches: batches) }
-            }
+            return render(input).map { Answered(response: $0, reports: ready, batches: batches) }
         }
         return .later {
             let reports = await Self.reports(batches)
-            let input = RouteInput(request: request, visibility: visibility, reports: reports)
-            let response: HTTPResponse
-            switch render {
-            case .now(let render): response = render(input)
-            case .async(let render): response = await render(input)
-            }
+            let response = await render(RouteInput(request: request, visibility: visibility, reports: reports)).value()
             return Answered(response: response, reports: reports, batches: batches)
         }
     }
