@@ -35,10 +35,22 @@ enum CommandLineRequest: Equatable {
 
 /// Parses `arguments` (without the program name) against the root and its subcommands.
 struct CommandLineParser {
+    /// A page of the documentation, as the root help lists it.
+    struct Page: Sendable {
+        let topic: String
+        let path: String
+    }
+
     let program: String
     let abstract: String
     let version: String
     let commands: [CommandSpec]
+    /// The heading line of the root help's DOCUMENTATION section (where the pages are).
+    var documentationHeading = ""
+    /// The pages the root help lists, a row each.
+    var documentation: [Page] = []
+    /// Per command name, the pages that say more, printed last in its help.
+    var seeAlso: [String: String] = [:]
 
     func parse(_ arguments: [String]) -> CommandLineRequest {
         guard let first = arguments.first else { return .print(rootHelp()) }
@@ -118,6 +130,11 @@ struct CommandLineParser {
         text += "\nSUBCOMMANDS:\n"
         for command in commands where !command.isHidden { text += Self.row(command.name, command.abstract) }
         text += "\n  See '\(program) help <subcommand>' for detailed help.\n"
+        if !documentation.isEmpty {
+            // Topics start with a capital: PackageTests reads lowercase rows after SUBCOMMANDS as commands.
+            text += "\n\(documentationHeading)\n"
+            for page in documentation { text += Self.row(page.topic, page.path) }
+        }
         return text
     }
 
@@ -127,6 +144,7 @@ struct CommandLineParser {
         text += "USAGE: \(usage(command))\n\nOPTIONS:\n"
         for option in command.options { text += Self.row(option.placeholder, option.help) }
         text += Self.row("--version", "Show the version.") + Self.row("-h, --help", "Show help information.") + "\n"
+        if let pages = seeAlso[command.name] { text += "SEE ALSO: " + Self.wrap(pages, indent: 2, firstLineUsed: 10) + "\n\n" }
         return text
     }
 

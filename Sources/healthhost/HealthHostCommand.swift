@@ -11,7 +11,24 @@ enum HealthHostCommand {
         program: "healthhost",
         abstract: "A health-check host: loads check plugins and serves the health HTTP API.",
         version: HostApplication.version,
-        commands: [ServeCommand.spec, CheckCommand.spec, PluginsCommand.spec, ValidateCommand.spec, WorkerCommand.spec])
+        commands: [ServeCommand.spec, CheckCommand.spec, PluginsCommand.spec, ValidateCommand.spec, WorkerCommand.spec],
+        documentationHeading: "DOCUMENTATION: README.md, then docs/ (installed: /usr/share/doc/healthhost/)",
+        documentation: [
+            .init(topic: "Configuration", path: "docs/configuration.md: every key, its default, how checks run"),
+            .init(topic: "HTTP API", path: "docs/http-api.md: every endpoint, status code and header"),
+            .init(topic: "Writing plugins", path: "docs/plugins-c.md (C), docs/plugins-swift.md (Swift)"),
+            .init(topic: "Plugin loading", path: "docs/plugins.md: which files load, where each one runs"),
+            .init(topic: "Bundled checks", path: "docs/bundled-checks.md: every check's arguments"),
+            .init(topic: "Deployment", path: "docs/deployment.md: packages, systemd, containers, Kubernetes"),
+            .init(topic: "Operating", path: "docs/operating.md: when something is wrong, logs, signals, metrics"),
+            .init(topic: "Man pages", path: "healthhost(1), healthhost.yaml(5)"),
+        ],
+        seeAlso: [
+            "serve": "docs/configuration.md (every key), docs/http-api.md (the endpoints), docs/operating.md (logs, signals).",
+            "check": "docs/operating.md (the exit codes), docs/deployment.md (as a Kubernetes exec probe).",
+            "plugins": "docs/plugins.md (where each plugin runs, and why), docs/bundled-checks.md.",
+            "validate": "docs/configuration.md (every key and its default).",
+        ])
 
     /// The option every command but `worker` takes.
     static let configOption = CommandSpec.Option(name: "config", help: "The YAML config file.", isRequired: true)
