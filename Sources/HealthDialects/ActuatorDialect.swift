@@ -48,7 +48,7 @@ public enum ActuatorDialect {
     public static func routes(
         _ config: ActuatorDialectConfiguration, context: DialectContext, dependencies: Dependencies = .none
     ) -> [HealthRoute] {
-        let base = RouteTable.base(config.prefix)
+        let base = HealthRoute.base(config.prefix)
         let registry = context.registry
         let access = HealthRoute.Access.checks(config.access)
         let render: @Sendable (RouteInput) -> HTTPResponse = { health($0, context: context) }

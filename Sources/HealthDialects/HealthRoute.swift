@@ -50,6 +50,11 @@ public struct HealthRoute: Sendable {
         self.init(path, access: access, checks: checks, reply: { input in .later { await renderAsync(input) } })
     }
 
+    /// A configured prefix ready to have `/name` appended: `/z/` and `/z` both give `/z`.
+    public static func base(_ prefix: String) -> String {
+        prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+    }
+
     private init(_ path: String, access: Access, checks: CheckSelector, reply: @escaping @Sendable (RouteInput) -> HTTPReply) {
         self.path = path
         self.access = access

@@ -16,7 +16,7 @@ import NIOHTTP1
 public enum HeartbeatDialect {
     /// The dialect's routes, configured by `http.heartbeat`.
     public static func routes(_ config: HeartbeatDialectConfiguration, context: DialectContext) -> [HealthRoute] {
-        let base = RouteTable.base(config.prefix)
+        let base = HealthRoute.base(config.prefix)
         let engine = context.engine
         let readiness = CheckSelector.fixed(context.registry.members(of: "readiness"), engine: engine)
         let liveness = CheckSelector.fixed(context.registry.members(of: "liveness"), engine: engine)

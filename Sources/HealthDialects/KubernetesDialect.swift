@@ -24,7 +24,7 @@ public enum KubernetesDialect {
 
     /// The dialect's routes, configured by `http.kubernetes`.
     public static func routes(_ config: KubernetesDialectConfiguration, context: DialectContext) -> [HealthRoute] {
-        let base = RouteTable.base(config.prefix)
+        let base = HealthRoute.base(config.prefix)
         let failureStatus = HTTPResponseStatus(statusCode: config.failureStatus)
         var routes: [HealthRoute] = []
         for endpoint in endpoints {

@@ -19,7 +19,7 @@ import NIOHTTP1
 public enum NativeDialect {
     /// The dialect's routes, configured by `http.native`.
     public static func routes(_ config: NativeDialectConfiguration, context: DialectContext) -> [HealthRoute] {
-        let base = RouteTable.base(config.prefix)
+        let base = HealthRoute.base(config.prefix)
         let registry = context.registry
         let pong = HTTPResponse.text("pong", headers: HealthHeaders.noCache).withContentLength()
         let checks = CheckSelector.query(

@@ -73,6 +73,23 @@ public struct RoutePipeline: HTTPResponder {
         }
     }
 
+    /// The JSON 404 for a path no route serves.
+    public static func notFound(_ path: String) -> HTTPResponse {
+        .error(.notFound, code: "not_found", message: "no endpoint at \(printable(path))")
+    }
+
+    /// The 405 for a method other than GET and HEAD, with `Allow`.
+    public static func methodNotAllowed(_ method: HTTPMethod) -> HTTPResponse {
+        .error(
+            .methodNotAllowed, code: "method_not_allowed", message: "\(method.rawValue) is not allowed here; use GET or HEAD",
+            headers: ["Allow": "GET, HEAD"])
+    }
+
+    /// The path as it may be echoed back: bounded in length.
+    private static func printable(_ path: String) -> String {
+        path.utf8.count <= 200 ? path : String(decoding: path.utf8.prefix(200), as: UTF8.self) + "..."
+    }
+
     /// Counts an answered request in its route's metrics and ends its span.
     private static func record(
         _ answered: Answered, of entry: RouteEntry, startedAt started: NIODeadline, span: ServerSpan?, tracer: HostTracer?,
@@ -107,9 +124,9 @@ public struct RoutePipeline: HTTPResponder {
     }
 
     private func answer(_ request: HTTPRequest, route: HealthRoute?) -> NowOrLater<Answered> {
-        guard let route else { return .now(Answered(response: RouteTable.notFound(request.path))) }
+        guard let route else { return .now(Answered(response: Self.notFound(request.path))) }
         guard request.method == .GET || request.method == .HEAD else {
-            return .now(Answered(response: RouteTable.methodNotAllowed(request.method)))
+            return .now(Answered(response: Self.methodNotAllowed(request.method)))
         }
         guard let visibility = visibility(of: request, access: route.access) else {
             return .now(Answered(response: SharedSecretAuth.unauthorizedResponse))

@@ -103,7 +103,7 @@ struct RouteAssembly {
         guard actuator.enabled, !actuator.serviceDependencies.isEmpty else { return .none }
         let timeout = actuator.dependencyTimeout
         let refresh = RefreshPolicy(successTTL: actuator.dependencySuccessTTL, failureTTL: actuator.dependencyFailureTTL)
-        let base = RouteTable.base(actuator.prefix)
+        let base = HealthRoute.base(actuator.prefix)
         var registry = CheckRegistry()
         for (name, value) in actuator.serviceDependencies.sorted(by: { $0.key < $1.key }) {
             let key: [ConfigPathElement] = ["http", "actuator", "service_dependencies", .key(name)]
