@@ -53,7 +53,6 @@ struct ConfigurationValidator {
         if let file = auth.secretFile, file.isEmpty {
             throw loaded.error(at: ["auth", "secret_file"], "must not be empty")
         }
-        try requireSeconds(auth.reloadInterval, at: ["auth", "reload_interval"], allowingZero: true)
     }
 
     private func validatePlugins() throws(ConfigError) {
@@ -87,7 +86,6 @@ struct ConfigurationValidator {
             for key in entry.args.keys.sorted() {
                 try requireName(key, at: at + ["args", .key(key)], what: "argument name")
             }
-            if let timeout = entry.timeout { try requireSeconds(timeout, at: at + ["timeout"]) }
             try validateRefresh(entry, at: at)
             if let first = firstIndex[entry.name] {
                 let firstLine = loaded.error(at: ["checks", .index(first)], "").line.map { " (line \($0))" } ?? ""
@@ -100,10 +98,8 @@ struct ConfigurationValidator {
     }
 
     private func validateRefresh(_ entry: CheckConfiguration, at path: [ConfigPathElement]) throws(ConfigError) {
-        if let ttl = entry.successTTL { try requireSeconds(ttl, at: path + ["success_ttl"], allowingZero: true) }
-        if let ttl = entry.failureTTL { try requireSeconds(ttl, at: path + ["failure_ttl"], allowingZero: true) }
-        if let staleAfter = entry.staleAfter { try requireSeconds(staleAfter, at: path + ["stale_after"]) }
-        try validateDamping(failAfter: entry.failAfter, passAfter: entry.passAfter, seconds: entry.failAfterSeconds, at: path)
+        // Each duration's own range was checked as it was decoded (ConfigSeconds).
+        try validateDamping(failAfter: entry.failAfter, passAfter: entry.passAfter, at: path)
         guard let interval = entry.interval else {
             if entry.staleAfter != nil {
                 throw loaded.error(
@@ -111,13 +107,14 @@ struct ConfigurationValidator {
             }
             return
         }
-        try requireSeconds(interval, at: path + ["interval"])
         if interval < Self.minimumInterval {
             throw loaded.error(
-                at: path + ["interval"], "expected at least \(Self.minimumInterval) seconds, found \(interval)")
+                at: path + ["interval"],
+                "expected at least \(Self.minimumInterval.configSeconds) seconds, found \(interval.configSeconds)")
         }
-        let latestNextRun = (interval * (1 + RefreshPolicy.jitterFraction) * 1000).rounded() / 1000
-        if let staleAfter = entry.staleAfter, staleAfter <= latestNextRun {
+        // In milliseconds, as the message says it.
+        let latestNextRun = (interval.configSeconds * (1 + RefreshPolicy.jitterFraction) * 1000).rounded() / 1000
+        if let staleAfter = entry.staleAfter?.configSeconds, staleAfter <= latestNextRun {
             throw loaded.error(
                 at: path + ["stale_after"],
                 "expected more than the interval plus its jitter (\(latestNextRun) seconds), found \(staleAfter): "
@@ -132,42 +129,32 @@ struct ConfigurationValidator {
     }
 
     /// The shortest background interval: 100 ms.
-    static let minimumInterval = 0.1
+    static let minimumInterval: Duration = .milliseconds(100)
 
     private func validateEngine() throws(ConfigError) {
-        try requireSeconds(config.engine.timeout, at: ["engine", "timeout"])
-        try requireSeconds(config.engine.successTTL, at: ["engine", "success_ttl"], allowingZero: true)
-        try requireSeconds(config.engine.failureTTL, at: ["engine", "failure_ttl"], allowingZero: true)
         if let threads = config.engine.threads, !(1...1024).contains(threads) {
             throw loaded.error(at: ["engine", "threads"], "expected 1 to 1024, found \(threads)")
         }
         let engine = config.engine
-        try validateDamping(
-            failAfter: engine.failAfter, passAfter: engine.passAfter, seconds: engine.failAfterSeconds, at: ["engine"])
+        try validateDamping(failAfter: engine.failAfter, passAfter: engine.passAfter, at: ["engine"])
     }
 
     /// Runs in a row: 1 (no damping) to 1000.
-    private func validateDamping(failAfter: Int?, passAfter: Int?, seconds: Double?, at path: [ConfigPathElement])
-        throws(ConfigError)
-    {
+    private func validateDamping(failAfter: Int?, passAfter: Int?, at path: [ConfigPathElement]) throws(ConfigError) {
         for (key, value) in [("fail_after", failAfter), ("pass_after", passAfter)] {
             if let value, !(1...1000).contains(value) {
                 throw loaded.error(at: path + [.key(key)], "expected runs in a row from 1 (no damping) to 1000, found \(value)")
             }
         }
-        if let seconds { try requireSeconds(seconds, at: path + ["fail_after_seconds"]) }
     }
 
     private func validateWorkers() throws(ConfigError) {
         let plugins = config.plugins
-        try requireSeconds(plugins.initTimeout, at: ["plugins", "init_timeout"])
-        try requireSeconds(plugins.restartDelay, at: ["plugins", "restart_delay"])
-        try requireSeconds(plugins.maxRestartDelay, at: ["plugins", "max_restart_delay"])
-        try requireSeconds(plugins.quarantineWindow, at: ["plugins", "quarantine_window"])
         if plugins.maxRestartDelay < plugins.restartDelay {
             throw loaded.error(
                 at: ["plugins", "max_restart_delay"],
-                "expected at least plugins.restart_delay (\(plugins.restartDelay)), found \(plugins.maxRestartDelay)")
+                "expected at least plugins.restart_delay (\(plugins.restartDelay.configSeconds)), "
+                    + "found \(plugins.maxRestartDelay.configSeconds)")
         }
         for (index, digest) in plugins.allowedDigests.enumerated()
         where digest.utf8.count != 64 || !digest.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0 | 0x20) }) {
@@ -182,10 +169,6 @@ struct ConfigurationValidator {
 
     private func validateHTTP() throws(ConfigError) {
         let http = config.http
-        try requireSeconds(http.idleTimeout, at: ["http", "idle_timeout"])
-        try requireSeconds(http.headerTimeout, at: ["http", "header_timeout"])
-        try requireSeconds(http.bodyTimeout, at: ["http", "body_timeout"])
-        try requireSeconds(http.drainTimeout, at: ["http", "drain_timeout"])
         if !(1...1_000_000).contains(http.maxConnections) {
             throw loaded.error(at: ["http", "max_connections"], "expected 1 to 1000000 connections, found \(http.maxConnections)")
         }
@@ -195,7 +178,6 @@ struct ConfigurationValidator {
         if http.maxHeaderBytes < 1024 {
             throw loaded.error(at: ["http", "max_header_bytes"], "expected at least 1024 bytes, found \(http.maxHeaderBytes)")
         }
-        try requireSeconds(http.shutdownDelay, at: ["http", "shutdown_delay"], allowingZero: true)
         if let loops = http.eventLoops, !(1...64).contains(loops) {
             throw loaded.error(at: ["http", "event_loops"], "expected 1 to 64 threads, found \(loops)")
         }
@@ -219,9 +201,6 @@ struct ConfigurationValidator {
         try requirePath(http.metrics.path, at: ["http", "metrics", "path"], example: "/metrics")
         let actuator = http.actuator
         try requirePath(actuator.prefix, at: ["http", "actuator", "prefix"], example: "/z")
-        try requireSeconds(actuator.dependencyTimeout.seconds, at: ["http", "actuator", "dependency_timeout"])
-        try requireSeconds(actuator.dependencySuccessTTL.seconds, at: ["http", "actuator", "dependency_success_ttl"], allowingZero: true)
-        try requireSeconds(actuator.dependencyFailureTTL.seconds, at: ["http", "actuator", "dependency_failure_ttl"], allowingZero: true)
         for name in actuator.serviceDependencies.keys.sorted() {
             try requireName(name, at: ["http", "actuator", "service_dependencies", .key(name)], what: "dependency name")
         }
@@ -247,17 +226,6 @@ struct ConfigurationValidator {
     private func requireStatus(_ status: Int, at key: [ConfigPathElement]) throws(ConfigError) {
         if !(200...599).contains(status) {
             throw loaded.error(at: key, "expected an HTTP status from 200 to 599, found \(status)")
-        }
-    }
-
-    /// The longest duration any setting accepts: one day.
-    static let maximumSeconds = 86_400.0
-
-    private func requireSeconds(_ value: Double, at path: [ConfigPathElement], allowingZero: Bool = false) throws(ConfigError) {
-        let aboveMinimum = allowingZero ? value >= 0 : value > 0
-        guard aboveMinimum && value <= Self.maximumSeconds else {
-            let lower = allowingZero ? "from 0" : "above 0 and"
-            throw loaded.error(at: path, "expected seconds \(lower) \(allowingZero ? "to" : "at most") \(Int(Self.maximumSeconds)), found \(value)")
         }
     }
 

@@ -157,9 +157,9 @@ public struct ActuatorDialectConfiguration: Sendable, Decodable {
         prefix = try container.optional(.prefix) ?? prefix
         access = try container.optional(.access) ?? access
         serviceDependencies = try container.optional(.serviceDependencies) ?? serviceDependencies
-        dependencyTimeout = try container.seconds(.dependencyTimeout) ?? dependencyTimeout
-        dependencySuccessTTL = try container.seconds(.dependencySuccessTTL) ?? dependencySuccessTTL
-        dependencyFailureTTL = try container.seconds(.dependencyFailureTTL) ?? dependencyFailureTTL
+        dependencyTimeout = try container.seconds(.dependencyTimeout, .positive) ?? dependencyTimeout
+        dependencySuccessTTL = try container.seconds(.dependencySuccessTTL, .nonNegative) ?? dependencySuccessTTL
+        dependencyFailureTTL = try container.seconds(.dependencyFailureTTL, .nonNegative) ?? dependencyFailureTTL
     }
 }
 

@@ -1,18 +1,18 @@
 /// `http`: server limits and the dialects it speaks.
 public struct HTTPConfiguration: Sendable, Decodable {
     /// `http.idle_timeout`: seconds before an idle keep-alive connection is closed.
-    public var idleTimeout = 60.0
+    public var idleTimeout: Duration = .seconds(60)
     /// `http.header_timeout`: seconds from a request's first byte (or a new connection)
     /// until its head must be complete; else the connection is closed.
-    public var headerTimeout = 10.0
+    public var headerTimeout: Duration = .seconds(10)
     /// `http.body_timeout`: seconds a request body (which no endpoint reads) is read and
     /// dropped after the answer before the connection closes.
-    public var bodyTimeout = 5.0
+    public var bodyTimeout: Duration = .seconds(5)
     /// `http.max_connections`: open connections at most; more are closed at once.
     public var maxConnections = 1024
     /// `http.drain_timeout`: seconds requests in flight may take to finish once the
     /// listener closes at shutdown.
-    public var drainTimeout = 10.0
+    public var drainTimeout: Duration = .seconds(10)
     /// `http.max_request_line`: longest request line (method, target, version) in bytes.
     public var maxRequestLine = 8192
     /// `http.max_header_bytes`: largest total size of the request headers in bytes.
@@ -20,7 +20,7 @@ public struct HTTPConfiguration: Sendable, Decodable {
     /// `http.shutdown_delay`: seconds between SIGTERM and closing the listener, during
     /// which readiness endpoints fail and everything else is served (default 0; 5 to 10
     /// in Kubernetes, so endpoints are updated before the pod stops answering).
-    public var shutdownDelay = 0.0
+    public var shutdownDelay: Duration = .zero
     /// `http.event_loops`: threads that serve HTTP; unset is one per CPU core. One loop
     /// halves p99 latency on small machines at the same throughput (bench/README.md).
     public var eventLoops: Int?
@@ -56,14 +56,14 @@ public struct HTTPConfiguration: Sendable, Decodable {
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        idleTimeout = try container.optional(.idleTimeout) ?? idleTimeout
-        headerTimeout = try container.optional(.headerTimeout) ?? headerTimeout
-        bodyTimeout = try container.optional(.bodyTimeout) ?? bodyTimeout
+        idleTimeout = try container.seconds(.idleTimeout, .positive) ?? idleTimeout
+        headerTimeout = try container.seconds(.headerTimeout, .positive) ?? headerTimeout
+        bodyTimeout = try container.seconds(.bodyTimeout, .positive) ?? bodyTimeout
         maxConnections = try container.optional(.maxConnections) ?? maxConnections
-        drainTimeout = try container.optional(.drainTimeout) ?? drainTimeout
+        drainTimeout = try container.seconds(.drainTimeout, .positive) ?? drainTimeout
         maxRequestLine = try container.optional(.maxRequestLine) ?? maxRequestLine
         maxHeaderBytes = try container.optional(.maxHeaderBytes) ?? maxHeaderBytes
-        shutdownDelay = try container.optional(.shutdownDelay) ?? shutdownDelay
+        shutdownDelay = try container.seconds(.shutdownDelay, .nonNegative) ?? shutdownDelay
         eventLoops = try container.optional(.eventLoops)
         native = try container.optional(.native) ?? native
         kubernetes = try container.optional(.kubernetes) ?? kubernetes

@@ -80,7 +80,7 @@ public struct AuthConfiguration: Sendable, Decodable {
     /// `auth.disabled`: serve check results to anyone.
     public var disabled = false
     /// `auth.reload_interval`: seconds between re-reads of `secret_file` (0: never).
-    public var reloadInterval = 10.0
+    public var reloadInterval: Duration = .seconds(10)
 
     /// The defaults: nothing configured (the host then refuses to start).
     public init() {}
@@ -98,7 +98,7 @@ public struct AuthConfiguration: Sendable, Decodable {
         secret = try container.optional(.secret)
         secretFile = try container.optional(.secretFile)
         disabled = try container.optional(.disabled) ?? disabled
-        reloadInterval = try container.optional(.reloadInterval) ?? reloadInterval
+        reloadInterval = try container.seconds(.reloadInterval, .nonNegative) ?? reloadInterval
     }
 }
 
@@ -133,16 +133,16 @@ public struct PluginsConfiguration: Sendable, Decodable {
     /// (`BundledPlugins`), run in-process unless named.
     public var isolation: [String: Isolation] = [:]
     /// `plugins.init_timeout`: seconds a plugin's `init` (isolated: its whole start) may take.
-    public var initTimeout = 10.0
+    public var initTimeout: Duration = .seconds(10)
     /// `plugins.restart_delay`: seconds before the first restart of a worker that died;
     /// doubled per death, ±20 % jitter.
-    public var restartDelay = 1.0
+    public var restartDelay: Duration = .seconds(1)
     /// `plugins.max_restart_delay`: the longest restart delay, in seconds.
-    public var maxRestartDelay = 60.0
+    public var maxRestartDelay: Duration = .seconds(60)
     /// `plugins.quarantine_after`: deaths within `quarantine_window` that quarantine a plugin.
     public var quarantineAfter = 5
     /// `plugins.quarantine_window`: seconds.
-    public var quarantineWindow = 300.0
+    public var quarantineWindow: Duration = .seconds(300)
 
     /// How plugin files are vetted before they are opened.
     public enum Trust: String, Sendable, Decodable, CaseIterable {
@@ -184,11 +184,11 @@ public struct PluginsConfiguration: Sendable, Decodable {
         onError = try container.optional(.onError) ?? onError
         config = try container.optional(.config) ?? config
         isolation = try container.optional(.isolation) ?? isolation
-        initTimeout = try container.optional(.initTimeout) ?? initTimeout
-        restartDelay = try container.optional(.restartDelay) ?? restartDelay
-        maxRestartDelay = try container.optional(.maxRestartDelay) ?? maxRestartDelay
+        initTimeout = try container.seconds(.initTimeout, .positive) ?? initTimeout
+        restartDelay = try container.seconds(.restartDelay, .positive) ?? restartDelay
+        maxRestartDelay = try container.seconds(.maxRestartDelay, .positive) ?? maxRestartDelay
         quarantineAfter = try container.optional(.quarantineAfter) ?? quarantineAfter
-        quarantineWindow = try container.optional(.quarantineWindow) ?? quarantineWindow
+        quarantineWindow = try container.seconds(.quarantineWindow, .positive) ?? quarantineWindow
         trust = try container.optional(.trust) ?? trust
         allowedDigests = try container.optional(.allowedDigests) ?? allowedDigests
     }
@@ -207,26 +207,26 @@ public struct CheckConfiguration: Sendable, Decodable {
     /// `groups`: tags such as `liveness`, `readiness`, `startup`.
     public var groups: [String]
     /// `timeout`: seconds; unset follows the plugin's suggestion, then `engine.timeout`.
-    public var timeout: Double?
+    public var timeout: Duration?
     /// `args`: values for the check's declared parameters.
     public var args: [String: ConfigValue]
     /// `success_ttl`: seconds a passing (or warning) result is reused; unset follows
     /// `engine.success_ttl`.
-    public var successTTL: Double?
+    public var successTTL: Duration?
     /// `failure_ttl`: seconds a failing result is reused; unset follows `engine.failure_ttl`.
-    public var failureTTL: Double?
+    public var failureTTL: Duration?
     /// `interval`: seconds between background runs; requests then read the latest result.
-    public var interval: Double?
+    public var interval: Duration?
     /// `stale_after`: seconds after which a background result counts as failed; unset is
     /// two intervals plus the timeout.
-    public var staleAfter: Double?
+    public var staleAfter: Duration?
     /// `fail_after`: failing runs in a row before a passing check reports fail; unset
     /// follows `engine.fail_after`.
     public var failAfter: Int?
     /// `pass_after`: passing runs in a row before a failing check reports pass.
     public var passAfter: Int?
     /// `fail_after_seconds`: seconds in error, besides `fail_after` runs, before it reports fail.
-    public var failAfterSeconds: Double?
+    public var failAfterTime: Duration?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, plugin, check
@@ -249,15 +249,15 @@ public struct CheckConfiguration: Sendable, Decodable {
         name = try container.optional(.name) ?? check
         isDefault = try container.optional(.isDefault)
         groups = try container.optional(.groups) ?? []
-        timeout = try container.optional(.timeout)
+        timeout = try container.seconds(.timeout, .positive)
         args = try container.optional(.args) ?? [:]
-        successTTL = try container.optional(.successTTL)
-        failureTTL = try container.optional(.failureTTL)
-        interval = try container.optional(.interval)
-        staleAfter = try container.optional(.staleAfter)
+        successTTL = try container.seconds(.successTTL, .nonNegative)
+        failureTTL = try container.seconds(.failureTTL, .nonNegative)
+        interval = try container.seconds(.interval, .positive)
+        staleAfter = try container.seconds(.staleAfter, .positive)
         failAfter = try container.optional(.failAfter)
         passAfter = try container.optional(.passAfter)
-        failAfterSeconds = try container.optional(.failAfterSeconds)
+        failAfterTime = try container.seconds(.failAfterSeconds, .positive)
     }
 }
 
@@ -265,20 +265,20 @@ public struct CheckConfiguration: Sendable, Decodable {
 public struct EngineConfiguration: Sendable, Decodable {
     /// `engine.timeout`: seconds a check may take when neither the config entry nor the
     /// plugin says otherwise.
-    public var timeout = 5.0
+    public var timeout: Duration = .seconds(5)
     /// `engine.threads`: worker threads for plugin calls; unset sizes the pool so that
     /// every check can be stuck in a call at once without starving the others.
     public var threads: Int?
     /// `engine.success_ttl`: seconds a passing (or warning) result is reused, for checks
     /// that do not set their own; 0 runs the check for every request.
-    public var successTTL = 0.0
+    public var successTTL: Duration = .zero
     /// `engine.failure_ttl`: the same for failing results.
-    public var failureTTL = 0.0
+    public var failureTTL: Duration = .zero
     /// `engine.fail_after`, `engine.pass_after`, `engine.fail_after_seconds`: flap
     /// damping for checks that set none (defaults 1, 1, unset: no damping).
     public var failAfter = 1
     public var passAfter = 1
-    public var failAfterSeconds: Double?
+    public var failAfterTime: Duration?
 
     /// The defaults.
     public init() {}
@@ -295,13 +295,13 @@ public struct EngineConfiguration: Sendable, Decodable {
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        timeout = try container.optional(.timeout) ?? timeout
+        timeout = try container.seconds(.timeout, .positive) ?? timeout
         threads = try container.optional(.threads)
-        successTTL = try container.optional(.successTTL) ?? successTTL
-        failureTTL = try container.optional(.failureTTL) ?? failureTTL
+        successTTL = try container.seconds(.successTTL, .nonNegative) ?? successTTL
+        failureTTL = try container.seconds(.failureTTL, .nonNegative) ?? failureTTL
         failAfter = try container.optional(.failAfter) ?? failAfter
         passAfter = try container.optional(.passAfter) ?? passAfter
-        failAfterSeconds = try container.optional(.failAfterSeconds)
+        failAfterTime = try container.seconds(.failAfterSeconds, .positive)
     }
 }
 

@@ -31,16 +31,3 @@ extension KeyedDecodingContainer {
         try decodeIfPresent(T.self, forKey: key)
     }
 }
-
-extension KeyedDecodingContainer {
-    /// Decodes a number of seconds as a `Duration`; a number too large for one (or not
-    /// finite) is an error here, so range checks later see only real durations.
-    func seconds(_ key: Key) throws -> Duration? {
-        guard let value: Double = try optional(key) else { return nil }
-        guard value.isFinite, abs(value) <= 1e9 else {
-            throw DecodingError.dataCorruptedError(
-                forKey: key, in: self, debugDescription: "expected a number of seconds, found \(value)")
-        }
-        return .nanoseconds(Int64((value * 1e9).rounded()))
-    }
-}

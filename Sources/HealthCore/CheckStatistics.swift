@@ -78,7 +78,7 @@ public struct CheckStatistics: Sendable {
         statusSince = report.finishedAt
         return StatusChange(
             report: report, previous: previous,
-            previousLasted: previousSince.map { .milliseconds(Int64(report.finishedAt.timeIntervalSince($0) * 1000)) })
+            previousLasted: previousSince.map { .seconds(report.finishedAt.timeIntervalSince($0)) })
     }
 }
 

@@ -13,20 +13,18 @@ struct CheckBinder {
     var toleratesBrokenPlugins = false
 
     private var config: HostConfiguration { loaded.configuration }
-    private var defaultTimeout: Duration { seconds(config.engine.timeout) }
+    private var defaultTimeout: Duration { config.engine.timeout }
     private var defaultRefresh: RefreshPolicy {
-        RefreshPolicy(successTTL: seconds(config.engine.successTTL), failureTTL: seconds(config.engine.failureTTL))
+        RefreshPolicy(successTTL: config.engine.successTTL, failureTTL: config.engine.failureTTL)
     }
-
-    private func seconds(_ value: Double) -> Duration { .milliseconds(Int64((value * 1000).rounded())) }
 
     private func refresh(of entry: CheckConfiguration) -> RefreshPolicy {
         if let interval = entry.interval {
-            return RefreshPolicy(interval: seconds(interval), staleAfter: entry.staleAfter.map(seconds))
+            return RefreshPolicy(interval: interval, staleAfter: entry.staleAfter)
         }
         return RefreshPolicy(
-            successTTL: entry.successTTL.map(seconds) ?? defaultRefresh.successTTL,
-            failureTTL: entry.failureTTL.map(seconds) ?? defaultRefresh.failureTTL)
+            successTTL: entry.successTTL ?? defaultRefresh.successTTL,
+            failureTTL: entry.failureTTL ?? defaultRefresh.failureTTL)
     }
 
     /// `fail_after`, `pass_after`, `fail_after_seconds` of `entry`, else of `engine`.
@@ -34,7 +32,7 @@ struct CheckBinder {
         let engine = config.engine
         return DampingPolicy(
             failAfter: entry?.failAfter ?? engine.failAfter, passAfter: entry?.passAfter ?? engine.passAfter,
-            failAfterTime: (entry?.failAfterSeconds ?? engine.failAfterSeconds).map(seconds))
+            failAfterTime: entry?.failAfterTime ?? engine.failAfterTime)
     }
 
     func makeRegistry() throws(StartupError) -> CheckRegistry {
@@ -104,7 +102,7 @@ struct CheckBinder {
         let implementation = try bindArguments(of: unbound, args: entry.args, at: path)
         return RegisteredCheck(
             name: entry.name, implementation: implementation, isDefault: entry.isDefault, groups: entry.groups,
-            timeout: entry.timeout.map(seconds), defaultTimeout: defaultTimeout, refresh: refresh(of: entry),
+            timeout: entry.timeout, defaultTimeout: defaultTimeout, refresh: refresh(of: entry),
             damping: damping(of: entry))
     }
 

@@ -31,7 +31,7 @@ enum EnvironmentFacts {
             "config": configSection(loaded: loaded, plugins: plugins),
             "plugins": pluginsSection(plugins),
         ]
-        let timeout = Duration.milliseconds(Int64(config.engine.timeout * 1000))
+        let timeout = config.engine.timeout
         let pluginSections = plugins.plugins.compactMap { plugin -> PluginInfoSection? in
             guard let name = plugin.descriptor.infoSection else { return nil }
             return PluginInfoSection(name: name, plugin: plugin.name) {

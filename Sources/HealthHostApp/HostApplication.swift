@@ -248,14 +248,13 @@ public final class HostApplication: Sendable {
 
     private static func isolationPolicy(_ plugins: PluginsConfiguration, workerExecutable: String) -> IsolationPolicy {
         func isolation(_ setting: PluginsConfiguration.Isolation) -> PluginIsolation { setting == .process ? .process : .none }
-        func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
         var byName: [String: PluginIsolation] = [:]
         for (name, setting) in plugins.isolation where name != "default" { byName[name] = isolation(setting) }
         return IsolationPolicy(
             defaultIsolation: isolation(plugins.defaultIsolation), byName: byName, workerExecutable: workerExecutable,
-            initTimeout: duration(plugins.initTimeout), restartDelay: duration(plugins.restartDelay),
-            maxRestartDelay: duration(plugins.maxRestartDelay), quarantineAfter: plugins.quarantineAfter,
-            quarantineWindow: duration(plugins.quarantineWindow))
+            initTimeout: plugins.initTimeout, restartDelay: plugins.restartDelay,
+            maxRestartDelay: plugins.maxRestartDelay, quarantineAfter: plugins.quarantineAfter,
+            quarantineWindow: plugins.quarantineWindow)
     }
 
     /// Starts what runs in the background while serving, outside a `ServiceGroup` (the
@@ -271,11 +270,11 @@ public final class HostApplication: Sendable {
     /// The reloader of `auth.secret_file`, when there is one to re-read.
     func secretReloader(environment: [String: String]) -> SecretFileReloader? {
         let interval = loaded.configuration.auth.reloadInterval
-        guard let auth, auth.isEnabled, interval > 0,
+        guard let auth, auth.isEnabled, interval > .zero,
             let path = AuthResolver.secretFile(loaded, environment: environment)
         else { return nil }
         return SecretFileReloader(
-            path: path, interval: .milliseconds(Int64(interval * 1000)), auth: auth, engine: engine, logger: logger)
+            path: path, interval: interval, auth: auth, engine: engine, logger: logger)
     }
 
     /// The HTTP server for this host.
@@ -283,11 +282,12 @@ public final class HostApplication: Sendable {
         let config = loaded.configuration
         var serverConfiguration = HTTPServerConfiguration(
             host: config.listen.host, port: config.listen.port,
-            idleTimeout: .milliseconds(Int64(config.http.idleTimeout * 1000)),
+            idleTimeout: TimeAmount(config.http.idleTimeout),
             maxRequestLine: config.http.maxRequestLine, maxHeaderBytes: config.http.maxHeaderBytes)
-        serverConfiguration.headerTimeout = .milliseconds(Int64(config.http.headerTimeout * 1000))
-        serverConfiguration.bodyTimeout = .milliseconds(Int64(config.http.bodyTimeout * 1000))
-        serverConfiguration.drainTimeout = .milliseconds(Int64(config.http.drainTimeout * 1000))
+        // Whole nanoseconds (ConfigSeconds), so TimeAmount's truncation to them is exact.
+        serverConfiguration.headerTimeout = TimeAmount(config.http.headerTimeout)
+        serverConfiguration.bodyTimeout = TimeAmount(config.http.bodyTimeout)
+        serverConfiguration.drainTimeout = TimeAmount(config.http.drainTimeout)
         serverConfiguration.maxConnections = config.http.maxConnections
         let lifecycle = self.lifecycle
         serverConfiguration.isDraining = { lifecycle.isShuttingDown }

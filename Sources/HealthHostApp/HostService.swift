@@ -1,3 +1,4 @@
+import HealthCore
 import HealthHTTP
 import Logging
 import ServiceLifecycle
@@ -33,9 +34,10 @@ public struct HostService: Service {
                 try await gracefulShutdown()
                 app.lifecycle.beginShutdown()
                 notifier?.stopping(status: "shutting down: readiness fails, then the open connections drain")
-                if delay > 0 {
-                    app.logger.notice("shutting down: readiness now fails; serving \(delay) s more before closing the listener")
-                    try? await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
+                if delay > .zero {
+                    app.logger.notice(
+                        "shutting down: readiness now fails; serving \(delay.seconds) s more before closing the listener")
+                    try? await Task.sleep(for: delay)
                 } else {
                     app.logger.notice("shutting down")
                 }

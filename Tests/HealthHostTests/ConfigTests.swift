@@ -17,7 +17,7 @@ import Testing
         #expect(config.listen.host == "127.0.0.1" && config.listen.port == 8080)
         #expect(config.http.native.prefix == "/health")
         #expect(config.checks == nil)
-        #expect(config.engine.timeout == 5)
+        #expect(config.engine.timeout == .seconds(5))
     }
 
     @Test func readsTheShapeFromTheIssue() throws {
@@ -181,10 +181,10 @@ import Testing
               - { name: b, plugin: core, check: x, interval: 10, stale_after: 45 }
             """
         let config = try ConfigurationLoader.parse(yaml: yaml, file: "h.yaml", directory: "/etc/hh").configuration
-        #expect(config.engine.successTTL == 27 && config.engine.failureTTL == 9)
+        #expect(config.engine.successTTL == .seconds(27) && config.engine.failureTTL == .seconds(9))
         let checks = try #require(config.checks)
-        #expect(checks[0].successTTL == 0 && checks[0].failureTTL == 1.5 && checks[0].interval == nil)
-        #expect(checks[1].interval == 10 && checks[1].staleAfter == 45)
+        #expect(checks[0].successTTL == .zero && checks[0].failureTTL == .milliseconds(1500) && checks[0].interval == nil)
+        #expect(checks[1].interval == .seconds(10) && checks[1].staleAfter == .seconds(45))
     }
 
     @Test(arguments: [
@@ -225,7 +225,7 @@ extension ConfigTests {
             """
         let config = try ConfigurationLoader.parse(yaml: yaml, file: "h.yaml", directory: "/etc").configuration
         #expect(config.service.name == "orders" && config.service.version == "1.4.2")
-        #expect(config.http.shutdownDelay == 5)
+        #expect(config.http.shutdownDelay == .seconds(5))
         #expect(config.http.kubernetes.prefix == "/k8s" && config.http.kubernetes.failureStatus == 503)
         #expect(config.http.runscope.environment.enabledSections == ["os", "runtime", "config", "plugins"])
         #expect(config.http.actuator.serviceDependencies == ["users": "users:8080"])

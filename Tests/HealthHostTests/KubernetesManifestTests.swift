@@ -34,12 +34,12 @@ import Testing
             let loaded = try embeddedConfig(file)
             let http = loaded.configuration.http
             // The grace period covers the delay and the drain.
-            #expect(http.shutdownDelay + http.drainTimeout < 20, "\(file)")
+            #expect(http.shutdownDelay + http.drainTimeout < .seconds(20), "\(file)")
             // Every check a readiness or liveness probe reads runs in the background or
             // answers from memory, and no check's timeout reaches the kubelet's 1 s.
             for check in loaded.configuration.checks ?? [] where check.plugin != "core" {
                 #expect(check.interval != nil, "\(file): \(check.name) would make probes wait")
-                #expect((check.timeout ?? 5) < 1, "\(file): \(check.name)'s timeout reaches the probe timeout")
+                #expect((check.timeout ?? .seconds(5)) < .seconds(1), "\(file): \(check.name)'s timeout reaches the probe timeout")
             }
         }
     }
