@@ -27,6 +27,26 @@ import Testing
         #expect(unlinked.isEmpty, "pages README.md does not link: \(unlinked)")
     }
 
+    /// `healthhost --help` and each command's help name only pages that exist, and between
+    /// them every page an operator needs.
+    @Test func theHelpNamesPagesThatExist() async throws {
+        var named: Set<String> = []
+        for arguments in [["--help"], ["help", "serve"], ["help", "check"], ["help", "plugins"], ["help", "validate"]] {
+            let help = try await runOffThePool(TestPaths.executable, arguments)
+            #expect(help.status == 0, "\(arguments): \(help.output)")
+            let pages = help.output.matches(of: /docs\/[a-z0-9-]+\.md/).map { String($0.output) }
+            #expect(!pages.isEmpty, "\(arguments) names no page: \(help.output)")
+            named.formUnion(pages)
+        }
+        let root = TestPaths.packageRoot.path
+        let missing = named.filter { !FileManager.default.fileExists(atPath: root + "/" + $0) }
+        #expect(missing.isEmpty, "the help names pages that do not exist: \(missing.sorted())")
+        // Every page an operator needs; the benchmarks are for whoever works on healthhost.
+        let pages = try Self.documentationFiles().dropFirst().map { "docs/" + ($0 as NSString).lastPathComponent }
+            .filter { $0 != "docs/benchmarks.md" }
+        #expect(Set(pages).isSubset(of: named), "pages the help does not name: \(Set(pages).subtracting(named).sorted())")
+    }
+
     /// The checker itself, on pages written to fail: each kind of break is reported, and
     /// nothing else is.
     @Test func theCheckerReportsAMissingFileAndAnAnchorWithoutItsHeading() throws {
