@@ -1,12 +1,10 @@
 /// Who may call a dialect's check endpoints (`access` under each dialect).
-public enum AccessSetting: String, Sendable, Decodable, CaseIterable {
+public enum AccessSetting: String, Sendable, CaseIterable, ConfigEnum {
     /// Only callers presenting the secret; others get 401.
     case required
     /// Anyone gets statuses; messages and failure reasons only with the secret.
     case `public`
 }
-
-extension AccessSetting: ConfigEnum {}
 
 /// `http.kubernetes`: `/livez`, `/readyz`, `/startupz` as the Kubernetes API server serves them.
 public struct KubernetesDialectConfiguration: Sendable, Decodable {

@@ -77,7 +77,7 @@ public struct HTTPConfiguration: Sendable, Decodable {
 /// `http.native`: the native API (impact-stack-observability's `/health`).
 public struct NativeDialectConfiguration: Sendable, Decodable {
     /// How to answer `?checks=` names that match no check.
-    public enum UnknownChecks: String, Sendable, Decodable, CaseIterable {
+    public enum UnknownChecks: String, Sendable, CaseIterable, ConfigEnum {
         /// 400 with a JSON error naming them (the default).
         case reject
         /// Ignore them, as the seed library does.

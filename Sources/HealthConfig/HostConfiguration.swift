@@ -105,7 +105,7 @@ public struct AuthConfiguration: Sendable, Decodable {
 /// `plugins`: where plugin files are and what each plugin is told at `init`.
 public struct PluginsConfiguration: Sendable, Decodable {
     /// What to do with a plugin that fails to load.
-    public enum ErrorPolicy: String, Sendable, Decodable, CaseIterable {
+    public enum ErrorPolicy: String, Sendable, CaseIterable, ConfigEnum {
         /// Stop start-up with an error (the default).
         case fail
         /// Log it, list it as broken and start without it.
@@ -121,7 +121,7 @@ public struct PluginsConfiguration: Sendable, Decodable {
     public var config: [String: ConfigValue] = [:]
 
     /// Where a plugin runs.
-    public enum Isolation: String, Sendable, Decodable, CaseIterable {
+    public enum Isolation: String, Sendable, CaseIterable, ConfigEnum {
         /// In the host process.
         case none
         /// In a worker process of its own.
@@ -145,7 +145,7 @@ public struct PluginsConfiguration: Sendable, Decodable {
     public var quarantineWindow: Duration = .seconds(300)
 
     /// How plugin files are vetted before they are opened.
-    public enum Trust: String, Sendable, Decodable, CaseIterable {
+    public enum Trust: String, Sendable, CaseIterable, ConfigEnum {
         /// Refuse files and folders writable by group or others or owned by another user.
         case strict
         /// No ownership or mode checks: for development only.
@@ -317,7 +317,7 @@ public struct LoggingConfiguration: Sendable, Decodable {
     public var format = LogFormat.text
 
     /// How log lines are written.
-    public enum LogFormat: String, Sendable, CaseIterable {
+    public enum LogFormat: String, Sendable, CaseIterable, ConfigEnum {
         /// `2026-12-02T00:42:42+0000 info healthhost: check.name=db [HealthCore] message`.
         case text
         /// `{"time":"2026-12-02T00:42:42.123Z","level":"info","message":"...","check.name":"db",...}`.

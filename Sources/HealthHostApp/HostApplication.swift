@@ -211,14 +211,13 @@ public final class HostApplication: Sendable {
         _ loaded: LoadedConfiguration, skipBroken: Bool, workerExecutable: String, logger: Logger
     ) throws(StartupError) -> PluginSet {
         let config = loaded.configuration
-        let policy: PluginLoader.Policy = skipBroken || config.plugins.onError == .skip ? .skipBroken : .failFast
+        let policy = skipBroken ? .skipBroken : PluginLoader.Policy(config.plugins.onError)
         let settings = config.plugins.config
         let plugins: PluginSet
         do {
             plugins = try PluginLoader(
-                policy: policy, logger: logger, isolation: isolationPolicy(config.plugins, workerExecutable: workerExecutable),
-                trust: PluginTrust(
-                    checksOwnershipAndModes: config.plugins.trust == .strict, allowedDigests: Set(config.plugins.allowedDigests))
+                policy: policy, logger: logger, isolation: IsolationPolicy(config.plugins, workerExecutable: workerExecutable),
+                trust: PluginTrust(config.plugins)
             ).load(
                 paths: config.plugins.paths.map(loaded.resolve(path:)), demand: pluginDemand(config)
             ) { name in
@@ -244,17 +243,6 @@ public final class HostApplication: Sendable {
     static func pluginDemand(_ config: HostConfiguration) -> PluginDemand {
         guard let checks = config.checks else { return .every }
         return .named(Set(checks.map(\.plugin)).union(config.plugins.config.keys))
-    }
-
-    private static func isolationPolicy(_ plugins: PluginsConfiguration, workerExecutable: String) -> IsolationPolicy {
-        func isolation(_ setting: PluginsConfiguration.Isolation) -> PluginIsolation { setting == .process ? .process : .none }
-        var byName: [String: PluginIsolation] = [:]
-        for (name, setting) in plugins.isolation where name != "default" { byName[name] = isolation(setting) }
-        return IsolationPolicy(
-            defaultIsolation: isolation(plugins.defaultIsolation), byName: byName, workerExecutable: workerExecutable,
-            initTimeout: plugins.initTimeout, restartDelay: plugins.restartDelay,
-            maxRestartDelay: plugins.maxRestartDelay, quarantineAfter: plugins.quarantineAfter,
-            quarantineWindow: plugins.quarantineWindow)
     }
 
     /// Starts what runs in the background while serving, outside a `ServiceGroup` (the
