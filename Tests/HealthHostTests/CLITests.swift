@@ -169,12 +169,8 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         try ProcessLaunch.run(process)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        var pong: RawHTTPResponse?
-        for _ in 0..<100 where pong == nil {
-            pong = try? await RawHTTPClient.request(port: port, "GET", "/health/ping")
-            if pong == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(pong?.body == "pong")
+        let pong = try await waitUntilAnswering(port: port, stillRunning: { process.isRunning })
+        #expect(pong.body == "pong")
         #expect(try await RawHTTPClient.request(port: port, "GET", "/health/?auth=very-secret-value").status == 200)
         #expect(try await RawHTTPClient.request(port: port, "GET", "/health/?auth=guess").status == 401)
         kill(process.processIdentifier, SIGTERM)
@@ -210,12 +206,7 @@ extension CLITests {
         process.standardOutput = FileHandle.nullDevice
         try ProcessLaunch.run(process)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        var ready: RawHTTPResponse?
-        for _ in 0..<100 where ready == nil {
-            ready = try? await RawHTTPClient.request(port: port, "GET", "/readyz")
-            if ready == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(ready?.status == 200)
+        try await waitUntilAnswering(port: port, "/readyz", stillRunning: { process.isRunning })
         let signalled = Date()
         kill(process.processIdentifier, SIGTERM)
         try await Task.sleep(for: .milliseconds(300))
@@ -224,25 +215,8 @@ extension CLITests {
         #expect(draining.body.contains("[-]shutdown failed"))
         #expect(try await RawHTTPClient.request(port: port, "GET", "/livez").status == 200)
         #expect(process.isRunning)
-        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!process.isRunning)
+        #expect(await poll(until: { !process.isRunning }))
         #expect(process.terminationStatus == 0)
         #expect(Date().timeIntervalSince(signalled) >= 1.9)
     }
-}
-
-/// A TCP port nothing listens on right now.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard ok else { throw RawHTTPClient.ClientError("no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

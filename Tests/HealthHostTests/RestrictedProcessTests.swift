@@ -44,13 +44,12 @@ struct RestrictedProcessTests {
 
     /// Polls `path` until it answers 200, within 10 s.
     private func waitUntilServing(_ process: RestrictedProcess, port: Int) async throws {
-        var answered = false
-        for _ in 0..<400 where !answered && !process.hasExited {
-            answered = (try? await RawHTTPClient.request(port: port, "GET", "/livez"))?.status == 200
-            if !answered { try await Task.sleep(for: .milliseconds(25)) }
+        do {
+            try await waitUntilAnswering(port: port, "/livez", stillRunning: { !process.hasExited })
+        } catch {
+            Issue.record("the host never answered /livez: \(error)\n\(process.output)")
+            throw error
         }
-        #expect(answered, "the host never answered /livez:\n\(process.output)")
-        if !answered { throw RawHTTPClient.ClientError("not serving") }
     }
 
     private func status(of pid: pid_t) -> [String: String] {

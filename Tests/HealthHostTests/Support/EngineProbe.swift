@@ -27,13 +27,3 @@ extension TestHost {
         try #require(app.engine.statistics(of: name))
     }
 }
-
-/// Polls `condition` every 20 ms until it holds or `limit` passes; returns whether it held.
-func eventually(within limit: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
-}

@@ -50,11 +50,9 @@ final class OTLPReceiver: Sendable {
 
     /// Waits (up to 10 s) until at least `count` spans arrived; returns them.
     func waitForSpans(_ count: Int) async throws -> [[String: Any]] {
-        for _ in 0..<200 {
+        await poll(timeout: .seconds(10), every: .milliseconds(50)) { () -> [[String: Any]]? in
             let received = spans
-            if received.count >= count { return received }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return spans
+            return received.count >= count ? received : nil
+        } ?? spans
     }
 }

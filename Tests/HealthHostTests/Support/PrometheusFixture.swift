@@ -29,11 +29,7 @@ final class PrometheusFixture: Sendable {
                 "--web.listen-address=127.0.0.1:\(port)", "--log.level=error",
             ], readyWhenPort: port)
         // The port takes connections before the TSDB is open (503 until then).
-        for _ in 0..<200 {
-            if (try? await RawHTTPClient.request(port: port, "GET", "/-/ready"))?.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw RawHTTPClient.ClientError("Prometheus on port \(port) did not become ready")
+        try await waitUntilAnswering(port: port, "/-/ready")
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }

@@ -175,30 +175,24 @@ final class RestrictedProcess: @unchecked Sendable {
     /// The workload's PID once it runs `executable` (after the shell, chroot and setpriv
     /// have exec'd into it), within `limit`.
     func waitForWorkload(executing executable: String, within limit: Duration = .seconds(5)) async -> pid_t? {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
+        // `.some(nil)` ends the wait early: the launch exited without running it.
+        let found = await poll(timeout: limit) { () -> pid_t?? in
             if let workload = workloadPID,
                 let image = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(workload)/exe"),
                 image.hasSuffix((executable as NSString).lastPathComponent)
             {
-                return workload
+                return .some(workload)
             }
-            if hasExited { return nil }
-            try? await Task.sleep(for: .milliseconds(10))
+            return hasExited ? .some(nil) : nil
         }
-        return nil
+        return found ?? nil
     }
 
     var hasExited: Bool { reap(blocking: false) != nil }
 
     /// The exit status (signals as 128 + the number) within `limit`, or nil.
     func waitForExit(within limit: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if let status = reap(blocking: false) { return status }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return reap(blocking: false)
+        await poll(timeout: limit) { reap(blocking: false) }
     }
 
     private func reap(blocking: Bool) -> Int32? {

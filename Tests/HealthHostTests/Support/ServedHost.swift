@@ -30,12 +30,11 @@ final class ServedHost: @unchecked Sendable {
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
+    /// Returns once `/health/ping` answers `pong` (within 5 s); throws when it does not
+    /// or the host exits first.
     func waitUntilServing() async throws {
-        for _ in 0..<200 {
-            if (try? await RawHTTPClient.request(port: port, "GET", "/health/ping"))?.body == "pong" { return }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        throw RawHTTPClient.ClientError("healthhost did not answer on \(port)")
+        let process = self.process
+        try await waitUntilAnswering(port: port, timeout: .seconds(5), stillRunning: { process.isRunning }) { $0.body == "pong" }
     }
 
     /// Resident memory in KiB, from /proc.

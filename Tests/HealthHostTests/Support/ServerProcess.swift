@@ -26,11 +26,13 @@ final class ServerProcess: Sendable {
         async throws
     {
         pid = try spawnDetached([executable] + arguments)
-        for _ in 0..<300 {
-            if let port, (try? TestSocket(port: port)) != nil { return }
-            if let file, FileManager.default.fileExists(atPath: file) { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let ready = await poll(
+            until: {
+                if let port, (try? TestSocket(port: port)) != nil { return true }
+                if let file, FileManager.default.fileExists(atPath: file) { return true }
+                return false
+            }, timeout: .seconds(6), every: .milliseconds(20))
+        if ready { return }
         throw RawHTTPClient.ClientError("\(executable) did not become ready (port \(port.map(String.init) ?? "-"), file \(file ?? "-"))")
     }
 
