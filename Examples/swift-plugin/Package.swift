@@ -5,7 +5,7 @@
 //
 // Outside this repository, depend on healthhost by URL instead of by path:
 //   .package(url: "https://github.com/<you>/healthhost.git", from: "0.1.0")
-// and build with the same Swift version as the host (see README: "Swift runtime").
+// and build with the same Swift version as the host (see docs/plugins-swift.md: "Swift runtime").
 // On the server install healthhost-swift-plugin-runtime beside healthhost.
 import PackageDescription
 

@@ -276,7 +276,7 @@ struct PackageTests {
     }
 
     /// Both pages installed where `man` finds them, rendered without a warning, naming
-    /// every command and option `healthhost --help` lists and every key of README's
+    /// every command and option `healthhost --help` lists and every key of docs/configuration.md's
     /// configuration reference.
     private func manPagesAreInstalledAndComplete() async throws {
         let found = try await command(["man", "-w", "healthhost", "healthhost.yaml"]).output
@@ -304,15 +304,15 @@ struct PackageTests {
         #expect(options.contains("--checks") && options.contains("--port"), "\(options)")
         for option in options { #expect(manual.contains(option), "healthhost(1) does not describe \(option)") }
 
-        // Each row of README's reference as its entry's tag: the key and its default, as
+        // Each row of docs/configuration.md's reference as its entry's tag: the key and its default, as
         // packaging/man/config-reference.py writes them (rendered wide enough for one line).
         let wide = try await shell(
             "MANWIDTH=250 man --no-hyphenation --no-justification -l /usr/share/man/man5/healthhost.yaml.5.gz 2>/dev/null").output
         let tags = Set(wide.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
-        let readme = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let section = readme.components(separatedBy: "## Configuration reference").last?.components(separatedBy: "\n## ").first ?? ""
+        let reference = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        let section = reference.components(separatedBy: "## Configuration reference").last?.components(separatedBy: "\n## ").first ?? ""
         let rows = section.split(separator: "\n").filter { $0.hasPrefix("| `") }.map { $0.dropFirst(2).components(separatedBy: " | ") }
-        #expect(rows.count > 50, "README's reference was read: \(rows)")
+        #expect(rows.count > 50, "docs/configuration.md's reference was read: \(rows)")
         func plain(_ cell: String) -> String { cell.replacingOccurrences(of: "`", with: "").replacingOccurrences(of: "**", with: "") }
         for row in rows where row.count == 3 {
             var tag = plain(row[0])

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rewrites the KEYS section of packaging/man/healthhost.yaml.5 from README.md's
+"""Rewrites the KEYS section of packaging/man/healthhost.yaml.5 from docs/configuration.md's
 "Configuration reference" table, one .TP entry per row: after a change to that table,
 run `packaging/man/config-reference.py` and commit both files. PackageTests checks
 that the installed page names every key of the table with its default.
@@ -9,7 +9,7 @@ import re
 
 root = pathlib.Path(__file__).resolve().parents[2]
 page = root / "packaging/man/healthhost.yaml.5"
-readme = (root / "README.md").read_text(encoding="utf-8")
+readme = (root / "docs/configuration.md").read_text(encoding="utf-8")
 table = readme.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
 
 GROUPS = {
