@@ -241,20 +241,21 @@ public final class HTTPServer: Service, Sendable {
     /// (llhttp) with limits just above the configured ones, and the connection handler.
     static func configurePipeline(
         _ channel: any Channel, configuration: HTTPServerConfiguration, responder: any HTTPResponder,
-        accessLog: AccessLog?
+        accessLog: AccessLog?, activity: ConnectionActivity? = nil
     ) throws {
         let sync = channel.pipeline.syncOperations
-        let progress = RequestHeadProgress()
         var limits = NIOHTTPDecoderLimitConfiguration()
         // The URL counts as a field; the handler answers 414/431 precisely below these.
         limits.maxHeaderFieldSize = max(configuration.maxHeaderBytes, configuration.maxRequestLine) + 1
         limits.maxHeaderListSize = configuration.maxHeaderBytes + configuration.maxRequestLine + 1
-        try sync.addHandler(RequestHeadGuard(progress: progress, maxRequestLine: configuration.maxRequestLine))
+        let connection = HTTPConnectionHandler(
+            responder: responder, configuration: configuration, accessLog: accessLog, activity: activity,
+            now: channel.eventLoop.now)
+        try sync.addHandler(RequestHeadGuard(connection: connection, maxRequestLine: configuration.maxRequestLine))
         try sync.addHandler(
             ByteToMessageHandler(
                 HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
-        try sync.addHandler(
-            HTTPConnectionHandler(responder: responder, configuration: configuration, accessLog: accessLog, progress: progress))
+        try sync.addHandler(connection)
     }
 
     /// `maxConnections`, lowered to what the descriptor limit allows (after raising the

@@ -1,22 +1,11 @@
 import NIOCore
 
-/// What the connection handler and the guard in front of the decoder share about the
-/// request head now arriving. Both live on the connection's event loop.
-final class RequestHeadProgress {
-    /// No request is in progress: the next bytes begin a new request head. Set by the
-    /// handler at each request's end, cleared by the guard.
-    var betweenRequests = true
-    /// Bytes of the current head have arrived and the head is not complete yet: the
-    /// handler starts the header timeout when a read ends in this state. Set by the
-    /// guard, cleared by the handler when the head is decoded.
-    var headIncomplete = false
-}
-
 /// Sits in front of NIOHTTP1's request decoder and watches the raw bytes of each
 /// request line, so that an overlong one is answered 414 after `maxRequestLine` bytes
 /// instead of being buffered up to the decoder's own limit (where it would only get a
-/// parser error). It also tells the handler when a head begins, which starts the header
-/// timeout. It parses nothing: it looks for the first line feed of each request.
+/// parser error). It tells the connection handler when bytes arrive (its state machine
+/// then starts the header timeout of a new head, and says whether they begin a new
+/// request). It parses nothing: it looks for the first line feed of each request.
 final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -30,7 +19,8 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
         let targetStart: String
     }
 
-    private let progress: RequestHeadProgress
+    /// The handler behind the decoder, on the same event loop.
+    private let connection: HTTPConnectionHandler
     private let maxRequestLine: Int
     private var lineBytes = 0
     private var inRequestLine = true
@@ -38,17 +28,15 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     /// The first bytes of a request line that did not arrive in one read.
     private var lineStart: [UInt8] = []
 
-    init(progress: RequestHeadProgress, maxRequestLine: Int) {
-        self.progress = progress
+    init(connection: HTTPConnectionHandler, maxRequestLine: Int) {
+        self.connection = connection
         self.maxRequestLine = maxRequestLine
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if refused { return }
         let buffer = unwrapInboundIn(data)
-        if progress.betweenRequests {
-            progress.betweenRequests = false
-            progress.headIncomplete = true
+        if connection.bytesArrived(context: context) {
             inRequestLine = true
             lineBytes = 0
             lineStart.removeAll()
