@@ -65,29 +65,17 @@ struct RouteAssembly {
                     "the metrics path \(owner.path) is already served by a dialect; give http.metrics another path"))
         }
         let metrics = RequestMetrics(routes: routes.map(\.path) + [metricsConfig.path])
-        var sources = [MetricsExposition.CheckSource(registry: context.registry, engine: context.engine)]
+        var sources = [CheckMetrics.Source(registry: context.registry, engine: context.engine)]
         if let engine = dependencies.engine {
             var registry = CheckRegistry()
             for check in dependencies.checks { try? registry.register(check) }
-            sources.append(MetricsExposition.CheckSource(registry: registry, engine: engine))
+            sources.append(CheckMetrics.Source(registry: registry, engine: engine))
         }
-        let pluginEntries = plugins.plugins.map { plugin in
-            MetricsExposition.Plugin(
-                name: plugin.name, version: plugin.descriptor.version, abi: plugin.descriptor.abiVersion.description,
-                worker: { plugin.workerStatistics.map { ($0.deaths, $0.restarts, $0.isQuarantined) } })
-        }
-        let traceExport = tracer.map { tracer in
-            { @Sendable () -> MetricsExposition.TraceExport in
-                let counts = tracer.counts
-                return MetricsExposition.TraceExport(
-                    exported: counts.exported, droppedQueueFull: counts.droppedQueueFull,
-                    droppedExportFailed: counts.droppedExportFailed, failedExports: counts.failedExports,
-                    retries: counts.retries, queued: counts.queued)
-            }
-        }
-        let exposition = MetricsExposition(
-            sources: sources, plugins: pluginEntries, requests: metrics, traceExport: traceExport,
-            version: HostApplication.version, swiftVersion: SwiftRuntimeVersion.host)
+        // In the order the exposition has always had: dashboards diff it.
+        var collectors: [any MetricsCollector] = [CheckMetrics(sources: sources), PluginMetrics(plugins: plugins.plugins), metrics]
+        if let tracer { collectors.append(TraceExportMetrics(tracer: tracer)) }
+        collectors.append(BuildInfoMetrics(version: HostApplication.version, swiftVersion: SwiftRuntimeVersion.host))
+        let exposition = MetricsExposition(collectors: collectors)
         let all = routes + [MetricsRoute.route(metricsConfig, exposition: exposition)]
         return (
             metrics,

@@ -1,17 +1,22 @@
 import HealthCore
 
 /// Writes the Prometheus text exposition format (version 0.0.4): `# HELP` and `# TYPE`
-/// once per family, then its samples, label values escaped (`\`, `"`, newline).
-struct PrometheusText {
-    private(set) var text = ""
+/// once per family, then its samples, label values escaped (`\`, `"`, newline). What
+/// each ``MetricsCollector`` writes into.
+public struct PrometheusText: Sendable {
+    /// The exposition so far.
+    public private(set) var text = ""
 
-    /// Starts a metric family.
-    mutating func family(_ name: String, _ type: String, help: String) {
+    /// An empty exposition.
+    public init() {}
+
+    /// Starts a metric family; `type` is `counter`, `gauge` or `histogram`.
+    public mutating func family(_ name: String, _ type: String, help: String) {
         text += "# HELP \(name) \(Self.escapeHelp(help))\n# TYPE \(name) \(type)\n"
     }
 
     /// One sample.
-    mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
+    public mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
         text += name
         if !labels.isEmpty {
             text += "{"
@@ -25,12 +30,12 @@ struct PrometheusText {
     }
 
     /// One sample of a whole number.
-    mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Int) {
+    public mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Int) {
         sample(name, labels, Double(value))
     }
 
     /// A histogram's `_bucket`, `_sum` and `_count` samples.
-    mutating func histogram(_ name: String, _ labels: [(String, String)], _ histogram: DurationHistogram) {
+    public mutating func histogram(_ name: String, _ labels: [(String, String)], _ histogram: DurationHistogram) {
         for (bound, count) in histogram.cumulative {
             sample("\(name)_bucket", labels + [("le", bound.isInfinite ? "+Inf" : Self.format(bound))], count)
         }

@@ -35,6 +35,23 @@ public final class RequestMetrics: Sendable {
     }
 }
 
+extension RequestMetrics: MetricsCollector {
+    /// Writes `healthhost_http_requests_total` and `healthhost_http_request_duration_seconds`.
+    public func collect(into out: inout PrometheusText) {
+        let routes = snapshot()
+        out.family("healthhost_http_requests_total", "counter", help: "HTTP requests answered, by route and status code.")
+        for (route, counts) in routes {
+            for (code, count) in counts.byCode.sorted(by: { $0.key < $1.key }) {
+                out.sample("healthhost_http_requests_total", [("route", route), ("code", String(code))], count)
+            }
+        }
+        out.family("healthhost_http_request_duration_seconds", "histogram", help: "Time from routing a request to its response being ready.")
+        for (route, counts) in routes where counts.count > 0 {
+            out.histogram("healthhost_http_request_duration_seconds", [("route", route)], counts.durations)
+        }
+    }
+}
+
 /// One route's requests: a count per status code and a duration histogram.
 public struct RouteCounts: Sendable {
     /// Requests per status code.
