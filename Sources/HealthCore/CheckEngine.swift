@@ -122,6 +122,52 @@ public final class CheckEngine: Sendable {
         return reports
     }
 
+    /// ``reportsWithoutWaiting(for:)`` with a stamp of those answers when they stand
+    /// until something changes or a known instant passes; the stamp is `nil` when an
+    /// answer depends on the time itself (a stale result, a stuck call). Counts the
+    /// cache hits as ``reportsWithoutWaiting(for:)`` does. Safe on an event loop.
+    public func stampedReportsWithoutWaiting(for checks: [RegisteredCheck]) -> (reports: [CheckReport], stamp: ReportsStamp?)? {
+        let now = clock.now
+        var found: [CheckSlot] = []
+        found.reserveCapacity(checks.count)
+        // The change counts are read before the answers: a change in between makes the
+        // stamp older than the answers, so it never matches again (never the reverse).
+        var generation: UInt64 = 0
+        for check in checks {
+            guard let slot = slots[check.name] else { return nil }
+            found.append(slot)
+            generation &+= slot.generation
+        }
+        var reports: [CheckReport] = []
+        reports.reserveCapacity(checks.count)
+        var holds: Duration? = ReportsStamp.longestHold
+        for (index, slot) in found.enumerated() {
+            guard let answer = slot.immediateAnswerWithoutWaiting(now: now) else {
+                for earlier in found[..<index] { earlier.countCacheHit(-1) }
+                return nil
+            }
+            reports.append(answer.report)
+            if let longest = holds { holds = answer.unchangedFor.map { min($0, longest) } }
+        }
+        let stamp = holds.map { ReportsStamp(slots: found, generation: generation, validUntil: now + $0) }
+        return (reports, stamp)
+    }
+
+    /// Whether the checks of `stamp` still answer what they answered when it was made:
+    /// no change since and no bound passed. Reads no lock and looks nothing up.
+    public func stillAnswers(_ stamp: ReportsStamp) -> Bool {
+        guard clock.now < stamp.validUntil else { return false }
+        var generation: UInt64 = 0
+        for slot in stamp.slots { generation &+= slot.generation }
+        return generation == stamp.generation
+    }
+
+    /// Counts a request answered from the reports `stamp` stands for (while
+    /// ``stillAnswers(_:)``) as a cache hit of each of its checks.
+    public func countAnswers(from stamp: ReportsStamp) {
+        for slot in stamp.slots { slot.countCacheHit(1) }
+    }
+
     /// The report of one check: cached, joined to the call in progress, or from a new
     /// call, bounded by the check's timeout.
     public func report(for check: RegisteredCheck) async -> CheckReport {

@@ -45,6 +45,19 @@ final class CheckSlot: Sendable {
     private let state = NIOLockedValueBox(State())
     /// Requests answered without a call; outside the lock, as the hot path counts it.
     private let cacheHits = Atomic<Int>(0)
+    /// Bumped, under the lock, by every change of what a request is answered without
+    /// waiting other than by time passing: a new result, a timeout, the end of a call
+    /// that was past its timeout. Read without the lock (``generation``), so a reused
+    /// response costs no lock per check (see ``ReportsStamp``).
+    private let changes = Atomic<UInt64>(0)
+
+    /// What a request is answered without waiting, and for how much longer that same
+    /// report stays the answer while nothing changes: `nil` when the answer itself
+    /// depends on the time (stale, stuck), or the state is too rare to be worth it.
+    struct ImmediateAnswer {
+        let report: CheckReport
+        let unchangedFor: Duration?
+    }
 
     init(check: RegisteredCheck, clock: EngineClock = .system) {
         self.check = check
@@ -53,9 +66,24 @@ final class CheckSlot: Sendable {
 
     /// The answer a request gets without waiting, if there is one, counted as a cache hit.
     func answerWithoutWaiting(now: ContinuousClock.Instant) -> CheckReport? {
+        immediateAnswerWithoutWaiting(now: now)?.report
+    }
+
+    /// ``answerWithoutWaiting(now:)`` with how long it stays the answer.
+    func immediateAnswerWithoutWaiting(now: ContinuousClock.Instant) -> ImmediateAnswer? {
         let answer = state.withLockedValue { immediateAnswer($0, now: now) }
         if answer != nil { countCacheHit(1) }
         return answer
+    }
+
+    /// The count of changes so far (see ``changes``): equal readings mean the same
+    /// answers, as long as time has not made them differ.
+    var generation: UInt64 { changes.load(ordering: .acquiring) }
+
+    /// Called under the lock by every change of the stored result or the call's
+    /// timed-out state.
+    private func noteChange() {
+        changes.wrappingAdd(1, ordering: .releasing)
     }
 
     /// Counts requests answered from the stored result (-1 takes back a hit whose answer
@@ -68,7 +96,7 @@ final class CheckSlot: Sendable {
     /// call. `waiter` is called later unless the decision is `.answer`.
     func request(now: ContinuousClock.Instant, waiter: @escaping ReportDelivery) -> Decision {
         let decision = state.withLockedValue { state -> Decision in
-            if let answer = immediateAnswer(state, now: now) { return .answer(answer) }
+            if let answer = immediateAnswer(state, now: now) { return .answer(answer.report) }
             state.statistics.cacheMisses += 1
             if state.call != nil {
                 state.call?.waiters.append(waiter)
@@ -109,6 +137,7 @@ final class CheckSlot: Sendable {
                 state.call = nil
                 state.statistics.runningSince = nil
                 state.statistics.isStuck = false
+                noteChange()
                 return false
             }
             state.call?.isExecuting = true
@@ -126,6 +155,7 @@ final class CheckSlot: Sendable {
             state -> (CheckReport, [ReportDelivery], Bool, Scheduled<Void>?, StatusChange?)? in
             guard let call = state.call, call.id == id else { return nil }
             state.call = nil
+            noteChange()
             state.statistics.runningSince = nil
             state.statistics.isStuck = false
             state.statistics.completedCalls += 1
@@ -164,6 +194,7 @@ final class CheckSlot: Sendable {
             call.timer = nil
             state.call = call
             state.latest = Stored(report: report, at: now)
+            noteChange()
             let change = state.statistics.record(report)
             state.statistics.timeouts += 1
             state.statistics.isStuck = call.isExecuting
@@ -200,19 +231,25 @@ final class CheckSlot: Sendable {
         return state.nextCallID
     }
 
-    private func immediateAnswer(_ state: State, now: ContinuousClock.Instant) -> CheckReport? {
+    private func immediateAnswer(_ state: State, now: ContinuousClock.Instant) -> ImmediateAnswer? {
         if let call = state.call, call.isTimedOut {
             // A timeout that damping holds back keeps being reported as damped.
-            if let latest = state.latest, latest.report.damping != nil { return cached(latest.report, for: .zero) }
-            return stuck(call, now: now, latest: state.latest?.report)
+            if let latest = state.latest, latest.report.damping != nil {
+                return ImmediateAnswer(report: cached(latest.report, for: .zero), unchangedFor: nil)
+            }
+            return ImmediateAnswer(report: stuck(call, now: now, latest: state.latest?.report), unchangedFor: nil)
         }
         guard let latest = state.latest else { return nil }
         let age = now - latest.at
         if let staleAfter = check.staleAfter {
-            return age <= staleAfter ? cached(latest.report, for: staleAfter) : stale(latest.report, age: age, limit: staleAfter)
+            guard age <= staleAfter else {
+                return ImmediateAnswer(report: stale(latest.report, age: age, limit: staleAfter), unchangedFor: nil)
+            }
+            // Until (not at) the limit: the bound is kept on the safe side.
+            return ImmediateAnswer(report: cached(latest.report, for: staleAfter), unchangedFor: staleAfter - age)
         }
         let ttl = check.refresh.ttl(for: latest.report.result.status)
-        return age < ttl ? cached(latest.report, for: ttl) : nil
+        return age < ttl ? ImmediateAnswer(report: cached(latest.report, for: ttl), unchangedFor: ttl - age) : nil
     }
 
     private func cached(_ report: CheckReport, for lifetime: Duration) -> CheckReport {

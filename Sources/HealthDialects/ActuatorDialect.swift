@@ -65,19 +65,29 @@ public enum ActuatorDialect {
             }
         }
         let readiness = checks(registry.members(of: "readiness"), withDependencies: true)
+        // Kept apart by whether the caller is another host's dependency check (it does
+        // not poll dependencies); readiness renders afresh once shutdown has begun.
+        let reuse = HealthRoute.Reuse.whileReportsStand { request in
+            request.headers[RemoteDependencyCheck.markerHeader].isEmpty ? 0 : 1
+        }
+        let readinessReuse = HealthRoute.Reuse.whileReportsStand { request in
+            context.lifecycle.isShuttingDown ? nil : request.headers[RemoteDependencyCheck.markerHeader].isEmpty ? 0 : 1
+        }
         let version = context.environment.serviceVersion
         var routes = [
             // Every configured check, as Spring's /actuator/health shows every component.
-            HealthRoute("\(base)/health", access: access, checks: checks(registry.checks, withDependencies: true), render: render),
+            HealthRoute(
+                "\(base)/health", access: access, checks: checks(registry.checks, withDependencies: true), reuse: reuse,
+                render: render),
             HealthRoute("\(base)/health/ping", access: .open) { _ in status("UP", components: nil, status: .ok) },
             HealthRoute(
                 "\(base)/health/liveness", access: access, checks: checks(registry.members(of: "liveness"), withDependencies: false),
-                render: render),
+                reuse: reuse, render: render),
             HealthRoute(
                 "\(base)/health/readiness", access: access,
                 checks: CheckSelector { request throws(HTTPError) in
                     context.lifecycle.isShuttingDown ? [] : try readiness.batches(for: request)
-                }
+                }, reuse: readinessReuse
             ) { input in
                 if context.lifecycle.isShuttingDown {
                     return status("OUT_OF_SERVICE", components: nil, status: .serviceUnavailable)
@@ -93,7 +103,7 @@ public enum ActuatorDialect {
             routes.append(
                 HealthRoute(
                     "\(base)/health/\(group)", access: access, checks: checks(registry.members(of: group), withDependencies: false),
-                    render: render))
+                    reuse: reuse, render: render))
         }
         return routes
     }

@@ -33,13 +33,16 @@ public struct HealthRoute: Sendable {
     /// Builds the response from the reports: now, where the reports are ready, or
     /// awaited off the event loop when it needs work that may wait.
     public let render: @Sendable (RouteInput) -> HTTPReply
+    /// Whether the pipeline may send a response rendered for an earlier request again.
+    public let reuse: Reuse
 
-    /// A route whose response is built on the event loop, from the reports alone.
+    /// A route whose response is built on the event loop, from the reports alone;
+    /// `reuse` says whether its bytes may be sent again while the reports stand.
     public init(
-        _ path: String, access: Access, checks: CheckSelector = .none,
+        _ path: String, access: Access, checks: CheckSelector = .none, reuse: Reuse = .never,
         render: @escaping @Sendable (RouteInput) -> HTTPResponse
     ) {
-        self.init(path, access: access, checks: checks, reply: { .now(render($0)) })
+        self.init(path, access: access, checks: checks, reuse: reuse, reply: { .now(render($0)) })
     }
 
     /// A route whose response needs work that may wait (plugin info sections).
@@ -47,7 +50,7 @@ public struct HealthRoute: Sendable {
         _ path: String, access: Access, checks: CheckSelector = .none,
         renderAsync: @escaping @Sendable (RouteInput) async -> HTTPResponse
     ) {
-        self.init(path, access: access, checks: checks, reply: { input in .later { await renderAsync(input) } })
+        self.init(path, access: access, checks: checks, reuse: .never, reply: { input in .later { await renderAsync(input) } })
     }
 
     /// A configured prefix ready to have `/name` appended: `/z/` and `/z` both give `/z`.
@@ -55,10 +58,13 @@ public struct HealthRoute: Sendable {
         prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
     }
 
-    private init(_ path: String, access: Access, checks: CheckSelector, reply: @escaping @Sendable (RouteInput) -> HTTPReply) {
+    private init(
+        _ path: String, access: Access, checks: CheckSelector, reuse: Reuse, reply: @escaping @Sendable (RouteInput) -> HTTPReply
+    ) {
         self.path = path
         self.access = access
         self.checks = checks
+        self.reuse = reuse
         self.render = reply
     }
 }

@@ -21,10 +21,14 @@ public enum HeartbeatDialect {
         let readiness = CheckSelector.fixed(context.registry.members(of: "readiness"), engine: engine)
         let liveness = CheckSelector.fixed(context.registry.members(of: "liveness"), engine: engine)
         return [
-            HealthRoute("\(base)/readiness", access: .checks(config.access), checks: readiness) { input in
+            HealthRoute(
+                "\(base)/readiness", access: .checks(config.access), checks: readiness,
+                reuse: .whileReportsStand { _ in context.lifecycle.isShuttingDown ? nil : 0 }
+            ) { input in
                 probe(input, shuttingDown: context.lifecycle.isShuttingDown, route: "heartbeat/readiness", context: context)
             },
-            HealthRoute("\(base)/liveliness", access: .checks(config.access), checks: liveness) { input in
+            HealthRoute("\(base)/liveliness", access: .checks(config.access), checks: liveness, reuse: .whileReportsStand()) {
+                input in
                 probe(input, shuttingDown: false, route: "heartbeat/liveliness", context: context)
             },
             HealthRoute("\(base)/environ", access: .secret, renderAsync: { _ in await environ(context: context) }),

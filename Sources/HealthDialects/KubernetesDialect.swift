@@ -37,8 +37,11 @@ public enum KubernetesDialect {
                 return toRun.isEmpty ? [] : [CheckSelector.Batch(engine: engine, checks: toRun)]
             }
             let isReadiness = endpoint.name == "readyz"
+            // Readiness renders afresh once shutdown has begun (it reads the lifecycle).
+            let reuse = HealthRoute.Reuse.whileReportsStand { _ in isReadiness && context.lifecycle.isShuttingDown ? nil : 0 }
             routes.append(
-                HealthRoute("\(base)/\(endpoint.name)", access: .checks(config.access), checks: selector) { input in
+                HealthRoute("\(base)/\(endpoint.name)", access: .checks(config.access), checks: selector, reuse: reuse) {
+                    input in
                     group(
                         input, endpoint: endpoint.name, members: members, memberNames: memberNames,
                         shuttingDown: isReadiness && context.lifecycle.isShuttingDown, failureStatus: failureStatus,
@@ -47,7 +50,9 @@ public enum KubernetesDialect {
             for check in members {
                 let route = "\(base)/\(endpoint.name)/\(check.name)"
                 routes.append(
-                    HealthRoute(route, access: .checks(config.access), checks: .fixed([check], engine: engine)) { input in
+                    HealthRoute(
+                        route, access: .checks(config.access), checks: .fixed([check], engine: engine), reuse: .whileReportsStand()
+                    ) { input in
                         single(input, route: route, failureStatus: failureStatus, context: context)
                     })
             }

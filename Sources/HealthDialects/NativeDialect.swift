@@ -33,6 +33,10 @@ public enum NativeDialect {
             }
             return response(for: input.reports, available: available)
         }
+        // Cached reports render alike per query and format: the bytes are sent again.
+        let reuse = HealthRoute.Reuse.whileReportsStand { request in
+            servesHealthJSON && HealthJSONFormat.isRequested(by: request) ? 1 : 0
+        }
         var routes = [
             HealthRoute("\(base)/ping", access: .open) { _ in pong },
             HealthRoute("\(base)/status", access: .secret) { input in
@@ -41,9 +45,9 @@ public enum NativeDialect {
                 }
                 return CheckStatePage.response(registry: registry, engine: context.engine)
             },
-            HealthRoute("\(base)/", access: .secret, checks: checks, render: health),
+            HealthRoute("\(base)/", access: .secret, checks: checks, reuse: reuse, render: health),
         ]
-        if !base.isEmpty { routes.append(HealthRoute(base, access: .secret, checks: checks, render: health)) }
+        if !base.isEmpty { routes.append(HealthRoute(base, access: .secret, checks: checks, reuse: reuse, render: health)) }
         return routes
     }
 

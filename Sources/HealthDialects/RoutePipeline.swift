@@ -31,12 +31,15 @@ public struct RoutePipeline: HTTPResponder {
         let label: String
         let counters: RouteCounters?
         let spans: ServerSpanPresets?
+        /// Its responses kept to be sent again, when the route allows it.
+        let kept: KeptResponses?
 
         init(route: HealthRoute?, label: String, metrics: RequestMetrics?, traced: Bool) {
             self.route = route
             self.label = label
             counters = metrics?.counters(for: label)
             spans = traced ? ServerSpanPresets(label: label) : nil
+            kept = route?.reuse.variant == nil ? nil : KeptResponses()
         }
     }
 
@@ -63,11 +66,11 @@ public struct RoutePipeline: HTTPResponder {
 
     public func respond(to request: HTTPRequest) -> HTTPReply {
         let entry = routes[request.path] ?? unmatched
-        guard isObserved else { return answer(request, route: entry.route).map(\.response) }
+        guard isObserved else { return answer(request, entry: entry).map(\.response) }
         let started = NIODeadline.now()
         let span = tracer.flatMap { serverSpan($0, for: request, entry: entry, startedAt: started) }
         let (catalog, tracer) = (checkSpans, tracer)
-        return answer(request, route: entry.route).map { answered in
+        return answer(request, entry: entry).map { answered in
             Self.record(answered, of: entry, startedAt: started, span: span, tracer: tracer, catalog: catalog)
             return answered.response
         }
@@ -107,7 +110,7 @@ public struct RoutePipeline: HTTPResponder {
     }
 
     /// A response and the reports it was rendered from (each a check span when traced).
-    private struct Answered: Sendable {
+    struct Answered: Sendable {
         let response: HTTPResponse
         var reports: [CheckReport] = []
         var batches: [CheckSelector.Batch] = []
@@ -123,13 +126,19 @@ public struct RoutePipeline: HTTPResponder {
         }
     }
 
-    private func answer(_ request: HTTPRequest, route: HealthRoute?) -> NowOrLater<Answered> {
-        guard let route else { return .now(Answered(response: Self.notFound(request.path))) }
+    private func answer(_ request: HTTPRequest, entry: RouteEntry) -> NowOrLater<Answered> {
+        guard let route = entry.route else { return .now(Answered(response: Self.notFound(request.path))) }
         guard request.method == .GET || request.method == .HEAD else {
             return .now(Answered(response: Self.methodNotAllowed(request.method)))
         }
         guard let visibility = visibility(of: request, access: route.access) else {
             return .now(Answered(response: SharedSecretAuth.unauthorizedResponse))
+        }
+        // A kept response stands for its query and variant, selection included.
+        var keptKey: KeptResponses.Key?
+        if let kept = entry.kept, let variant = route.reuse.variant?(request) {
+            if let answered = kept.answer(query: request.query, visibility: visibility, variant: variant) { return .now(answered) }
+            keptKey = KeptResponses.Key(query: request.query, visibility: visibility, variant: variant)
         }
         let batches: [CheckSelector.Batch]
         do {
@@ -138,7 +147,17 @@ public struct RoutePipeline: HTTPResponder {
             return .now(Answered(response: error.response))
         }
         let render = route.render
-        if let ready = Self.reportsWithoutWaiting(batches) {
+        if let kept = entry.kept, let keptKey {
+            if let (ready, stamps) = Self.stampedReportsWithoutWaiting(batches) {
+                let reply = render(RouteInput(request: request, visibility: visibility, reports: ready))
+                if case .now(let response) = reply, let stamps, Self.mayKeep(ready, visibility: visibility) {
+                    let answered = Answered(response: response.withContentLength(), reports: ready, batches: batches)
+                    kept.keep(answered, stamps: stamps, for: keptKey)
+                    return .now(answered)
+                }
+                return reply.map { Answered(response: $0, reports: ready, batches: batches) }
+            }
+        } else if let ready = Self.reportsWithoutWaiting(batches) {
             let input = RouteInput(request: request, visibility: visibility, reports: ready)
             return render(input).map { Answered(response: $0, reports: ready, batches: batches) }
         }
@@ -147,6 +166,12 @@ public struct RoutePipeline: HTTPResponder {
             let response = await render(RouteInput(request: request, visibility: visibility, reports: reports)).value()
             return Answered(response: response, reports: reports, batches: batches)
         }
+    }
+
+    /// Whether a response may be kept: not when it withholds a failing check's reason,
+    /// as rendering it logs the reason (once a minute), which a kept response would skip.
+    private static func mayKeep(_ reports: [CheckReport], visibility: Visibility) -> Bool {
+        visibility == .full || reports.allSatisfy(\.result.status.isPassing)
     }
 
     /// The server span of a request: `GET /readyz`, as the HTTP semantic conventions name
@@ -181,6 +206,22 @@ public struct RoutePipeline: HTTPResponder {
             reports += ready
         }
         return reports
+    }
+
+    /// ``reportsWithoutWaiting(_:)`` with each batch's stamp; the stamps are `nil` when
+    /// any answer changes with the time itself.
+    private static func stampedReportsWithoutWaiting(
+        _ batches: [CheckSelector.Batch]
+    ) -> (reports: [CheckReport], stamps: [ReportsStamp]?)? {
+        if batches.isEmpty { return ([], []) }
+        var reports: [CheckReport] = []
+        var stamps: [ReportsStamp]? = []
+        for batch in batches {
+            guard let ready = batch.engine.stampedReportsWithoutWaiting(for: batch.checks) else { return nil }
+            reports += ready.reports
+            if let stamp = ready.stamp { stamps?.append(stamp) } else { stamps = nil }
+        }
+        return (reports, stamps)
     }
 
     /// Every batch's reports, the batches' calls running at once.
