@@ -47,7 +47,7 @@ public struct EnvironmentReport: Sendable {
     /// Reads every plugin section concurrently: each section's entries, or
     /// `{"error": "..."}` for one that could not be read (then `anyFailed` is true).
     func readPluginSections() async -> (sections: [String: JSONValue], anyFailed: Bool) {
-        await withTaskGroup(of: (String, Result<[String: String], PluginInfoSection.Failure>).self) { group in
+        await withTaskGroup(of: (String, Result<[String: String], InfoSectionReadError>).self) { group in
             for section in pluginSections {
                 group.addTask { (section.name, await section.read()) }
             }
@@ -75,23 +75,26 @@ public struct PluginInfoSection: Sendable {
     /// The plugin that contributes it.
     public let plugin: String
     /// Reads the entries, or why they could not be read.
-    public let read: @Sendable () async -> Result<[String: String], Failure>
-
-    /// Why a section could not be read.
-    public struct Failure: Error {
-        /// Shown as the section's `error`.
-        public let reason: String
-
-        /// Creates a failure.
-        public init(reason: String) { self.reason = reason }
-    }
+    public let read: @Sendable () async -> Result<[String: String], InfoSectionReadError>
 
     /// Creates a section.
-    public init(name: String, plugin: String, read: @escaping @Sendable () async -> Result<[String: String], Failure>) {
+    public init(
+        name: String, plugin: String, read: @escaping @Sendable () async -> Result<[String: String], InfoSectionReadError>
+    ) {
         self.name = name
         self.plugin = plugin
         self.read = read
     }
+}
+
+/// Why a plugin's info section could not be read (its info function failed, or did not
+/// return in time).
+public struct InfoSectionReadError: Error {
+    /// Shown as the section's `error`.
+    public let reason: String
+
+    /// Creates the error.
+    public init(reason: String) { self.reason = reason }
 }
 
 extension JSONValue {

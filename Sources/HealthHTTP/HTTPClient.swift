@@ -27,10 +27,9 @@ public enum HTTPClient {
     /// Bodies larger than this are refused (a health body is small).
     public static let maximumBodyBytes = 256 * 1024
 
-    /// Why a request failed.
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-    }
+    /// The name KeepAliveHTTPClient still uses (#40 item 4 renamed it to
+    /// ``HTTPClientError``; that file has another owner).
+    public typealias Failure = HTTPClientError
 
     /// GETs `target` with `headers`, failing after `timeout`.
     public static func get(
@@ -62,7 +61,7 @@ public enum HTTPClient {
     ) -> EventLoopPromise<Response> {
         let promise = eventLoop.makePromise(of: Response.self)
         let deadline = eventLoop.scheduleTask(in: timeout) {
-            promise.fail(Failure(description: "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
+            promise.fail(HTTPClientError(description: "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
             onTimeout()
         }
         promise.futureResult.whenComplete { _ in deadline.cancel() }
@@ -98,8 +97,8 @@ public enum HTTPClient {
         return bootstrap.connect(host: target.host, port: target.port)
     }
 
-    static func connectFailure(_ target: HTTPTarget, _ error: any Error) -> Failure {
-        Failure(description: "cannot connect to \(target.host):\(target.port): \(error)")
+    static func connectFailure(_ target: HTTPTarget, _ error: any Error) -> HTTPClientError {
+        HTTPClientError(description: "cannot connect to \(target.host):\(target.port): \(error)")
     }
 }
 
@@ -138,7 +137,7 @@ final class ResponseCollector: ChannelInboundHandler {
         case .body(var buffer):
             guard body.count + buffer.readableBytes <= HTTPClient.maximumBodyBytes else {
                 waiting = nil
-                promise.fail(HTTPClient.Failure(description: "the body is larger than \(HTTPClient.maximumBodyBytes) bytes"))
+                promise.fail(HTTPClientError(description: "the body is larger than \(HTTPClient.maximumBodyBytes) bytes"))
                 context.close(promise: nil)
                 return
             }
@@ -151,13 +150,20 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        waiting?.fail(HTTPClient.Failure(description: "the connection closed before the response ended"))
+        waiting?.fail(HTTPClientError(description: "the connection closed before the response ended"))
         waiting = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        waiting?.fail(HTTPClient.Failure(description: "\(error)"))
+        waiting?.fail(HTTPClientError(description: "\(error)"))
         waiting = nil
         context.close(promise: nil)
     }
+}
+
+/// Why an ``HTTPClient`` request failed: no connection, no answer in time, a body too
+/// large, a connection closed early.
+public struct HTTPClientError: Error, CustomStringConvertible {
+    /// What went wrong, naming the target where it helps.
+    public let description: String
 }

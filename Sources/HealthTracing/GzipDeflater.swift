@@ -9,17 +9,12 @@ import NIOCore
 /// export. Not thread-safe: one export at a time uses it (``SpanExporter`` has at most one
 /// in flight), on whichever thread that export is compressed on.
 final class GzipDeflater {
-    /// What went wrong in zlib: the call, its result code and message.
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// zlib keeps a pointer back to the stream it was initialised with and refuses one
     /// that moved, so the stream lives at a fixed address.
     private let stream: UnsafeMutablePointer<z_stream>
 
     /// A deflater at compression `level` (1, fastest, to 9, smallest).
-    init(level: Int32) throws(Failure) {
+    init(level: Int32) throws(DeflateError) {
         // Set up before `self.stream` is: a throw after that would run deinit as well.
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
@@ -29,7 +24,7 @@ final class GzipDeflater {
         guard result == Z_OK else {
             stream.deinitialize(count: 1)
             stream.deallocate()
-            throw Failure(description: "zlib deflateInit2 failed with \(result)")
+            throw DeflateError(description: "zlib deflateInit2 failed with \(result)")
         }
         self.stream = stream
     }
@@ -41,11 +36,11 @@ final class GzipDeflater {
     }
 
     /// Replaces `output`'s readable bytes with `input` as one gzip member.
-    func compress(_ input: UnsafeRawBufferPointer, into output: inout ByteBuffer) throws(Failure) {
+    func compress(_ input: UnsafeRawBufferPointer, into output: inout ByteBuffer) throws(DeflateError) {
         defer { deflateReset(stream) }
         output.clear()
         guard input.count <= Int(UInt32.max), let start = input.baseAddress else {
-            throw Failure(description: "cannot compress \(input.count) bytes in one gzip body")
+            throw DeflateError(description: "cannot compress \(input.count) bytes in one gzip body")
         }
         // Room for the whole member: one deflate call with Z_FINISH ends the stream.
         let bound = Int(deflateBound(stream, UInt(input.count)))
@@ -63,7 +58,13 @@ final class GzipDeflater {
         }
         guard result == Z_STREAM_END else {
             let message = stream.pointee.msg.map { String(cString: $0) } ?? "no message"
-            throw Failure(description: "zlib deflate of \(input.count) bytes ended with \(result) (\(message))")
+            throw DeflateError(description: "zlib deflate of \(input.count) bytes ended with \(result) (\(message))")
         }
     }
+}
+
+/// What went wrong in zlib while deflating an export body: the call, its result code
+/// and message.
+struct DeflateError: Error, CustomStringConvertible {
+    let description: String
 }

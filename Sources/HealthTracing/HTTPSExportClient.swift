@@ -31,12 +31,9 @@ extension KeepAliveHTTPClient: SpanExportTransport {}
 /// export in flight, its retries one after the other, each hand-off a future's
 /// completion) and freed only when nothing refers to the client any more.
 final class HTTPSExportClient: SpanExportTransport, @unchecked Sendable {
-    /// Why an export got no answer (no connection, a TLS failure, the time ran out), and
-    /// whether trying again may help.
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        var isTransient = false
-    }
+    /// The name SpanExporter still uses for ``ExportRequestError`` (#40 item 4 renamed
+    /// it; SpanExporter.swift has another owner).
+    typealias Failure = ExportRequestError
 
     private let target: HTTPTarget
     private let tls: TracingSettings.TLSFiles
@@ -53,10 +50,10 @@ final class HTTPSExportClient: SpanExportTransport, @unchecked Sendable {
     deinit { hh_curl_export_free(handle) }
 
     /// Loads libcurl, once; throws why it cannot be (not installed, too old).
-    static func load() throws(Failure) {
+    static func load() throws(ExportRequestError) {
         var error = [CChar](repeating: 0, count: 256)
         guard hh_curl_export_load(&error, error.count) == 0 else {
-            throw Failure(description: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw ExportRequestError(description: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
     }
 
@@ -72,7 +69,7 @@ final class HTTPSExportClient: SpanExportTransport, @unchecked Sendable {
 
     private func perform(headers: HTTPHeaders, body: ByteBuffer, timeoutMilliseconds: Int) throws -> HTTPClient.Response {
         if handle == nil { handle = hh_curl_export_new() }
-        guard let handle else { throw Failure(description: "libcurl could not make a handle (out of memory?)") }
+        guard let handle else { throw ExportRequestError(description: "libcurl could not make a handle (out of memory?)") }
         let lines = headers.map { "\($0.name): \($0.value)" }
         var response = hh_curl_export_response()
         let result = withCStrings(lines) { headerLines in
@@ -87,7 +84,7 @@ final class HTTPSExportClient: SpanExportTransport, @unchecked Sendable {
             }
         }
         guard result == 0 else {
-            throw Failure(description: Self.text(of: &response.error), isTransient: response.transient != 0)
+            throw ExportRequestError(description: Self.text(of: &response.error), isTransient: response.transient != 0)
         }
         var answer = HTTPHeaders()
         let retryAfter = Self.text(of: &response.retry_after)
@@ -110,4 +107,11 @@ private func withCStrings<Result>(
     let copies = texts.map { $0.flatMap { strdup($0) } }
     defer { copies.forEach { free($0) } }
     return try copies.map { $0.map { UnsafePointer($0) } }.withUnsafeBufferPointer(body)
+}
+
+/// Why an export through libcurl got no answer (no connection, a TLS failure, the time
+/// ran out), and whether trying again may help.
+struct ExportRequestError: Error, CustomStringConvertible {
+    let description: String
+    var isTransient = false
 }

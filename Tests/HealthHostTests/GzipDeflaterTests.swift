@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func aLevelZlibRefusesIsAnErrorSayingSo() {
-        let error = #expect(throws: GzipDeflater.Failure.self) { try GzipDeflater(level: 42) }
+        let error = #expect(throws: DeflateError.self) { try GzipDeflater(level: 42) }
         #expect(error?.description == "zlib deflateInit2 failed with \(Z_STREAM_ERROR)")
     }
 
