@@ -1,3 +1,5 @@
+import Foundation
+import Logging
 import Testing
 import HealthConfig
 import HealthCore
@@ -42,15 +44,19 @@ struct RouterHarness {
 
     /// The routes `makeRoutes` builds over `checks`, behind a pipeline with `secret`
     /// (and `tracer`, with the spans of `tracedChecks` encoded up front).
+    /// `lifecycle` is the host's (a test begins its shutdown), `environment` the facts it
+    /// reports (host name, service); `logger` receives what the dialects log.
     init(
         checks: [RegisteredCheck], secret: String? = "s3cret", clock: EngineClock = .system, tracer: HostTracer? = nil,
-        tracedChecks: [RegisteredCheck] = [], makeRoutes: (DialectContext) -> [HealthRoute]
+        tracedChecks: [RegisteredCheck] = [], lifecycle: HostLifecycle = HostLifecycle(),
+        environment: EnvironmentReport = EnvironmentReport(), logger: Logger = TestHost.logger,
+        makeRoutes: (DialectContext) -> [HealthRoute]
     ) throws {
         var registry = CheckRegistry()
         for check in checks { try registry.register(check) }
         engine = CheckEngine(registry: registry, threads: 2, logger: TestHost.logger, clock: clock)
         let auth = secret.map { SharedSecretAuth(secret: $0) } ?? .disabled
-        let context = DialectContext(registry: registry, engine: engine, auth: auth, logger: TestHost.logger)
+        let context = DialectContext(registry: registry, engine: engine, auth: auth, lifecycle: lifecycle, environment: environment, logger: logger)
         let routes = makeRoutes(context)
         metrics = RequestMetrics(routes: routes.map(\.path))
         pipeline = RoutePipeline(routes: routes, auth: auth, metrics: metrics, tracer: tracer, tracedChecks: tracedChecks)
@@ -69,4 +75,12 @@ struct RouterHarness {
 extension HTTPResponse {
     /// The body as text.
     var text: String { String(buffer: body) }
+
+    /// The first value of the header `name`.
+    func header(_ name: String) -> String? { headers.first(name: name) }
+
+    /// The body parsed as a JSON object (empty when it is not one).
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
 }
