@@ -1,81 +1,91 @@
 import Foundation
+import HealthConfig
+import HealthCore
+import HealthDialects
+import Logging
+import NIOHTTP1
 import Testing
 
-/// Runscope healthcheck's `/healthcheck` and `/environment`.
+/// Runscope healthcheck's `/healthcheck` and `/environment`: `/healthcheck`'s rules
+/// through the real pipeline over the fixture's checks in process; `/environment`, which
+/// reports the loaded plugins, the config file and the process, through a real host.
 @Suite(.timeLimit(.minutes(2))) struct RunscopeDialectTests {
     private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
+    private let bearer = [("Authorization", "Bearer \(DialectFixture.secret)")]
     private let enabled = "  runscope: { enabled: true }"
 
-    @Test func healthcheckHasRunscopesShapeAndStatusCodes() async throws {
-        try await TestHost.with(yaml: try DialectFixture.yaml(http: enabled)) { host throws in
-            #expect(try await host.get("/healthcheck").status == 401)
-            let before = Date().timeIntervalSince1970
-            let response = try await host.get("/healthcheck", headers: auth)
-            #expect(response.status == 200)
-            #expect(response.header("Content-Type") == "application/json")
-            let body = response.json
-            #expect(Set(body.keys) == ["hostname", "status", "timestamp", "results"])
-            #expect(body["hostname"] as? String == (try hostname()))
-            #expect(body["status"] as? String == "success")
-            let timestamp = try #require(body["timestamp"] as? Double)
-            #expect(timestamp >= before - 1 && timestamp <= Date().timeIntervalSince1970 + 1)
-            let results = try #require(body["results"] as? [[String: Any]])
-            #expect(results.map { $0["checker"] as? String } == ["ok", "warn"])
-            #expect(results.map { $0["output"] as? String } == ["all good", "disk 91% full"])
-            #expect(results.map { $0["passed"] as? Bool } == [true, true])
-            for result in results {
-                #expect(Set(result.keys) == ["checker", "output", "passed", "timestamp", "expires"])
-                #expect(result["expires"] as? Double == result["timestamp"] as? Double)  // not cached
-            }
-
-            let failing = try await host.get("/healthcheck?checks=ok,down", headers: auth)
-            #expect(failing.status == 500)
-            #expect(failing.json["status"] as? String == "failure")
-            let down = try #require((failing.json["results"] as? [[String: Any]])?.last)
-            #expect(down["passed"] as? Bool == false)
-            #expect(down["output"] as? String == "connection refused: db:5432")
+    private func harness(
+        _ configure: (inout RunscopeDialectConfiguration) -> Void = { _ in }, refresh: RefreshPolicy = .alwaysFresh
+    ) throws -> RouterHarness {
+        var config = RunscopeDialectConfiguration()
+        config.enabled = true
+        configure(&config)
+        return try RouterHarness.dialectFixture(refresh: refresh, environment: EnvironmentReport(hostname: "probe-host")) {
+            RunscopeDialect.routes(config, context: $0)
         }
+    }
+
+    @Test func healthcheckHasRunscopesShapeAndStatusCodes() async throws {
+        let harness = try harness()
+        #expect(try await harness.get("/healthcheck").status == .unauthorized)
+        let before = Date().timeIntervalSince1970
+        let response = try await harness.get("/healthcheck", headers: bearer)
+        #expect(response.status == .ok)
+        #expect(response.header("Content-Type") == "application/json")
+        let body = response.json
+        #expect(Set(body.keys) == ["hostname", "status", "timestamp", "results"])
+        #expect(body["hostname"] as? String == "probe-host")
+        #expect(body["status"] as? String == "success")
+        let timestamp = try #require(body["timestamp"] as? Double)
+        #expect(timestamp >= before - 1 && timestamp <= Date().timeIntervalSince1970 + 1)
+        let results = try #require(body["results"] as? [[String: Any]])
+        #expect(results.map { $0["checker"] as? String } == ["ok", "warn"])
+        #expect(results.map { $0["output"] as? String } == ["all good", "disk 91% full"])
+        #expect(results.map { $0["passed"] as? Bool } == [true, true])
+        for result in results {
+            #expect(Set(result.keys) == ["checker", "output", "passed", "timestamp", "expires"])
+            #expect(result["expires"] as? Double == result["timestamp"] as? Double)  // not cached
+        }
+
+        let failing = try await harness.get("/healthcheck?checks=ok,down", headers: bearer)
+        #expect(failing.status == .internalServerError)
+        #expect(failing.json["status"] as? String == "failure")
+        let down = try #require((failing.json["results"] as? [[String: Any]])?.last)
+        #expect(down["passed"] as? Bool == false)
+        #expect(down["output"] as? String == "connection refused: db:5432")
     }
 
     @Test func expiresSaysHowLongTheEngineReusesAResult() async throws {
-        let yaml = try await DialectFixture.yaml(http: enabled, extra: "engine: { success_ttl: 27, failure_ttl: 9 }\n")
-        try await TestHost.with(yaml: yaml) { host throws in
-            let results = try #require(
-                (try await host.get("/healthcheck?checks=ok,down", headers: auth)).json["results"] as? [[String: Any]])
-            let ttls = results.map { (($0["expires"] as? Double) ?? 0) - (($0["timestamp"] as? Double) ?? 0) }
-            #expect(abs(ttls[0] - 27) < 0.1)
-            #expect(abs(ttls[1] - 9) < 0.1)
-        }
+        let harness = try harness(refresh: RefreshPolicy(successTTL: .seconds(27), failureTTL: .seconds(9)))
+        let results = try #require(
+            (try await harness.get("/healthcheck?checks=ok,down", headers: bearer)).json["results"] as? [[String: Any]])
+        let ttls = results.map { (($0["expires"] as? Double) ?? 0) - (($0["timestamp"] as? Double) ?? 0) }
+        #expect(abs(ttls[0] - 27) < 0.1)
+        #expect(abs(ttls[1] - 9) < 0.1)
     }
 
     @Test func statusesAndHeadersAreConfigurable() async throws {
-        let http = """
-              runscope:
-                enabled: true
-                path: /status/check
-                success_status: 203
-                failure_status: 503
-                headers: { X-Service: orders }
-            """
-        try await TestHost.with(yaml: try DialectFixture.yaml(http: http)) { host throws in
-            #expect(try await host.get("/healthcheck", headers: auth).status == 404)
-            let ok = try await host.get("/status/check", headers: auth)
-            #expect(ok.status == 203)
-            #expect(ok.header("X-Service") == "orders")
-            let failing = try await host.get("/status/check?checks=down", headers: auth)
-            #expect(failing.status == 503)
-            #expect(failing.header("X-Service") == "orders")
+        let harness = try harness {
+            $0.path = "/status/check"
+            $0.successStatus = 203
+            $0.failureStatus = 503
+            $0.headers = ["X-Service": "orders"]
         }
+        #expect(try await harness.get("/healthcheck", headers: bearer).status == .notFound)
+        let ok = try await harness.get("/status/check", headers: bearer)
+        #expect(ok.status.code == 203)
+        #expect(ok.header("X-Service") == "orders")
+        let failing = try await harness.get("/status/check?checks=down", headers: bearer)
+        #expect(failing.status == .serviceUnavailable)
+        #expect(failing.header("X-Service") == "orders")
     }
 
     @Test func publicAccessWithholdsOutputs() async throws {
-        let http = "  runscope: { enabled: true, access: public }"
-        try await TestHost.with(yaml: try DialectFixture.yaml(http: http)) { host throws in
-            let response = try await host.get("/healthcheck?checks=ok,down")
-            #expect(response.status == 500)
-            let results = try #require(response.json["results"] as? [[String: Any]])
-            #expect(results.map { $0["output"] as? String } == ["", "reason withheld"])
-        }
+        let harness = try harness { $0.access = .public }
+        let response = try await harness.get("/healthcheck?checks=ok,down")
+        #expect(response.status == .internalServerError)
+        let results = try #require(response.json["results"] as? [[String: Any]])
+        #expect(results.map { $0["output"] as? String } == ["", "reason withheld"])
     }
 
     @Test func environmentHasEverySectionAndRedactsSecretsAtEveryDepth() async throws {
@@ -136,6 +146,8 @@ import Testing
         }
     }
 
+    // End to end (with the next two): the sections the config file switches, and a
+    // `/healthcheck` served through a socket from the real plugin.
     @Test func sectionsCanBeSwitchedOff() async throws {
         let http = """
               runscope:
@@ -149,7 +161,11 @@ import Testing
         let off = "  runscope: { enabled: true, environment: { enabled: false } }"
         try await TestHost.with(yaml: try DialectFixture.yaml(http: off)) { host throws in
             #expect(try await host.get("/environment", headers: auth).status == 404)
-            #expect(try await host.get("/healthcheck", headers: auth).status == 200)
+            let healthcheck = try await host.get("/healthcheck?checks=ok,down", headers: auth)
+            #expect(healthcheck.status == 500)
+            #expect(healthcheck.json["hostname"] as? String == (try hostname()))
+            let outputs = (healthcheck.json["results"] as? [[String: Any]])?.map { $0["output"] as? String }
+            #expect(outputs == ["all good", "connection refused: db:5432"])
         }
     }
 
