@@ -3,11 +3,17 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// Keeps the set of open connections: closes a connection accepted past
-/// `maxConnections` at once (so a fresh client below the cap is never starved), pauses
-/// accepting for `acceptBackoff` when `accept` fails for want of descriptors or memory
-/// (EMFILE, ENFILE, ENOBUFS, ENOMEM), logs such errors at most once per interval, and
-/// lets the server drain every open connection when it stops.
+/// Keeps the set of open connections and applies the cap (``ConnectionAdmission``): at
+/// `maxConnections`, or at one client's share of it, the connection idle the longest (or,
+/// failing that, the one waiting longest for a request head) is told to make room for the
+/// new one; only when every candidate is answering is the new connection closed at once.
+/// Before, a connection past the cap was always closed: 1,024 keep-alive connections of
+/// one client locked every fresh probe out until the idle timeout (60 s), and slowloris
+/// connections refilling the cap let 42 of 147 fresh pings through.
+///
+/// It also pauses accepting for `acceptBackoff` when `accept` fails for want of
+/// descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), logs such errors at most once
+/// per interval, and lets the server drain every open connection when it stops.
 ///
 /// The pause turns the server channel's `autoRead` off and on again. NIO's own
 /// `AcceptBackoffHandler` only withholds the next `read()`, but a failed `accept` leaves
@@ -17,8 +23,13 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
 
-    private struct State {
-        var open: [ObjectIdentifier: any Channel] = [:]
+    /// Sent to a connection that must make room for a new one: it closes now if idle or
+    /// waiting for a head, else after the answers it owes.
+    struct MakeRoom: Sendable {}
+
+    private struct State: Sendable {
+        var admission: ConnectionAdmission<ObjectIdentifier>
+        var open: [ObjectIdentifier: (channel: any Channel, activity: ConnectionActivity)] = [:]
         var refusals = ThrottledCount()
         var acceptErrors = ThrottledCount()
         var setupFailures = ThrottledCount()
@@ -27,44 +38,71 @@ final class ConnectionGate: ChannelInboundHandler, Sendable {
     private let maxConnections: Int
     private let logger: Logger
     private let logInterval: TimeAmount
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
 
     private let acceptBackoff: TimeAmount
 
+    /// `perClient` defaults to half of `maxConnections`; `headGrace` is how long a
+    /// connection may wait for its request head before it may make room.
     init(
         maxConnections: Int, logger: Logger, logInterval: TimeAmount = .seconds(10),
-        acceptBackoff: TimeAmount = .milliseconds(100)
+        acceptBackoff: TimeAmount = .milliseconds(100), perClient: Int? = nil, loopbackHasAShare: Bool = false,
+        headGrace: TimeAmount = .milliseconds(2500)
     ) {
         self.maxConnections = maxConnections
         self.logger = logger
         self.logInterval = logInterval
         self.acceptBackoff = acceptBackoff
+        let limits = ConnectionAdmission<ObjectIdentifier>.Limits(
+            maxConnections: maxConnections, perClient: perClient ?? Self.defaultShare(of: maxConnections),
+            loopbackHasAShare: loopbackHasAShare, headGrace: headGrace)
+        self.state = NIOLockedValueBox(State(admission: ConnectionAdmission(limits: limits)))
     }
 
+    /// One client's share of the cap by default: half of it (at least one).
+    static func defaultShare(of maxConnections: Int) -> Int { max(1, maxConnections / 2) }
+
     /// The connections open now.
-    var openConnections: [any Channel] { state.withLockedValue { Array($0.open.values) } }
+    var openConnections: [any Channel] { state.withLockedValue { $0.open.values.map(\.channel) } }
+
+    /// Where the handler of `channel` publishes what it is doing (nil if not admitted).
+    func activity(of channel: any Channel) -> ConnectionActivity? {
+        state.withLockedValue { $0.open[ObjectIdentifier(channel)]?.activity }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
         let id = ObjectIdentifier(child)
-        let admitted: (Bool, refusedToLog: Int?) = state.withLockedValue { state in
-            guard state.open.count < maxConnections else {
-                return (false, state.refusals.count(now: .now(), interval: logInterval))
+        let now = NIODeadline.now()
+        let activity = ConnectionActivity(acceptedAt: now)
+        let client = ClientAddress(child.remoteAddress)
+        let (admitted, roomMaker, refusedToLog): (Bool, (any Channel)?, Int?) = state.withLockedValue { state in
+            switch state.admission.admit(id, client: client, activity: activity, now: now) {
+            case .refuse:
+                return (false, nil, state.refusals.count(now: now, interval: logInterval))
+            case .admit:
+                state.open[id] = (child, activity)
+                return (true, nil, nil)
+            case .admitMakingRoom(let victim):
+                state.open[id] = (child, activity)
+                return (true, state.open[victim]?.channel, nil)
             }
-            state.open[id] = child
-            return (true, nil)
         }
-        guard admitted.0 else {
-            if let count = admitted.refusedToLog {
+        guard admitted else {
+            if let count = refusedToLog {
                 logger.warning(
-                    "connection limit reached: closed \(count) new connection(s)",
+                    "connection limit reached: closed \(count) new connection(s) (every open one was busy)",
                     metadata: ["http.max_connections": "\(maxConnections)"])
             }
             child.close(promise: nil)
             return
         }
+        roomMaker?.pipeline.fireUserInboundEventTriggered(MakeRoom())
         child.closeFuture.whenComplete { [state] _ in
-            _ = state.withLockedValue { $0.open.removeValue(forKey: id) }
+            state.withLockedValue {
+                $0.admission.closed(id)
+                $0.open.removeValue(forKey: id)
+            }
         }
         context.fireChannelRead(data)
     }

@@ -254,6 +254,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         // Sent to every connection when the server stops: finish what is in flight, then close.
         case is ChannelShouldQuiesceEvent:
             perform(state.quiesce(), context: context)
+        // Sent by the connection cap when it needs this connection's room.
+        case is ConnectionGate.MakeRoom:
+            perform(state.evict(), context: context)
         case ChannelEvent.inputClosed:
             perform(state.inputEnded(), context: context)
         default:

@@ -89,7 +89,10 @@ public final class HTTPServer: Service, Sendable {
                 logger: logger, redactedQueryNames: configuration.redactedQueryNames,
                 redactedValues: configuration.redactedValues,
                 onlyFailures: configuration.requestLog == .failures)
-        let gate = ConnectionGate(maxConnections: Self.connectionLimit(configuration, logger: logger), logger: logger)
+        let gate = ConnectionGate(
+            maxConnections: Self.connectionLimit(configuration, logger: logger), logger: logger,
+            perClient: configuration.maxConnectionsPerClient, loopbackHasAShare: configuration.loopbackHasAShare,
+            headGrace: .nanoseconds(configuration.headerTimeout.nanoseconds / 4))
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -102,7 +105,9 @@ public final class HTTPServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     do {
                         try Self.configureChild(channel)
-                        try Self.configurePipeline(channel, configuration: configuration, responder: responder, accessLog: accessLog)
+                        try Self.configurePipeline(
+                            channel, configuration: configuration, responder: responder, accessLog: accessLog,
+                            activity: gate.activity(of: channel))
                     } catch {
                         gate.childSetupFailed(error)
                         throw error

@@ -35,8 +35,19 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxRequestLine: Int
     /// Largest total header size accepted; larger gets 431.
     public var maxHeaderBytes: Int
-    /// Open connections at most; a connection accepted past this is closed at once.
+    /// Open connections at most. A connection accepted at the cap takes the room of the
+    /// connection idle the longest (else of the one waiting longest, past a grace of a
+    /// quarter of ``headerTimeout``, for its request head); it is closed at once only when
+    /// every open connection is answering.
     public var maxConnections: Int = 1024
+    /// Open connections one client address may hold; past this its own idle or waiting
+    /// connections make room for its new ones, else a new one is closed at once. Nil: half
+    /// of ``maxConnections``. Loopback clients (127.0.0.0/8, ::1) have no share unless
+    /// ``loopbackHasAShare``: behind them may be a sidecar proxy or a port-forward that
+    /// stands for many clients.
+    public var maxConnectionsPerClient: Int?
+    /// Whether loopback clients are held to ``maxConnectionsPerClient`` too.
+    public var loopbackHasAShare = false
     /// Pipelined requests one connection may have waiting for their answers; past this
     /// (or past the write buffer's high-water mark) the server stops reading from it.
     public var maxPendingResponses: Int = 16

@@ -162,6 +162,16 @@ import Testing
         #expect(!heading.channel.isActive)
     }
 
+    @Test func anIdleKeepAliveConnectionToldToMakeRoomClosesAtOnce() throws {
+        let connection = try Self.connection()
+        try connection.send(Self.get)
+        _ = try connection.output()
+        connection.advance(.seconds(3))
+        #expect(connection.activity.current == .idle(since: connection.loop.now - .seconds(3)))
+        connection.channel.pipeline.fireUserInboundEventTriggered(ConnectionGate.MakeRoom())
+        #expect(!connection.channel.isActive)
+    }
+
     @Test func theActivityTheCapReadsFollowsTheConnection() throws {
         let connection = try Self.connection()
         let opened = connection.loop.now
