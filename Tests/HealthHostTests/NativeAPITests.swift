@@ -1,7 +1,14 @@
 import Foundation
+import HealthConfig
+import HealthCore
+import HealthDialects
+import NIOHTTP1
 import Testing
 
-/// The native dialect end to end: real plugins, the real loader, the real server.
+/// The native dialect (`/health/`, `/health/ping`): its rules (bodies, headers, status
+/// codes, selection, unknown names, timeouts, the prefix) through the real pipeline over
+/// in-process checks; the config file's switches, plugin check naming and the event loop
+/// through real plugins, the real loader and the real server.
 @Suite(.timeLimit(.minutes(2))) struct NativeAPITests {
     private func yaml(extra: String = "", auth: String = "{ secret: s3cret }") async throws -> String {
         hostYAML(
@@ -17,90 +24,109 @@ import Testing
 
     private let auth = "auth=s3cret"
 
+    /// The checks of ``yaml(extra:auth:)`` in process: `slow` holds its calls until
+    /// opened (its timeout is 200 ms).
+    private func harness(
+        slow: ControlledCheck = ControlledCheck("slow"),
+        _ configure: (inout NativeDialectConfiguration) -> Void = { _ in }
+    ) throws -> RouterHarness {
+        let fakes = RouterHarness.FakeChecks()
+        fakes.set("false", .fail("false"))
+        fakes.set("warn", .warn("warned"))
+        var config = NativeDialectConfiguration()
+        configure(&config)
+        return try RouterHarness(
+            checks: [
+                fakes.check("foo"), fakes.check("true", isDefault: false), fakes.check("false", isDefault: false),
+                fakes.check("warn", isDefault: false), slow.registered(timeout: .milliseconds(200), isDefault: false),
+            ]
+        ) { NativeDialect.routes(config, context: $0) }
+    }
+
     @Test func pingAnswersPongWithoutAuth() async throws {
-        try await TestHost.with(yaml: try yaml()) { host throws in
-            let response = try await host.get("/health/ping")
-            #expect(response.status == 200)
-            #expect(response.body == "pong")
-            #expect(response.header("Content-Type") == "text/plain; charset=utf-8")
-            #expect(response.header("Cache-Control") == "no-cache, no-store, must-revalidate")
-        }
+        let response = try await harness().get("/health/ping")
+        #expect(response.status == .ok)
+        #expect(response.text == "pong")
+        #expect(response.header("Content-Type") == "text/plain; charset=utf-8")
+        #expect(response.header("Cache-Control") == "no-cache, no-store, must-revalidate")
     }
 
     @Test func defaultsRunWhenNoChecksAreNamed() async throws {
-        try await TestHost.with(yaml: try yaml()) { host throws in
-            for target in ["/health/?\(auth)", "/health?\(auth)", "/health/?checks=_defaults&\(auth)"] {
-                let response = try await host.get(target)
-                #expect(response.status == 200, "\(target)")
-                #expect(response.body == #"{"available_checks":["foo","true","false","warn","slow"],"checks":{"foo":true},"health":"running"}"#)
-                #expect(response.header("Content-Type") == "application/json")
-                #expect(response.header("Cache-Control") == "no-cache, no-store, must-revalidate")
-                #expect(response.header("Pragma") == "no-cache")
-                #expect(response.header("Expires") == "0")
-            }
+        let harness = try harness()
+        for target in ["/health/?\(auth)", "/health?\(auth)", "/health/?checks=_defaults&\(auth)"] {
+            let response = try await harness.get(target)
+            #expect(response.status == .ok, "\(target)")
+            #expect(response.text == #"{"available_checks":["foo","true","false","warn","slow"],"checks":{"foo":true},"health":"running"}"#)
+            #expect(response.header("Content-Type") == "application/json")
+            #expect(response.header("Cache-Control") == "no-cache, no-store, must-revalidate")
+            #expect(response.header("Pragma") == "no-cache")
+            #expect(response.header("Expires") == "0")
         }
     }
 
     @Test func namedChecksMixedWithDefaultsAndTrimmed() async throws {
-        try await TestHost.with(yaml: try yaml()) { host throws in
-            let response = try await host.get("/health/?checks=%20true%20,_defaults,warn&\(auth)")
-            #expect(response.status == 200)
-            #expect(response.json["checks"] as? [String: Bool] == ["true": true, "foo": true, "warn": true])
-            #expect(response.json["health"] as? String == "running")
-        }
+        let response = try await harness().get("/health/?checks=%20true%20,_defaults,warn&\(auth)")
+        #expect(response.status == .ok)
+        #expect(response.json["checks"] as? [String: Bool] == ["true": true, "foo": true, "warn": true])
+        #expect(response.json["health"] as? String == "running")
     }
 
     @Test func aFailingCheckDegradesWith503() async throws {
-        try await TestHost.with(yaml: try yaml()) { host throws in
-            let response = try await host.get("/health/?checks=foo,false&\(auth)")
-            #expect(response.status == 503)
-            #expect(response.json["health"] as? String == "degraded")
-            #expect(response.json["checks"] as? [String: Bool] == ["foo": true, "false": false])
-        }
+        let response = try await harness().get("/health/?checks=foo,false&\(auth)")
+        #expect(response.status == .serviceUnavailable)
+        #expect(response.json["health"] as? String == "degraded")
+        #expect(response.json["checks"] as? [String: Bool] == ["foo": true, "false": false])
     }
 
     @Test func anEmptyChecksParameterRunsNothing() async throws {
-        try await TestHost.with(yaml: try yaml()) { host throws in
-            let response = try await host.get("/health/?checks=&\(auth)")
-            #expect(response.status == 200)
-            #expect(response.json["checks"] as? [String: Bool] == [:])
-            #expect(response.json["health"] as? String == "running")
-        }
+        let response = try await harness().get("/health/?checks=&\(auth)")
+        #expect(response.status == .ok)
+        #expect(response.json["checks"] as? [String: Bool] == [:])
+        #expect(response.json["health"] as? String == "running")
     }
 
     @Test func unknownNamesAreA400ThatNamesThem() async throws {
-        try await TestHost.with(yaml: try yaml()) { host throws in
-            let response = try await host.get("/health/?checks=foo,fooo,bar&\(auth)")
-            #expect(response.status == 400)
-            #expect(response.json["error"] as? String == "unknown_checks")
-            #expect(response.json["unknown_checks"] as? [String] == ["fooo", "bar"])
-            #expect(response.header("Cache-Control") == "no-cache, no-store, must-revalidate")
-        }
+        let response = try await harness().get("/health/?checks=foo,fooo,bar&\(auth)")
+        #expect(response.status == .badRequest)
+        #expect(response.json["error"] as? String == "unknown_checks")
+        #expect(response.json["unknown_checks"] as? [String] == ["fooo", "bar"])
+        #expect(response.header("Cache-Control") == "no-cache, no-store, must-revalidate")
     }
 
     @Test func unknownNamesCanBeIgnoredAsTheSeedDoes() async throws {
-        let extra = "http: { native: { unknown_checks: ignore } }\n"
-        try await TestHost.with(yaml: try yaml(extra: extra)) { host throws in
-            let response = try await host.get("/health/?checks=foo,fooo&\(auth)")
-            #expect(response.status == 200)
-            #expect(response.json["checks"] as? [String: Bool] == ["foo": true])
-        }
+        let response = try await harness { $0.unknownChecks = .ignore }.get("/health/?checks=foo,fooo&\(auth)")
+        #expect(response.status == .ok)
+        #expect(response.json["checks"] as? [String: Bool] == ["foo": true])
     }
 
     @Test func aCheckPastItsTimeoutFailsWithoutHoldingTheResponse() async throws {
-        try await TestHost.with(yaml: try yaml()) { host throws in
-            let started = Date()
-            let response = try await host.get("/health/?checks=slow,foo&\(auth)")
-            #expect(response.status == 503)
-            #expect(response.json["checks"] as? [String: Bool] == ["slow": false, "foo": true])
-            #expect(Date().timeIntervalSince(started) < 1.9)
-        }
+        // `slow` never returns while the request waits: the answer comes from its timeout.
+        let slow = ControlledCheck("slow", holding: .every)
+        defer { slow.open() }
+        let harness = try harness(slow: slow)
+        defer { harness.engine.shutdown() }
+        let response = try await harness.get("/health/?checks=slow,foo&\(auth)")
+        #expect(response.status == .serviceUnavailable)
+        #expect(response.json["checks"] as? [String: Bool] == ["slow": false, "foo": true])
+        #expect(slow.activeCount == 1, "the call was still running when the response came")
     }
 
     @Test func thePrefixIsConfigurable() async throws {
+        let harness = try harness { $0.prefix = "/internal/hc" }
+        #expect(try await harness.get("/internal/hc/ping").text == "pong")
+        #expect(try await harness.get("/internal/hc/?\(auth)").status == .ok)
+        #expect(try await harness.get("/health/ping").status == .notFound)
+    }
+
+    // End to end (with the tests below): the config file's keys, the real plugins'
+    // results and check names, the server.
+    @Test func theConfiguredPrefixServesThePluginsResultsThroughASocket() async throws {
         try await TestHost.with(yaml: try yaml(extra: "http: { native: { prefix: /internal/hc } }\n")) { host throws in
             #expect(try await host.get("/internal/hc/ping").body == "pong")
-            #expect(try await host.get("/internal/hc/?\(auth)").status == 200)
+            let response = try await host.get("/internal/hc/?checks=_defaults,warn,false&\(auth)")
+            #expect(response.status == 503)
+            #expect(response.json["checks"] as? [String: Bool] == ["foo": true, "false": false, "warn": true])
+            #expect(response.header("Content-Type") == "application/json")
             #expect(try await host.get("/health/ping").status == 404)
         }
     }
