@@ -193,6 +193,12 @@ struct ConfigurationValidator {
             if name.isEmpty || !name.allSatisfy(tokenCharacters.contains) {
                 throw loaded.error(at: ["http", "runscope", "headers", .key(name)], "'\(name)' is not a valid HTTP header name")
             }
+            // Framing and hop-by-hop names: every response of the route would break.
+            if let reason = FramingHeaderNames.reason(forRefusing: name) {
+                throw loaded.error(
+                    at: ["http", "runscope", "headers", .key(name)],
+                    "'\(name)' cannot be configured: \(reason); remove it")
+            }
             // By bytes: "\r\n" is one Character, equal neither to "\r" nor to "\n".
             if value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) {
                 throw loaded.error(at: ["http", "runscope", "headers", .key(name)], "a header value must not contain line breaks")
