@@ -36,14 +36,25 @@ public enum PluginWorkerMain {
             socket.send(failure(error))
             return 0
         }
-        var hello = WorkerFrame(type: "hello")
-        hello.version = WorkerFrame.version
-        hello.descriptor = WireDescriptor(descriptor)
-        hello.sha256 = FileDigest.sha256(ofFile: pluginPath) ?? "unreadable"
+        let sha256 = FileDigest.sha256(ofFile: pluginPath) ?? "unreadable"
+        let hello = WorkerMessage.hello(descriptor: WireDescriptor(descriptor), sha256: sha256)
         guard socket.send(hello) else { return 0 }
 
-        guard case .frame(let initFrame) = socket.receive(), initFrame.type == "init" else { return 0 }
-        let settings = PluginSettings(json: initFrame.settingsJSON ?? "{}", scalars: initFrame.scalars ?? [:])
+        let settings: PluginSettings
+        switch socket.receive(HostMessage.self) {
+        case .message(.initialize(let settingsJSON, let scalars)):
+            settings = PluginSettings(json: settingsJSON, scalars: scalars)
+        case .invalid(.versionMismatch(let received, let expected)):
+            socket.send(
+                WorkerMessage.loadFailed(
+                    code: PluginLoadError.Code.workerFailed.description,
+                    message: "the host sent init for worker protocol version \(received), but this worker "
+                        + "(\(BundledPlugins.runningExecutable())) speaks version \(expected): the host and its worker "
+                        + "binary are different builds"))
+            return 0
+        case .message, .invalid, .closed:
+            return 0
+        }
         let plugin: LoadedPlugin
         do throws(PluginLoadError) {
             plugin = try loader.initialize(path: pluginPath, descriptor: descriptor, settings: settings)
@@ -51,95 +62,79 @@ public enum PluginWorkerMain {
             socket.send(failure(error))
             return 0
         }
-        guard socket.send(WorkerFrame(type: "ready")) else { return 0 }
+        guard socket.send(WorkerMessage.ready) else { return 0 }
         return serve(plugin, socket: socket)
     }
 
-    private static func failure(_ error: PluginLoadError) -> WorkerFrame {
-        var frame = WorkerFrame(type: "load_failed")
-        frame.code = error.code.description
-        frame.message = error.message
-        return frame
+    private static func failure(_ error: PluginLoadError) -> WorkerMessage {
+        .loadFailed(code: error.code.description, message: error.message)
     }
 
     private static func serve(_ plugin: LoadedPlugin, socket: FrameSocket) -> Int32 {
         let bindings = NIOLockedValueBox<[Int: PluginCheck]>([:])
         let runner = CallRunner()
         while true {
-            guard case .frame(let frame) = socket.receive() else {
-                return 0  // EOF: the host is gone
+            let message: HostMessage
+            switch socket.receive(HostMessage.self) {
+            case .message(let received): message = received
+            case .closed: return 0  // EOF: the host is gone
+            case .invalid: continue  // ignored, as a message of a type this worker does not know
             }
-            switch frame.type {
-            case "bind":
-                socket.send(bind(frame, plugin: plugin, into: bindings))
-            case "call":
-                let check = frame.binding.flatMap { id in bindings.withLockedValue { $0[id] } }
-                    ?? frame.check.flatMap(plugin.implementation(of:))
-                runner.run { socket.send(call(frame, check: check)) }
-            case "info":
+            switch message {
+            case .bind(let id, let name, let values):
+                socket.send(bind(id: id, check: name, values: values, plugin: plugin, into: bindings))
+            case .call(let request):
+                let check = request.binding.flatMap { id in bindings.withLockedValue { $0[id] } }
+                    ?? plugin.implementation(of: request.check)
+                runner.run { socket.send(call(request, check: check)) }
+            case .info(let id):
                 DetachedThread.start(name: "hh-info") {
-                    var answer = WorkerFrame(type: "info_result")
-                    answer.id = frame.id
+                    let answer: InfoAnswer
                     switch plugin.readInfo() {
-                    case .entries(let entries)?: answer.entries = entries.map { [$0.key, $0.value] }
-                    case .failed(let reason)?: answer.message = reason
-                    case nil: answer.message = "the plugin has no info section"
+                    case .entries(let entries)?: answer = .entries(entries.map { InfoEntry(key: $0.key, value: $0.value) })
+                    case .failed(let reason)?: answer = .failed(reason)
+                    case nil: answer = .failed("the plugin has no info section")
                     }
-                    socket.send(answer)
+                    socket.send(WorkerMessage.infoResult(id: id, answer))
                 }
-            case "shutdown":
+            case .shutdown:
                 plugin.shutdown()
                 return 0
-            default:
+            case .initialize:
                 continue
             }
         }
     }
 
-    private static func bind(_ frame: WorkerFrame, plugin: LoadedPlugin, into bindings: NIOLockedValueBox<[Int: PluginCheck]>)
-        -> WorkerFrame
-    {
-        var answer = WorkerFrame(type: "bind_failed")
-        answer.id = frame.id
-        guard let id = frame.id, let name = frame.check, let check = plugin.implementation(of: name) else {
-            answer.message = "no check '\(frame.check ?? "")'"
-            return answer
+    private static func bind(
+        id: Int, check name: String, values wireValues: [WireValue], plugin: LoadedPlugin,
+        into bindings: NIOLockedValueBox<[Int: PluginCheck]>
+    ) -> WorkerMessage {
+        guard let check = plugin.implementation(of: name) else {
+            return .bindFailed(id: id, code: nil, message: "no check '\(name)'")
         }
         var values: [ParameterValue] = []
-        for (parameter, wire) in zip(check.check.parameters, frame.values ?? []) {
+        for (parameter, wire) in zip(check.check.parameters, wireValues) {
             guard let value = ParameterValue.parse(wire.text, as: parameter.kind) else {
-                answer.message = "parameter '\(parameter.name)': '\(wire.text)' is not a \(parameter.kind)"
-                return answer
+                return .bindFailed(id: id, code: nil, message: "parameter '\(parameter.name)': '\(wire.text)' is not a \(parameter.kind)")
             }
             values.append(value)
         }
         do throws(PluginLoadError) {
             let bound = try check.binding(values)
             bindings.withLockedValue { $0[id] = bound }
-            answer.type = "bound"
+            return .bound(id: id)
         } catch {
-            answer.code = error.code.description
-            answer.message = error.message
+            return .bindFailed(id: id, code: error.code.description, message: error.message)
         }
-        return answer
     }
 
-    private static func call(_ frame: WorkerFrame, check: PluginCheck?) -> WorkerFrame {
-        var answer = WorkerFrame(type: "result")
-        answer.id = frame.id
+    private static func call(_ request: CallRequest, check: PluginCheck?) -> WorkerMessage {
         guard let check else {
-            answer.status = CheckStatus.fail.rawValue
-            answer.message = "the worker has no check '\(frame.check ?? "")'"
-            return answer
+            return .result(id: request.id, .fail("the worker has no check '\(request.check)'"))
         }
-        let invocation = CheckInvocation(
-            configuredName: frame.configuredName ?? check.check.name, timeout: .milliseconds(frame.timeoutMs ?? 5000))
-        let result = check.run(invocation)
-        answer.status = result.status.rawValue
-        answer.message = result.message
-        answer.observedValue = result.observedValue
-        answer.unit = result.observedUnit
-        return answer
+        let invocation = CheckInvocation(configuredName: request.configuredName, timeout: request.timeout)
+        return .result(id: request.id, check.run(invocation))
     }
 }
 
@@ -155,10 +150,7 @@ struct FrameLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var frame = WorkerFrame(type: "log")
-        frame.level = event.level.rawValue
-        frame.message = "\(event.message)"
-        socket.send(frame)
+        socket.send(WorkerMessage.log(level: event.level.rawValue, message: "\(event.message)"))
     }
 }
 

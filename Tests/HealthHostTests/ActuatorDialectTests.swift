@@ -1,63 +1,79 @@
 import Foundation
+import HealthConfig
+import HealthCore
+import HealthDialects
 import HealthHTTP
 import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing
 
-/// Spring-Actuator-style `/z/...` (flask-management-endpoints), with remote dependencies.
+/// Spring-Actuator-style `/z/...` (flask-management-endpoints), with remote dependencies:
+/// the health routes' rules through the real pipeline over the fixture's checks in
+/// process; info, dependencies and start-up errors through real hosts.
 @Suite(.timeLimit(.minutes(2))) struct ActuatorDialectTests {
     private let auth = ["Authorization": "Bearer \(DialectFixture.secret)"]
     private let enabled = "  actuator: { enabled: true }"
 
+    private let bearer = [("Authorization", "Bearer \(DialectFixture.secret)")]
+
+    private func harness(failingReadiness: Bool = false, lifecycle: HostLifecycle = HostLifecycle()) throws -> RouterHarness {
+        var config = ActuatorDialectConfiguration()
+        config.enabled = true
+        return try RouterHarness.dialectFixture(failingReadiness: failingReadiness, lifecycle: lifecycle) {
+            ActuatorDialect.routes(config, context: $0)
+        }
+    }
+
     /// Every configured check, default or not, as Spring's `/actuator/health` shows every
     /// component (and flask-management-endpoints' `/health` "runs all health checks").
     @Test func healthListsEveryConfiguredCheckAsComponents() async throws {
-        try await TestHost.with(yaml: try DialectFixture.yaml(http: enabled)) { host throws in
-            let response = try await host.get("/z/health")
-            #expect(response.status == 503)
-            #expect(response.header("Content-Type") == "application/json")
-            #expect(
-                response.body
-                    == #"{"components":{"down":{"status":"DOWN"},"ok":{"status":"UP"},"warn":{"status":"UP"}},"status":"DOWN"}"#)
-            let detailed = try await host.get("/z/health", headers: auth)
-            #expect(
-                detailed.body
-                    == #"{"components":{"down":{"details":{"message":"connection refused: db:5432"},"status":"DOWN"},"ok":{"details":{"message":"all good","observedUnit":"ms","observedValue":12},"status":"UP"},"warn":{"details":{"message":"disk 91% full","observedUnit":"percent","observedValue":91.5},"status":"UP"}},"status":"DOWN"}"#
-            )
-        }
+        let harness = try harness()
+        let response = try await harness.get("/z/health")
+        #expect(response.status == .serviceUnavailable)
+        #expect(response.header("Content-Type") == "application/json")
+        #expect(
+            response.text
+                == #"{"components":{"down":{"status":"DOWN"},"ok":{"status":"UP"},"warn":{"status":"UP"}},"status":"DOWN"}"#)
+        let detailed = try await harness.get("/z/health", headers: bearer)
+        #expect(
+            detailed.text
+                == #"{"components":{"down":{"details":{"message":"connection refused: db:5432"},"status":"DOWN"},"ok":{"details":{"message":"all good","observedUnit":"ms","observedValue":12},"status":"UP"},"warn":{"details":{"message":"disk 91% full","observedUnit":"percent","observedValue":91.5},"status":"UP"}},"status":"DOWN"}"#
+        )
     }
 
     @Test func livenessPingReadinessAndGroups() async throws {
-        try await TestHost.with(yaml: try DialectFixture.yaml(failingReadiness: true, http: enabled)) { host throws in
-            let ping = try await host.get("/z/health/ping")
-            #expect(ping.status == 200)
-            #expect(ping.body == #"{"status":"UP"}"#)
-            let live = try await host.get("/z/health/liveness")
-            #expect(live.status == 200)
-            #expect(live.json["status"] as? String == "UP")
-            let ready = try await host.get("/z/health/readiness")
-            #expect(ready.status == 503)
-            #expect(ready.json["status"] as? String == "DOWN")
-            #expect((ready.json["components"] as? [String: [String: String]])?["down"] == ["status": "DOWN"])
-            let storage = try await host.get("/z/health/storage")
-            #expect(storage.status == 503)
-            #expect(Set((storage.json["components"] as? [String: Any])?.keys ?? [:].keys) == ["warn", "down"])
-            #expect(try await host.get("/z/health/nope").status == 404)
-            #expect(try await host.get("/z/health/" + String(repeating: "a", count: 129)).status == 404)
-        }
+        let harness = try harness(failingReadiness: true)
+        let ping = try await harness.get("/z/health/ping")
+        #expect(ping.status == .ok)
+        #expect(ping.text == #"{"status":"UP"}"#)
+        let live = try await harness.get("/z/health/liveness")
+        #expect(live.status == .ok)
+        #expect(live.json["status"] as? String == "UP")
+        let ready = try await harness.get("/z/health/readiness")
+        #expect(ready.status == .serviceUnavailable)
+        #expect(ready.json["status"] as? String == "DOWN")
+        #expect((ready.json["components"] as? [String: [String: String]])?["down"] == ["status": "DOWN"])
+        let storage = try await harness.get("/z/health/storage")
+        #expect(storage.status == .serviceUnavailable)
+        #expect(Set((storage.json["components"] as? [String: Any])?.keys ?? [:].keys) == ["warn", "down"])
+        #expect(try await harness.get("/z/health/nope").status == .notFound)
+        #expect(try await harness.get("/z/health/" + String(repeating: "a", count: 129)).status == .notFound)
     }
 
     @Test func readinessIsOutOfServiceOnceShutdownBegins() async throws {
-        try await TestHost.with(yaml: try DialectFixture.yaml(http: enabled)) { host throws in
-            #expect(try await host.get("/z/health/readiness").status == 200)
-            host.app.lifecycle.beginShutdown()
-            let ready = try await host.get("/z/health/readiness")
-            #expect(ready.status == 503)
-            #expect(ready.body == #"{"status":"OUT_OF_SERVICE"}"#)
-            #expect(try await host.get("/z/health/liveness").status == 200)
-        }
+        let lifecycle = HostLifecycle()
+        let harness = try harness(lifecycle: lifecycle)
+        #expect(try await harness.get("/z/health/readiness").status == .ok)
+        lifecycle.beginShutdown()
+        let ready = try await harness.get("/z/health/readiness")
+        #expect(ready.status == .serviceUnavailable)
+        #expect(ready.text == #"{"status":"OUT_OF_SERVICE"}"#)
+        #expect(try await harness.get("/z/health/liveness").status == .ok)
     }
 
+    // End to end from here on: the app's version and resource attributes from the config
+    // file and the environment, remote dependencies served by real HTTP servers, and
+    // start-up errors of a host built from YAML.
     @Test func versionFallsBackFromConfigToEnvironmentToUnknown() async throws {
         try await TestHost.with(yaml: try DialectFixture.yaml(http: enabled, extra: "service: { version: 1.4.2 }\n")) {
             host throws in
