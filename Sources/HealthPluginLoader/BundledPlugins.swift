@@ -100,6 +100,11 @@ public struct BundledPlugins: Sendable, Equatable {
 
     /// Whether `file` is one of the bundled plugins, and how that was decided.
     public func origin(of file: String) -> PluginOrigin {
+        origin(of: file, digests: FileDigests())
+    }
+
+    /// ``origin(of:)``, reading the file's digest (when one is needed) from `digests`.
+    func origin(of file: String, digests fileDigests: FileDigests) -> PluginOrigin {
         if let unavailable { return .thirdParty(unavailable) }
         guard let folder else { return .thirdParty("healthhost has no bundled plugin folder") }
         let real = FilePaths.resolvingLinks(FilePaths.absolute(file))
@@ -117,7 +122,7 @@ public struct BundledPlugins: Sendable, Equatable {
             return .bundled("built with this healthhost in \(folder)", sha256: nil)
         case .installed(let manifest):
             guard let expected = digests[name] else { return .thirdParty("\(name) is not listed in \(manifest)") }
-            guard let digest = FileDigest.sha256(ofFile: real) else { return .thirdParty("\(real) cannot be read") }
+            guard let digest = fileDigests.sha256(ofFile: real) else { return .thirdParty("\(real) cannot be read") }
             guard digest == expected else {
                 return .thirdParty(
                     "its SHA-256 \(digest.prefix(16))… is not the \(expected.prefix(16))… \(manifest) records for \(name)")

@@ -54,12 +54,25 @@ public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
     public let path: String
     /// What went wrong, without the path.
     public let message: String
+    /// The name the plugin declares, once its descriptor was read.
+    public private(set) var pluginName: String?
+    /// The C symbol that failed (the entry point, a hook), if one did.
+    public private(set) var symbol: String?
 
     /// Creates an error.
-    public init(_ code: Code, path: String, _ message: String) {
+    public init(_ code: Code, path: String, _ message: String, pluginName: String? = nil, symbol: String? = nil) {
         self.code = code
         self.path = path
         self.message = message
+        self.pluginName = pluginName
+        self.symbol = symbol
+    }
+
+    /// The same error, naming the plugin (unless it names one already).
+    func naming(plugin name: String) -> PluginLoadError {
+        var named = self
+        if named.pluginName == nil { named.pluginName = name }
+        return named
     }
 
     /// `plugin PATH: MESSAGE`.

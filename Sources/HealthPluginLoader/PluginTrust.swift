@@ -30,6 +30,11 @@ public struct PluginTrust: Sendable {
 
     /// Throws when `path` may not be opened; says which rule and how to fix it.
     public func check(_ path: String) throws(PluginLoadError) {
+        try check(path, digests: FileDigests())
+    }
+
+    /// ``check(_:)``, reading the file's digest (when one is needed) from `digests`.
+    func check(_ path: String, digests: FileDigests) throws(PluginLoadError) {
         var info = stat()
         // A missing file or broken link: the loader's own message says it better.
         guard stat(path, &info) == 0 else { return }
@@ -43,7 +48,7 @@ public struct PluginTrust: Sendable {
             }
         }
         if !allowedDigests.isEmpty {
-            let digest = FileDigest.sha256(ofFile: path) ?? "unreadable"
+            let digest = digests.sha256(ofFile: path) ?? "unreadable"
             guard allowedDigests.contains(digest) else {
                 throw PluginLoadError(
                     .untrusted, path: path,

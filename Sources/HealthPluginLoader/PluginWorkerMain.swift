@@ -57,7 +57,7 @@ public enum PluginWorkerMain {
         }
         let plugin: LoadedPlugin
         do throws(PluginLoadError) {
-            plugin = try loader.initialize(path: pluginPath, descriptor: descriptor, settings: settings)
+            plugin = try loader.initialize(path: pluginPath, descriptor: descriptor, settings: settings, sha256: sha256)
         } catch {
             socket.send(failure(error))
             return 0
