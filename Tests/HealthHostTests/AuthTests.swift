@@ -1,36 +1,48 @@
 import Foundation
+import HealthConfig
+import HealthDialects
 import HealthHostApp
+import NIOHTTP1
 import Testing
 
+/// The shared secret: how a request presents it, through RouterHarness; where the host
+/// reads it from, through hosts built from YAML.
 @Suite(.timeLimit(.minutes(2))) struct AuthTests {
     private func yaml(_ auth: String) async throws -> String {
         hostYAML(plugins: [try await PluginCompiler.core()], auth: auth)
     }
 
+    private func harness() throws -> RouterHarness {
+        let fakes = RouterHarness.FakeChecks()
+        return try RouterHarness(checks: [fakes.check("core.true")]) {
+            NativeDialect.routes(NativeDialectConfiguration(), context: $0)
+        }
+    }
+
     @Test func missingOrWrongSecretIs401WithAJSONBody() async throws {
-        try await TestHost.with(yaml: try yaml("{ secret: s3cret }")) { host throws in
-            for response in [
-                try await host.get("/health/"), try await host.get("/health/?auth=wrong"),
-                try await host.get("/health/", headers: ["Authorization": "Bearer wrong"]),
-                try await host.get("/health/?auth=s3cre"), try await host.get("/health/?auth=s3crett"),
-            ] {
-                #expect(response.status == 401)
-                #expect(response.json["error"] as? String == "unauthorized")
-                #expect(response.header("WWW-Authenticate") == "Bearer realm=\"healthhost\"")
-                #expect(!response.body.contains("s3cret"))
-            }
+        let harness = try harness()
+        for response in [
+            try await harness.get("/health/"), try await harness.get("/health/?auth=wrong"),
+            try await harness.get("/health/", headers: [("Authorization", "Bearer wrong")]),
+            try await harness.get("/health/?auth=s3cre"), try await harness.get("/health/?auth=s3crett"),
+        ] {
+            #expect(response.status == .unauthorized)
+            #expect(response.json["error"] as? String == "unauthorized")
+            #expect(response.header("WWW-Authenticate") == "Bearer realm=\"healthhost\"")
+            #expect(!response.text.contains("s3cret"))
         }
     }
 
     @Test func querySecretAndBearerHeaderBothWork() async throws {
-        try await TestHost.with(yaml: try yaml("{ secret: s3cret }")) { host throws in
-            #expect(try await host.get("/health/?auth=s3cret").status == 200)
-            #expect(try await host.get("/health/", headers: ["Authorization": "Bearer s3cret"]).status == 200)
-            #expect(try await host.get("/health/", headers: ["Authorization": "bearer s3cret"]).status == 200)
-            #expect(try await host.get("/health/?auth=s%33cret").status == 200)
-        }
+        let harness = try harness()
+        #expect(try await harness.get("/health/?auth=s3cret").status == .ok)
+        #expect(try await harness.get("/health/", headers: [("Authorization", "Bearer s3cret")]).status == .ok)
+        #expect(try await harness.get("/health/", headers: [("Authorization", "bearer s3cret")]).status == .ok)
+        #expect(try await harness.get("/health/?auth=s%33cret").status == .ok)
     }
 
+    // End to end from here on: where the secret comes from (the config file, the
+    // environment, a mounted file and its rotation) is the host's, built from YAML.
     @Test func environmentVariableWinsOverTheConfig() async throws {
         try await TestHost.with(yaml: try yaml("{ secret: from-config }"), environment: ["HEALTH_URL_SECRET": "from-env"]) { host throws in
             #expect(try await host.get("/health/?auth=from-env").status == 200)
@@ -89,13 +101,13 @@ extension AuthTests {
         try await TestHost.with(yaml: yaml, logger: capture.logger()) { host throws in
             #expect(try await host.get("/health/?auth=first-secret").status == 200)
             try "second-secret\n".write(toFile: file, atomically: true, encoding: .utf8)
-            #expect(try await eventually { try await host.get("/health/?auth=second-secret").status == 200 })
+            #expect(try await poll(until: { try await host.get("/health/?auth=second-secret").status == 200 }))
             #expect(try await host.get("/health/?auth=first-secret").status == 401)
             #expect(capture.all.contains { $0.contains("auth secret reloaded") })
 
             // An emptied file keeps the secret in force and says so once.
             try "".write(toFile: file, atomically: true, encoding: .utf8)
-            #expect(await eventually { capture.all.contains { $0.contains("keeping the previous auth secret") } })
+            #expect(await poll(until: { capture.all.contains { $0.contains("keeping the previous auth secret") } }))
             #expect(try await host.get("/health/?auth=second-secret").status == 200)
             #expect(!capture.all.contains { $0.contains("first-secret") || $0.contains("second-secret") })
         }
