@@ -1,10 +1,16 @@
 import Foundation
+import HealthConfig
+import HealthDialects
+import NIOHTTP1
 import Testing
 
-/// `Accept: application/health+json` on the native endpoint (draft-inadarei-api-health-check).
+/// `Accept: application/health+json` on the native endpoint (draft-inadarei-api-health-check):
+/// the format end to end once, its selection and negotiation through RouterHarness.
 @Suite(.timeLimit(.minutes(2))) struct HealthJSONTests {
     private let headers = ["Accept": "application/health+json", "Authorization": "Bearer \(DialectFixture.secret)"]
 
+    // End to end: `service.name` and `service.version` from the config file, the real
+    // plugin's values and timings, through a socket.
     @Test func theDraftsFormatWithPerCheckDetails() async throws {
         let yaml = try await DialectFixture.yaml(extra: "service: { name: orders, version: 1.4.2 }\n")
         try await TestHost.with(yaml: yaml) { host throws in
@@ -35,28 +41,33 @@ import Testing
         }
     }
 
+    private let draft = [("Accept", "application/health+json"), ("Authorization", "Bearer \(DialectFixture.secret)")]
+
+    private func harness(healthJSON: Bool = true) throws -> RouterHarness {
+        var config = NativeDialectConfiguration()
+        config.healthJSON = healthJSON
+        return try RouterHarness.dialectFixture { NativeDialect.routes(config, context: $0) }
+    }
+
     @Test func aFailureIs503AndSelectionStillApplies() async throws {
-        try await TestHost.with(yaml: try DialectFixture.yaml()) { host throws in
-            let response = try await host.get("/health/?checks=ok,down", headers: headers)
-            #expect(response.status == 503)
-            #expect(response.json["status"] as? String == "fail")
-            let down = (response.json["checks"] as? [String: [[String: Any]]])?["down"]?.first
-            #expect(down?["output"] as? String == "connection refused: db:5432")
-            #expect(try await host.get("/health/", headers: ["Accept": "application/health+json"]).status == 401)
-        }
+        let harness = try harness()
+        let response = try await harness.get("/health/?checks=ok,down", headers: draft)
+        #expect(response.status == .serviceUnavailable)
+        #expect(response.header("Content-Type") == "application/health+json")
+        #expect(response.json["status"] as? String == "fail")
+        let down = (response.json["checks"] as? [String: [[String: Any]]])?["down"]?.first
+        #expect(down?["output"] as? String == "connection refused: db:5432")
+        #expect(try await harness.get("/health/", headers: [("Accept", "application/health+json")]).status == .unauthorized)
     }
 
     @Test func otherAcceptHeadersGetTheNativeBody() async throws {
-        try await TestHost.with(yaml: try DialectFixture.yaml()) { host throws in
-            for accept in ["application/json", "*/*", "application/health+json;q=0"] {
-                let response = try await host.get("/health/?auth=s3cret", headers: ["Accept": accept])
-                #expect(response.header("Content-Type") == "application/json", "\(accept)")
-                #expect(response.json["health"] as? String == "running", "\(accept)")
-            }
+        let harness = try harness()
+        for accept in ["application/json", "*/*", "application/health+json;q=0"] {
+            let response = try await harness.get("/health/?auth=s3cret", headers: [("Accept", accept)])
+            #expect(response.header("Content-Type") == "application/json", "\(accept)")
+            #expect(response.json["health"] as? String == "running", "\(accept)")
         }
-        let off = try await DialectFixture.yaml(http: "  native: { health_json: false }")
-        try await TestHost.with(yaml: off) { host throws in
-            #expect(try await host.get("/health/", headers: headers).header("Content-Type") == "application/json")
-        }
+        let off = try self.harness(healthJSON: false)
+        #expect(try await off.get("/health/", headers: draft).header("Content-Type") == "application/json")
     }
 }
