@@ -66,13 +66,27 @@ public struct RoutePipeline: HTTPResponder {
 
     public func respond(to request: HTTPRequest) -> HTTPReply {
         let entry = routes[request.path] ?? unmatched
-        guard isObserved else { return answer(request, entry: entry).map(\.response) }
+        // Switched over, not mapped: a closure handed to `map` would be allocated for
+        // every request, though only work that waits needs one.
+        guard isObserved else {
+            switch answer(request, entry: entry) {
+            case .now(let answered): return .now(answered.response)
+            case .later(let work): return .later { await work().response }
+            }
+        }
         let started = NIODeadline.now()
         let span = tracer.flatMap { serverSpan($0, for: request, entry: entry, startedAt: started) }
-        let (catalog, tracer) = (checkSpans, tracer)
-        return answer(request, entry: entry).map { answered in
-            Self.record(answered, of: entry, startedAt: started, span: span, tracer: tracer, catalog: catalog)
-            return answered.response
+        switch answer(request, entry: entry) {
+        case .now(let answered):
+            Self.record(answered, of: entry, startedAt: started, span: span, tracer: tracer, catalog: checkSpans)
+            return .now(answered.response)
+        case .later(let work):
+            let (catalog, tracer) = (checkSpans, tracer)
+            return .later {
+                let answered = await work()
+                Self.record(answered, of: entry, startedAt: started, span: span, tracer: tracer, catalog: catalog)
+                return answered.response
+            }
         }
     }
 
@@ -149,17 +163,23 @@ public struct RoutePipeline: HTTPResponder {
         let render = route.render
         if let kept = entry.kept, let keptKey {
             if let (ready, stamps) = Self.stampedReportsWithoutWaiting(batches) {
-                let reply = render(RouteInput(request: request, visibility: visibility, reports: ready))
-                if case .now(let response) = reply, let stamps, Self.mayKeep(ready, visibility: visibility) {
+                switch render(RouteInput(request: request, visibility: visibility, reports: ready)) {
+                case .now(let response):
+                    guard let stamps, Self.mayKeep(ready, visibility: visibility) else {
+                        return .now(Answered(response: response, reports: ready, batches: batches))
+                    }
                     let answered = Answered(response: response.withContentLength(), reports: ready, batches: batches)
                     kept.keep(answered, stamps: stamps, for: keptKey)
                     return .now(answered)
+                case .later(let work):
+                    return .later { Answered(response: await work(), reports: ready, batches: batches) }
                 }
-                return reply.map { Answered(response: $0, reports: ready, batches: batches) }
             }
         } else if let ready = Self.reportsWithoutWaiting(batches) {
-            let input = RouteInput(request: request, visibility: visibility, reports: ready)
-            return render(input).map { Answered(response: $0, reports: ready, batches: batches) }
+            switch render(RouteInput(request: request, visibility: visibility, reports: ready)) {
+            case .now(let response): return .now(Answered(response: response, reports: ready, batches: batches))
+            case .later(let work): return .later { Answered(response: await work(), reports: ready, batches: batches) }
+            }
         }
         return .later {
             let reports = await Self.reports(batches)
