@@ -11,7 +11,10 @@ struct PluginMetrics: MetricsCollector {
     func collect(into out: inout PrometheusText) {
         out.family("healthhost_plugin_info", "gauge", help: "Always 1 per loaded plugin; the labels say its version and ABI.")
         for plugin in plugins {
-            out.sample("healthhost_plugin_info", [("plugin", plugin.name), ("version", plugin.descriptor.version), ("abi", plugin.descriptor.abiVersion.description)], 1)
+            let descriptor = plugin.descriptor
+            out.sample(
+                "healthhost_plugin_info",
+                [("plugin", plugin.name), ("version", descriptor.version), ("abi", descriptor.abiVersion.description)], 1)
         }
         let workers = plugins.compactMap { plugin in plugin.workerStatistics.map { (plugin.name, $0) } }
         out.family("healthhost_plugin_worker_deaths_total", "counter", help: "Times the isolated plugin's worker process died.")
