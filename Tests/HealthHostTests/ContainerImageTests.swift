@@ -209,15 +209,12 @@ struct ContainerImageTests {
                 + "--network=host -v '\(config)':/etc/healthhost:ro -v '\(secrets)':/var/run/secrets/healthhost:ro "
                 + "localhost/acme-health:test")
         try #require(started.status == 0, "\(started.output)")
-        var answered = false
-        for _ in 0..<600 where !answered {
-            answered = (try? await RawHTTPClient.request(port: port, "GET", "/readyz"))?.status == 200
-            if !answered { try await Task.sleep(for: .milliseconds(25)) }
-        }
-        if !answered {
+        do {
+            try await waitUntilAnswering(port: port, "/readyz", timeout: .seconds(15))
+        } catch {
             let logs = try await engine.sh("podman logs \(name) 2>&1").output
-            Issue.record("the container never became ready:\n\(logs)")
-            throw RawHTTPClient.ClientError("not ready")
+            Issue.record("the container never became ready (\(error)):\n\(logs)")
+            throw error
         }
         timings.lap("run until ready")
 

@@ -58,12 +58,12 @@ final class PrometheusFixture: Sendable {
     func waitFor(_ query: String, limit: Duration = .seconds(20), until accept: ([String: Double]) -> Bool) async throws
         -> [String: Double]
     {
-        let deadline = ContinuousClock.now + limit
-        var values = try await self.query(query)
-        while !accept(values) && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(250))
-            values = try await self.query(query)
-        }
+        var values: [String: Double] = [:]
+        _ = try await poll(
+            until: {
+                values = try await self.query(query)
+                return accept(values)
+            }, timeout: limit, every: .milliseconds(250))
         return values
     }
 }
