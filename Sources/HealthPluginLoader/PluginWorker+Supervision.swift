@@ -2,7 +2,8 @@ import HealthCore
 import Logging
 
 /// Deaths and restarts: the rules are ``WorkerSupervision``'s (a value under the worker's
-/// lock, given the instant and the jitter); this performs what it decides.
+/// lock, given the instant and the jitter from ``PluginWorker/clock``); this performs
+/// what it decides.
 extension PluginWorker {
     /// Why a call was not sent to a worker.
     struct Refusal: Error {
@@ -13,7 +14,7 @@ extension PluginWorker {
     func ensureRunning() -> Result<WorkerProcess, Refusal> {
         if let running = state.withLockedValue({ $0.running }) { return .success(running) }
         return startLock.withLock {
-            let now = ContinuousClock.now
+            let now = clock.now()
             let situation = state.withLockedValue { state -> Result<WorkerProcess?, Refusal> in
                 if let running = state.running { return .success(running) }
                 if state.isShutDown { return .failure(Refusal(message: "not run: the plugin has been shut down")) }
@@ -69,8 +70,8 @@ extension PluginWorker {
 
     /// Counts a death, sets the back-off or the quarantine; returns what calls are told.
     func recordDeath(_ cause: String) -> String {
-        let now = ContinuousClock.now
-        let jitter = Double.random(in: 0.8...1.2)
+        let now = clock.now()
+        let jitter = clock.jitter()
         let verdict = state.withLockedValue { state in
             let verdict = state.supervision.recordDeath(cause, at: now, jitter: jitter)
             state.statistics.deaths = state.supervision.deathCount

@@ -28,6 +28,8 @@ final class PluginWorker: Sendable {
     /// Serializes starts: one thread (re)starts the worker, the others wait for it.
     let startLock = NIOLock()
     let output = OutputTail()
+    /// The time and jitter ``WorkerSupervision`` decides with.
+    let clock: WorkerClock
     /// The generations whose socket a reader thread owns (and closes).
     let hasReader = NIOLockedValueBox<Set<Int>>([])
     /// Reader threads still running: shutdown waits for them, so none is left working
@@ -56,9 +58,10 @@ final class PluginWorker: Sendable {
         var isShutDown = false
     }
 
-    init(path: String, policy: IsolationPolicy, logger: Logger) {
+    init(path: String, policy: IsolationPolicy, logger: Logger, clock: WorkerClock = .system) {
         self.path = path
         self.policy = policy
+        self.clock = clock
         self.state = NIOLockedValueBox(State(supervision: WorkerSupervision(policy: policy)))
         var logger = logger
         logger[metadataKey: "plugin.path"] = "\(path)"
