@@ -27,10 +27,6 @@ public enum HTTPClient {
     /// Bodies larger than this are refused (a health body is small).
     public static let maximumBodyBytes = 256 * 1024
 
-    /// The name KeepAliveHTTPClient still uses (#40 item 4 renamed it to
-    /// ``HTTPClientError``; that file has another owner).
-    public typealias Failure = HTTPClientError
-
     /// GETs `target` with `headers`, failing after `timeout`.
     public static func get(
         _ target: HTTPTarget, headers: HTTPHeaders = [:], timeout: TimeAmount,

@@ -35,7 +35,7 @@ public final class KeepAliveHTTPClient: Sendable {
                     do {
                         try channel.pipeline.syncOperations.handler(type: ResponseCollector.self).expect(promise)
                     } catch {
-                        promise.fail(HTTPClient.Failure(description: "the connection lost its response handler: \(error)"))
+                        promise.fail(HTTPClientError(description: "the connection lost its response handler: \(error)"))
                         return
                     }
                     channel.write(HTTPClientRequestPart.head(head), promise: nil)

@@ -31,10 +31,6 @@ extension KeepAliveHTTPClient: SpanExportTransport {}
 /// export in flight, its retries one after the other, each hand-off a future's
 /// completion) and freed only when nothing refers to the client any more.
 final class HTTPSExportClient: SpanExportTransport, @unchecked Sendable {
-    /// The name SpanExporter still uses for ``ExportRequestError`` (#40 item 4 renamed
-    /// it; SpanExporter.swift has another owner).
-    typealias Failure = ExportRequestError
-
     private let target: HTTPTarget
     private let tls: TracingSettings.TLSFiles
     private let eventLoop: any EventLoop

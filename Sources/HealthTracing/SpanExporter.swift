@@ -269,7 +269,7 @@ final class SpanExporter: Sendable {
                         return
                     }
                     retryAfter = response.headers.first(name: "Retry-After")
-                case .failure(let error as HTTPSExportClient.Failure) where !error.isTransient:
+                case .failure(let error as ExportRequestError) where !error.isTransient:
                     finish(count: count, failure: error.description)  // a certificate refused, say
                     return
                 case .failure(let error):
