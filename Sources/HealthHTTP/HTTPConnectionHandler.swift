@@ -20,7 +20,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private let published: ConnectionActivity?
     private var context: ChannelHandlerContext?
     private var state: HTTPConnectionStateMachine
-    private var timer: Scheduled<Void>?
+    private var timer: NIOScheduledCallback?
 
     init(
         responder: any HTTPResponder, configuration: HTTPServerConfiguration, accessLog: AccessLog?,
@@ -213,15 +213,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         published.publish(change)
     }
 
+    /// A scheduled callback rather than `scheduleTask`: no promise, future and closure to
+    /// allocate for the timer every connection arms.
     private func schedule(_ deadline: NIODeadline, context: ChannelHandlerContext) {
         timer?.cancel()
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(deadline: deadline) {
-            let handler = bound.value
-            handler.timer = nil
-            guard let context = handler.context else { return }
-            handler.perform(handler.state.timerFired(now: context.eventLoop.now), context: context)
-        }
+        // Throws only when the event loop is shutting down: then no timer is needed.
+        timer = try? context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: self)
     }
 
     // MARK: Backpressure
@@ -285,5 +282,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private static func parserError(_ error: ByteToMessageDecoderError) -> HTTPParserError? {
         if case .dataReceivedInErrorState(let inner, _) = error { return inner as? HTTPParserError }
         return nil
+    }
+}
+
+extension HTTPConnectionHandler: NIOScheduledCallbackHandler {
+    /// The connection's timer fired.
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        timer = nil
+        guard let context else { return }
+        perform(state.timerFired(now: eventLoop.now), context: context)
     }
 }

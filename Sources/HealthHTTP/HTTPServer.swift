@@ -234,9 +234,9 @@ public final class HTTPServer: Service, Sendable {
         guard let options = channel.syncOptions else { return }
         try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
         try options.setOption(.allowRemoteHalfClosure, value: true)
-        // Backpressure: one read cycle takes at most 4 x 16 KiB, and the handler stops
-        // reading while more than 64 KiB of answers wait to be sent.
-        try options.setOption(.maxMessagesPerRead, value: 4)
+        // Backpressure: one read cycle takes at most 4 (NIO's default maxMessagesPerRead)
+        // x 16 KiB, and the handler stops reading while more than 64 KiB of answers wait
+        // to be sent.
         try options.setOption(
             .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 512, initial: 2048, maximum: 16384))
         try options.setOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))

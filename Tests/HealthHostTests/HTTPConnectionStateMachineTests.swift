@@ -131,25 +131,45 @@ import Testing
     }
 
     @Test func afterTheLastAnswerTheConnectionLingersBrieflyOrForTheBodyTimeout() {
-        var plain = Self.opened()
-        let result116 = Self.request(&plain, at: Self.at(0), keepAlive: false)
-        #expect(result116 == .answer(.close))
-        _ = plain.queueAnswer(Self.answer, closes: true)
-        let (writes, actions) = Self.written(&plain, now: Self.at(10))
+        // An answer the client did not ask to close with (an error, a drain): 250 ms.
+        var refused = Self.opened()
+        _ = Self.request(&refused, at: Self.at(0))
+        _ = refused.queueAnswer(Self.answer, closes: true)
+        let (writes, actions) = Self.written(&refused, now: Self.at(10))
         #expect(writes.count == 1)
         #expect(actions == .init(close: .outputAfterFlush, armTimer: Self.at(260)))
-        let result121 = plain.timerFired(now: Self.at(260))
-        #expect(result121 == .init(close: .now))
+        let lingered = refused.timerFired(now: Self.at(260))
+        #expect(lingered == .init(close: .now))
 
         var withBody = Self.opened()
-        let result124 = Self.request(&withBody, at: Self.at(0), body: true)
-        #expect(result124 == .answer(.close))
+        let decision = Self.request(&withBody, at: Self.at(0), keepAlive: false, body: true)
+        #expect(decision == .answer(.close))
         _ = withBody.queueAnswer(Self.answer, closes: true)
-        let result126 = Self.written(&withBody, now: Self.at(10)).1
-        #expect(result126 == .init(close: .outputAfterFlush, armTimer: Self.at(5_010)))
+        let bodyActions = Self.written(&withBody, now: Self.at(10)).1
+        #expect(bodyActions == .init(close: .outputAfterFlush, armTimer: Self.at(5_010)))
         // Lingering, input is read (and dropped) whatever the backpressure.
-        let result128 = withBody.readRequested()
-        #expect(result128)
+        let reads = withBody.readRequested()
+        #expect(reads)
+    }
+
+    @Test func aClientThatAskedForTheCloseAndSentNothingMoreIsNotWaitedFor() {
+        var asked = Self.opened()
+        let decision = Self.request(&asked, at: Self.at(0), keepAlive: false)
+        #expect(decision == .answer(.close))
+        _ = asked.queueAnswer(Self.answer, closes: true)
+        let actions = Self.written(&asked, now: Self.at(10)).1
+        #expect(actions == .init(close: .afterFlush))
+        #expect(asked.deadline == nil)
+        // Something sent after that request: it lingers, so the answer is not lost to a reset.
+        var more = Self.opened()
+        _ = Self.request(&more, at: Self.at(0), keepAlive: false)
+        _ = more.queueAnswer(nil, closes: true)
+        let extra = more.bytesArrived(now: Self.at(1))
+        #expect(extra)
+        let filled = more.fill(sequence: 0, bytes: Self.answer, closes: true)
+        #expect(filled)
+        let lingering = Self.written(&more, now: Self.at(10)).1
+        #expect(lingering == .init(close: .outputAfterFlush, armTimer: Self.at(260)))
     }
 
     // MARK: Pipelining and keep-alive
@@ -226,9 +246,9 @@ import Testing
         _ = cutShort.bytesArrived(now: Self.at(0))
         let result188 = cutShort.inputEnded()
         #expect(result188 == .init(close: .now))
-        // And one already lingering.
+        // And one already lingering (after an answer the client did not ask to close with).
         var lingering = Self.opened()
-        _ = Self.request(&lingering, at: Self.at(0), keepAlive: false)
+        _ = Self.request(&lingering, at: Self.at(0))
         _ = lingering.queueAnswer(Self.answer, closes: true)
         _ = Self.written(&lingering, now: Self.at(0))
         let result194 = lingering.inputEnded()
