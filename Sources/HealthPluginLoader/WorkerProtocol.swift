@@ -7,10 +7,10 @@
 ///
 /// | from | type | fields |
 /// |---|---|---|
-/// | worker | `hello` | `version`, `descriptor`, `sha256` (the plugin file opened and validated, before `init`) — or `load_failed`: `code`, `message` |
+/// | worker | `hello` | `version`, `descriptor`, `sha256` (the file opened and validated, before `init`) — or `load_failed`: `code`, `message` |
 /// | host | `init` | `version`, `settings_json`, `scalars` — worker: `ready`, or `load_failed`: `code`, `message` |
-/// | host | `bind` | `id`, `check`, `values` (one per declared parameter) — worker: `bound` (`id`) or `bind_failed` (`id`, `message`, `code` if any) |
-/// | host | `call` | `id`, `check`, `binding`, `configured_name`, `timeout_ms` — worker: `result` (`id`, `status`, `message`, `observed_value`, `unit`) |
+/// | host | `bind` | `id`, `check`, `values` (one per parameter) — worker: `bound` (`id`) or `bind_failed` (`id`, `message`, `code` if any) |
+/// | host | `call` | `id`, `check`, `binding`, `configured_name`, `timeout_ms` — worker: `result` (`id`, `status`, `message`, `value`, `unit`) |
 /// | host | `info` | `id` — worker: `info_result` (`id`, then `entries` or `message`) |
 /// | worker | `log` | `level`, `message` (what the plugin logged) |
 /// | host | `shutdown` | — the worker calls the plugin's `shutdown` and exits 0 |
