@@ -71,17 +71,33 @@ let package = Package(
             swiftSettings: strictSettings),
         // Prometheus exposition of the engine's statistics and the request counters.
         .target(name: "HealthMetrics", dependencies: ["HealthCore"], swiftSettings: strictSettings),
-        // Traces: the swift-distributed-tracing Tracer, sampling, OTLP/HTTP protobuf export.
+        // The OTLP/HTTP span exporter, written by hand: the protobuf encoding of spans,
+        // batching, gzip (CZlib), http:// over NIO and https:// through libcurl (CCurlExport),
+        // retries. Knows nothing of the tracing API: the tracer hands it spans through one
+        // protocol (`SpanExporting`).
         .target(
-            name: "HealthTracing",
+            name: "HealthOTLP",
             dependencies: [
+                // HealthCore for the per-thread queue shards, HealthHTTP for the http:// client.
                 "HealthCore", "HealthHTTP", "CZlib", "CCurlExport",
-                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
+        // Traces: the swift-distributed-tracing Tracer, sampling, server and check spans,
+        // W3C context, the OTEL_* settings; spans go out through HealthOTLP.
+        .target(
+            name: "HealthTracing",
+            dependencies: [
+                // HealthHTTP for the collector's address (HTTPTarget) in the settings.
+                "HealthCore", "HealthHTTP", "HealthOTLP",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
         // libyaml, the reference YAML parser (what Yams embeds, without Foundation).
@@ -218,7 +234,7 @@ let package = Package(
             name: "HealthHostTests",
             dependencies: [
                 "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
-                "HealthHostApp", "HealthSwiftVersion", "HealthJSON", "HealthMetrics", "HealthTracing", "HealthYAML",
+                "HealthHostApp", "HealthSwiftVersion", "HealthJSON", "HealthMetrics", "HealthTracing", "HealthOTLP", "HealthYAML",
                 // Built so the CLI tests can run the real binary.
                 "healthhost",
                 .product(name: "Logging", package: "swift-log"),

@@ -21,11 +21,19 @@ struct ExportRetryPolicy: Sendable, Equatable {
     /// collector's `Retry-After` when it sent one in seconds, else the back-off scaled by
     /// `jitter` (from 0.5 to 1: exporters restarted together do not retry in step).
     func delay(after attempt: Int, retryAfter: String?, jitter: Double) -> Duration {
-        if let retryAfter, let seconds = Int(retryAfter.trimmingSpaces), seconds >= 0 {
+        if let retryAfter, let seconds = Int(Self.trimmingSpaces(retryAfter)), seconds >= 0 {
             return .seconds(min(seconds, 3600))
         }
         var backOff = initialDelay
         for _ in 1..<max(1, min(attempt, 32)) where backOff < maximumDelay { backOff *= 2 }
         return min(backOff, maximumDelay) * min(1, max(0.5, jitter))
+    }
+
+    /// `text` without leading and trailing spaces and tabs.
+    private static func trimmingSpaces(_ text: String) -> Substring {
+        var text = Substring(text)
+        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
+        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
+        return text
     }
 }

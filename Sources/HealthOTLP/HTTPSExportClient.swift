@@ -10,7 +10,7 @@ import Glibc
 
 /// Where ``SpanExporter`` POSTs a batch: over one kept-alive NIO connection for an
 /// `http://` collector, through libcurl for an `https://` one.
-protocol SpanExportTransport: Sendable {
+package protocol SpanExportTransport: Sendable {
     /// POSTs `body` with `headers`, failing after `timeout`; completes on the exporter's
     /// event loop.
     func post(headers: HTTPHeaders, body: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<HTTPClient.Response>
@@ -30,14 +30,14 @@ extension KeepAliveHTTPClient: SpanExportTransport {}
 /// `@unchecked Sendable`: the handle is used by one POST at a time (the exporter has one
 /// export in flight, its retries one after the other, each hand-off a future's
 /// completion) and freed only when nothing refers to the client any more.
-final class HTTPSExportClient: SpanExportTransport, @unchecked Sendable {
+package final class HTTPSExportClient: SpanExportTransport, @unchecked Sendable {
     private let target: HTTPTarget
-    private let tls: TracingSettings.TLSFiles
+    private let tls: ExportTLSFiles
     private let eventLoop: any EventLoop
     /// `hh_curl_export *`, made at the first POST.
     private var handle: OpaquePointer?
 
-    init(_ target: HTTPTarget, tls: TracingSettings.TLSFiles, eventLoop: any EventLoop) {
+    init(_ target: HTTPTarget, tls: ExportTLSFiles, eventLoop: any EventLoop) {
         self.target = target
         self.tls = tls
         self.eventLoop = eventLoop
@@ -46,14 +46,14 @@ final class HTTPSExportClient: SpanExportTransport, @unchecked Sendable {
     deinit { hh_curl_export_free(handle) }
 
     /// Loads libcurl, once; throws why it cannot be (not installed, too old).
-    static func load() throws(ExportRequestError) {
+    package static func load() throws(ExportRequestError) {
         var error = [CChar](repeating: 0, count: 256)
         guard hh_curl_export_load(&error, error.count) == 0 else {
             throw ExportRequestError(description: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
     }
 
-    func post(headers: HTTPHeaders, body: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<HTTPClient.Response> {
+    package func post(headers: HTTPHeaders, body: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<HTTPClient.Response> {
         NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { [self] in
             try perform(headers: headers, body: body, timeoutMilliseconds: max(1, Int(timeout.nanoseconds / 1_000_000)))
         }
@@ -61,7 +61,7 @@ final class HTTPSExportClient: SpanExportTransport, @unchecked Sendable {
 
     /// Nothing to do at once: a POST may still be using the connection on the thread
     /// pool; it closes when the client goes.
-    func close() {}
+    package func close() {}
 
     private func perform(headers: HTTPHeaders, body: ByteBuffer, timeoutMilliseconds: Int) throws -> HTTPClient.Response {
         if handle == nil { handle = hh_curl_export_new() }
@@ -107,7 +107,7 @@ private func withCStrings<Result>(
 
 /// Why an export through libcurl got no answer (no connection, a TLS failure, the time
 /// ran out), and whether trying again may help.
-struct ExportRequestError: Error, CustomStringConvertible {
-    let description: String
+package struct ExportRequestError: Error, CustomStringConvertible {
+    package let description: String
     var isTransient = false
 }

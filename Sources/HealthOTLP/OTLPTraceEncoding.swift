@@ -1,4 +1,3 @@
-import Tracing
 import W3CTraceContext
 
 /// `ExportTraceServiceRequest` (opentelemetry-proto, `collector/trace/v1`) in the
@@ -9,12 +8,12 @@ import W3CTraceContext
 /// hand: no span value is built, queued, copied and walked again at export time. The
 /// exporter queues the encoded bytes and wraps a batch of them in the request's
 /// envelope (``Envelope``), written once per host.
-enum OTLPTraceEncoding {
+package enum OTLPTraceEncoding {
     /// The instrumentation scope every span of the host carries.
-    static let scopeName = "healthhost"
+    package static let scopeName = "healthhost"
 
     /// An attribute value OTLP can carry.
-    enum Value: Sendable, Equatable {
+    package enum Value: Sendable, Equatable {
         case string(String)
         case bool(Bool)
         case int(Int64)
@@ -23,31 +22,21 @@ enum OTLPTraceEncoding {
     }
 
     /// What `SpanKind` is in OTLP.
-    enum Kind: UInt64, Sendable {
+    package enum Kind: UInt64, Sendable {
         case `internal` = 1
         case server = 2
         case client = 3
         case producer = 4
         case consumer = 5
-
-        init(_ kind: SpanKind) {
-            switch kind {
-            case .server: self = .server
-            case .client: self = .client
-            case .producer: self = .producer
-            case .consumer: self = .consumer
-            case .internal: self = .internal
-            }
-        }
     }
 
     /// The resource and the scope, encoded once; ``request(spans:)`` puts encoded spans
     /// inside them.
-    struct Envelope: Sendable {
+    package struct Envelope: Sendable {
         private let resource: [UInt8]
         private let scope: [UInt8]
 
-        init(resource attributes: [(key: String, value: Value)], scopeVersion: String) {
+        package init(resource attributes: [(key: String, value: Value)], scopeVersion: String) {
             var resource = ProtobufWriter()
             // Resource.attributes = 1
             for attribute in attributes { resource.messageField(1) { $0.keyValue(attribute.key, attribute.value) } }
@@ -64,7 +53,7 @@ enum OTLPTraceEncoding {
         /// The spans are written first and the two headers before them afterwards, into room
         /// left for them (protobuf fields may come in any order): the batch is encoded once,
         /// in place, in memory used again.
-        func request(spans: PendingSpans, into storage: inout [UInt8]) -> Int {
+        package func request(spans: PendingSpans, into storage: inout [UInt8]) -> Int {
             let room = 2 * (1 + ProtobufWriter.varintSize(Int(UInt32.max)))  // two headers at most
             var taken: [UInt8] = []
             swap(&taken, &storage)
@@ -89,22 +78,22 @@ enum OTLPTraceEncoding {
 }
 
 /// Encodes finished spans as `ScopeSpans.spans` fields, ready for the exporter's queue.
-struct SpanWriter {
+package struct SpanWriter {
     /// What is written so far (``SpanWriter/record(_:)`` writes to it directly).
-    var protobuf = ProtobufWriter()
+    package var protobuf = ProtobufWriter()
     /// Spans written.
-    var count = 0
+    package var count = 0
 
-    init(reserving spans: Int = 1) { protobuf.reserve(spans * 200) }
+    package init(reserving spans: Int = 1) { protobuf.reserve(spans * 200) }
 
     /// Spans written after what `writer` holds, with room for `bytes` more.
-    init(continuing writer: ProtobufWriter, reserving bytes: Int) {
+    package init(continuing writer: ProtobufWriter, reserving bytes: Int) {
         protobuf = writer
         protobuf.reserve(bytes)
     }
 
     /// Adds the spans `other` wrote.
-    mutating func append(_ other: SpanWriter) {
+    package mutating func append(_ other: SpanWriter) {
         protobuf.append(encoded: other.protobuf.bytes)
         count += other.count
     }
@@ -112,7 +101,7 @@ struct SpanWriter {
     /// One `Span`; `name` is `namePrefix` followed by `name` (`check ` + the check's
     /// name, without building the string). `attributes` writes the span's attributes
     /// with ``ProtobufWriter/attribute(_:_:)-(String,String)``.
-    mutating func span(
+    package mutating func span(
         traceID: TraceID, spanID: SpanID, parentSpanID: SpanID?, traceState: String?, namePrefix: String = "",
         name: String, kind: OTLPTraceEncoding.Kind, start: UInt64, end: UInt64,
         status: (isError: Bool, message: String)?, attributes: (inout ProtobufWriter) -> Void
@@ -126,7 +115,7 @@ struct SpanWriter {
     }
 
     /// One `Span` whose name, kind and attributes `fields` writes.
-    mutating func span(
+    package mutating func span(
         traceID: TraceID, spanID: SpanID, parentSpanID: SpanID?, traceState: String?, start: UInt64, end: UInt64,
         status: (isError: Bool, message: String)?, fields: (inout ProtobufWriter) -> Void
     ) {
@@ -151,27 +140,27 @@ struct SpanWriter {
 
 extension ProtobufWriter {
     /// `Span.attributes` (9): `KeyValue { key = 1, value = 2 { string_value = 1 } }`.
-    mutating func attribute(_ key: String, _ value: String) {
+    package mutating func attribute(_ key: String, _ value: String) {
         messageField(9) { $0.keyValue(key, .string(value)) }
     }
 
     /// A boolean attribute (`bool_value = 2`).
-    mutating func attribute(_ key: String, _ value: Bool) {
+    package mutating func attribute(_ key: String, _ value: Bool) {
         messageField(9) { $0.keyValue(key, .bool(value)) }
     }
 
     /// An integer attribute (`int_value = 3`).
-    mutating func attribute(_ key: String, _ value: Int64) {
+    package mutating func attribute(_ key: String, _ value: Int64) {
         messageField(9) { $0.keyValue(key, .int(value)) }
     }
 
     /// Any attribute value.
-    mutating func attribute(_ key: String, value: OTLPTraceEncoding.Value) {
+    package mutating func attribute(_ key: String, value: OTLPTraceEncoding.Value) {
         messageField(9) { $0.keyValue(key, value) }
     }
 
     /// `KeyValue { key = 1, value = 2 }` with `AnyValue`'s oneof.
-    mutating func keyValue(_ key: String, _ value: OTLPTraceEncoding.Value) {
+    package mutating func keyValue(_ key: String, _ value: OTLPTraceEncoding.Value) {
         stringField(1, key)
         messageField(2) { anyValue in
             switch value {

@@ -1,13 +1,16 @@
 /// Spans waiting for their batch to fill: the pipeline's as ``SpanRecord``s (encoded at
 /// export), any other span already encoded.
-struct PendingSpans: Sendable {
-    var records: [SpanRecord] = []
-    var encoded = SpanWriter(reserving: 0)
+package struct PendingSpans: Sendable {
+    package var records: [SpanRecord] = []
+    package var encoded = SpanWriter(reserving: 0)
 
-    var count: Int { records.count + encoded.count }
+    /// No spans.
+    package init() {}
+
+    package var count: Int { records.count + encoded.count }
 
     /// Writes the spans as `ScopeSpans.spans` fields.
-    func write(into writer: inout SpanWriter) {
+    package func write(into writer: inout SpanWriter) {
         for record in records { writer.record(record) }
         writer.append(encoded)
     }
@@ -15,13 +18,13 @@ struct PendingSpans: Sendable {
     /// Room for a batch of `batchSize` records when none are waiting (no regrowing on the
     /// request path), at most 1 MiB up front whatever OTEL_BSP_MAX_EXPORT_BATCH_SIZE says:
     /// a bigger batch grows.
-    mutating func reserveRecords(forBatchOf batchSize: Int) {
+    package mutating func reserveRecords(forBatchOf batchSize: Int) {
         guard records.isEmpty else { return }
         records.reserveCapacity(min(batchSize, (1 << 20) / MemoryLayout<SpanRecord>.stride))
     }
 
     /// The spans, leaving none, when they make a batch of `batchSize`; else `nil`.
-    mutating func takeBatch(of batchSize: Int) -> PendingSpans? {
+    package mutating func takeBatch(of batchSize: Int) -> PendingSpans? {
         guard count >= batchSize else { return nil }
         defer { self = PendingSpans() }
         return self

@@ -3,20 +3,20 @@
 /// Write-only, for the fixed schema of `ExportTraceServiceRequest`; the tests decode
 /// what it writes with the reference implementation (opentelemetry-proto's Python
 /// classes).
-struct ProtobufWriter {
-    private(set) var bytes: [UInt8] = []
+package struct ProtobufWriter {
+    package private(set) var bytes: [UInt8] = []
 
     /// An empty writer.
-    init() {}
+    package init() {}
 
     /// A writer appending to `storage` emptied (its capacity kept: the exporter encodes
     /// every batch into the same memory).
-    init(reusing storage: consuming [UInt8]) {
+    package init(reusing storage: consuming [UInt8]) {
         bytes = consume storage  // moved, so that it is unique and keeps its memory when emptied
         bytes.removeAll(keepingCapacity: true)
     }
 
-    enum WireType: UInt8 {
+    package enum WireType: UInt8 {
         case varint = 0
         case fixed64 = 1
         case lengthDelimited = 2
@@ -24,7 +24,7 @@ struct ProtobufWriter {
     }
 
     /// The key (tag) of `field` with `type`, the varint that starts every field.
-    static func key(_ field: Int, _ type: WireType) -> UInt64 {
+    package static func key(_ field: Int, _ type: WireType) -> UInt64 {
         UInt64(field) << 3 | UInt64(type.rawValue)
     }
 
@@ -32,7 +32,7 @@ struct ProtobufWriter {
     /// for this writer and for code writing fields into memory of its own
     /// (``SpanWriter/record(_:traceState:)``, which puts a span together on the stack).
     @inline(__always)
-    static func varint(_ value: UInt64, _ write: (UInt8) -> Void) {
+    package static func varint(_ value: UInt64, _ write: (UInt8) -> Void) {
         var value = value
         while value >= 0x80 {
             write(UInt8(value & 0x7F) | 0x80)
@@ -54,50 +54,50 @@ struct ProtobufWriter {
     }
 
     /// An unsigned or enum field (`uint32`, `uint64`, enums); zero is left out, as proto3 does.
-    mutating func varintField(_ field: Int, _ value: UInt64) {
+    package mutating func varintField(_ field: Int, _ value: UInt64) {
         guard value != 0 else { return }
         tag(field, .varint)
         varint(value)
     }
 
     /// An `int64` field (negative numbers take ten bytes, as the format says).
-    mutating func int64Field(_ field: Int, _ value: Int64) {
+    package mutating func int64Field(_ field: Int, _ value: Int64) {
         tag(field, .varint)
         varint(UInt64(bitPattern: value))
     }
 
     /// A `bool` field, written even when false (inside a oneof, false is a value).
-    mutating func boolField(_ field: Int, _ value: Bool) {
+    package mutating func boolField(_ field: Int, _ value: Bool) {
         tag(field, .varint)
         varint(value ? 1 : 0)
     }
 
     /// A `fixed64` field.
-    mutating func fixed64Field(_ field: Int, _ value: UInt64) {
+    package mutating func fixed64Field(_ field: Int, _ value: UInt64) {
         tag(field, .fixed64)
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// A `fixed32` field.
-    mutating func fixed32Field(_ field: Int, _ value: UInt32) {
+    package mutating func fixed32Field(_ field: Int, _ value: UInt32) {
         tag(field, .fixed32)
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// A `double` field.
-    mutating func doubleField(_ field: Int, _ value: Double) {
+    package mutating func doubleField(_ field: Int, _ value: Double) {
         fixed64Field(field, value.bitPattern)
     }
 
     /// A `bytes` field.
-    mutating func bytesField(_ field: Int, _ value: [UInt8]) {
+    package mutating func bytesField(_ field: Int, _ value: [UInt8]) {
         tag(field, .lengthDelimited)
         varint(UInt64(value.count))
         bytes.append(contentsOf: value)
     }
 
     /// A `bytes` field from a fixed-size value's memory (a trace or span id).
-    mutating func rawBytesField<Value>(_ field: Int, _ value: Value) {
+    package mutating func rawBytesField<Value>(_ field: Int, _ value: Value) {
         tag(field, .lengthDelimited)
         withUnsafeBytes(of: value) { raw in
             varint(UInt64(raw.count))
@@ -106,7 +106,7 @@ struct ProtobufWriter {
     }
 
     /// A `string` field (UTF-8).
-    mutating func stringField(_ field: Int, _ value: String) {
+    package mutating func stringField(_ field: Int, _ value: String) {
         // Straight from the string's UTF-8 (no intermediate array: one allocation less
         // per string, about ten a span).
         var value = value
@@ -118,7 +118,7 @@ struct ProtobufWriter {
     }
 
     /// A `string` field holding `first` followed by `second`.
-    mutating func stringField(_ field: Int, _ first: String, _ second: String) {
+    package mutating func stringField(_ field: Int, _ first: String, _ second: String) {
         guard !first.isEmpty else { return stringField(field, second) }
         var first = first
         var second = second
@@ -135,7 +135,7 @@ struct ProtobufWriter {
     /// An embedded message, written by `body` in place: one byte is kept for its length
     /// and, when the message turns out longer than 127 bytes, the few more its varint
     /// needs are inserted (no buffer per nested message: a span has a dozen).
-    mutating func messageField(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
+    package mutating func messageField(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
         tag(field, .lengthDelimited)
         let lengthAt = bytes.count
         bytes.append(0)
@@ -161,14 +161,14 @@ struct ProtobufWriter {
 
     /// The tag and length of a length-delimited field whose `length` bytes the caller
     /// appends next (with ``append(encoded:)``).
-    mutating func lengthDelimitedHeader(_ field: Int, length: Int) {
+    package mutating func lengthDelimitedHeader(_ field: Int, length: Int) {
         tag(field, .lengthDelimited)
         varint(UInt64(length))
     }
 
     /// Writes the tag and length of a length-delimited field so that they end just before
     /// `end` (room its caller left), and returns where they start.
-    mutating func lengthDelimitedHeader(_ field: Int, length: Int, endingAt end: Int) -> Int {
+    package mutating func lengthDelimitedHeader(_ field: Int, length: Int, endingAt end: Int) -> Int {
         var header = ProtobufWriter()
         header.lengthDelimitedHeader(field, length: length)
         let start = end - header.bytes.count
@@ -178,23 +178,23 @@ struct ProtobufWriter {
     }
 
     /// What was written, moved out (the writer is left empty).
-    mutating func takeBytes() -> [UInt8] {
+    package mutating func takeBytes() -> [UInt8] {
         var taken: [UInt8] = []
         swap(&taken, &bytes)
         return taken
     }
 
     /// Appends `count` zero bytes (room for a header written later).
-    mutating func appendZeros(_ count: Int) { bytes.append(contentsOf: repeatElement(0, count: count)) }
+    package mutating func appendZeros(_ count: Int) { bytes.append(contentsOf: repeatElement(0, count: count)) }
 
     /// Bytes already in the wire format (fields another writer wrote).
-    mutating func append(encoded: [UInt8]) { bytes.append(contentsOf: encoded) }
+    package mutating func append(encoded: [UInt8]) { bytes.append(contentsOf: encoded) }
 
     /// Bytes already in the wire format, from memory the caller keeps alive.
-    mutating func append(encoded: UnsafeRawBufferPointer) { bytes.append(contentsOf: encoded) }
+    package mutating func append(encoded: UnsafeRawBufferPointer) { bytes.append(contentsOf: encoded) }
 
     /// How many bytes the varint of `value` takes.
-    static func varintSize(_ value: Int) -> Int {
+    package static func varintSize(_ value: Int) -> Int {
         var size = 1
         var rest = UInt64(value) >> 7
         while rest > 0 {
@@ -205,8 +205,8 @@ struct ProtobufWriter {
     }
 
     /// How many bytes the tag of `field` takes (wire type included).
-    static func tagSize(_ field: Int) -> Int { varintSize(field << 3) }
+    package static func tagSize(_ field: Int) -> Int { varintSize(field << 3) }
 
     /// Reserves room for `count` more bytes.
-    mutating func reserve(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
+    package mutating func reserve(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
 }

@@ -17,7 +17,7 @@ import Synchronization
 /// Spans come in per thread (``ThreadShards``): the pipeline's as ``SpanRecord``s, encoded
 /// here when their batch goes out, others encoded already. A request's spans come in
 /// together and go out in the same export.
-final class SpanExporter: Sendable {
+package final class SpanExporter: SpanExporting {
     private struct State {
         /// Full batches, oldest first.
         var full: [PendingSpans] = []
@@ -38,7 +38,7 @@ final class SpanExporter: Sendable {
         var sending = ByteBuffer()
     }
 
-    private let settings: TracingSettings
+    private let settings: SpanExportSettings
     private let envelope: OTLPTraceEncoding.Envelope
     private let logger: Logger
     private let eventLoop: any EventLoop
@@ -59,8 +59,10 @@ final class SpanExporter: Sendable {
     /// When a failed export is sent again.
     private let retryPolicy = ExportRetryPolicy()
 
-    init(
-        settings: TracingSettings, resource: [(key: String, value: OTLPTraceEncoding.Value)], version: String, logger: Logger,
+    /// An exporter to `settings.endpoint`, its spans' resource being `resource` and its
+    /// instrumentation scope's version `version`; exports run on `eventLoop`.
+    package init(
+        settings: SpanExportSettings, resource: [(key: String, value: OTLPTraceEncoding.Value)], version: String, logger: Logger,
         eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     ) {
         self.settings = settings
@@ -86,7 +88,7 @@ final class SpanExporter: Sendable {
     }
 
     /// Spans exported, queued and dropped, and failed exports, so far.
-    var counts: SpanExportCounts {
+    package var counts: SpanExportCounts {
         state.withLock { state in
             var counts = state.counts
             counts.queued = state.waiting
@@ -96,7 +98,7 @@ final class SpanExporter: Sendable {
 
     /// Queues `count` spans that `write` adds (one request's) to the calling thread's
     /// shard, in the same batch; a shard holding a full batch goes to the export queue.
-    func record(count: Int, _ write: (inout PendingSpans) -> Void) {
+    package func record(count: Int, _ write: (inout PendingSpans) -> Void) {
         guard count > 0 else { return }
         let batchSize = settings.maxExportBatchSize
         let (first, second) = shards.withCurrent { pending -> (PendingSpans?, PendingSpans?) in
@@ -111,22 +113,6 @@ final class SpanExporter: Sendable {
         }
         if let first { submit(first) }
         if let second { submit(second) }
-    }
-
-    /// Queues one span record (a request's only span).
-    func record(_ record: SpanRecord) {
-        withUnsafePointer(to: record) { self.record(UnsafeBufferPointer(start: $0, count: 1)) }
-    }
-
-    /// Queues a request's span records, made before the shard's lock is taken (only their
-    /// copy happens under it).
-    func record(_ records: UnsafeBufferPointer<SpanRecord>) {
-        record(count: records.count) { $0.records.append(contentsOf: records) }
-    }
-
-    /// Queues spans encoded already (``HostSpan``'s).
-    func enqueue(_ spans: SpanWriter) {
-        record(count: spans.count) { $0.encoded.append(spans) }
     }
 
     /// Puts a batch in the export queue, or drops it when the queue has no room for it.
@@ -157,7 +143,7 @@ final class SpanExporter: Sendable {
     }
 
     /// Stops the schedule and drops what is queued (the host is going away without a flush).
-    func stop() {
+    package func stop() {
         let (timer, retry) = state.withLock { state in
             state.isStopped = true
             state.full = []
@@ -172,7 +158,7 @@ final class SpanExporter: Sendable {
 
     /// Exports what is queued (batch after batch) and stops the schedule; returns when
     /// done or after `timeout`.
-    func shutdown(timeout: Duration) async {
+    package func shutdown(timeout: Duration) async {
         drainShards()
         let timer = state.withLock { state in
             state.isStopped = true

@@ -10,31 +10,33 @@ import W3CTraceContext
 /// counted: copying and freeing records is copying and freeing memory. (A span carrying
 /// the caller's `tracestate`, rare, is encoded when it ends instead:
 /// ``SpanWriter/record(_:traceState:)``.)
-struct SpanRecord: Sendable {
-    var traceID: TraceID
-    var spanID: SpanID
-    var parentSpanID: SpanID?
-    var start: UInt64
-    var end: UInt64
+package struct SpanRecord: Sendable {
+    package var traceID: TraceID
+    package var spanID: SpanID
+    package var parentSpanID: SpanID?
+    package var start: UInt64
+    package var end: UInt64
     /// Name, kind and constant attributes.
-    var fields: EncodedSpanFields
-    /// Attributes whose few values are encoded in advance (``CheckSpanAttributes``,
-    /// ``HTTPStatusCodeAttribute``).
-    var varying: (EncodedSpanFields, EncodedSpanFields, EncodedSpanFields) = (.none, .none, .none)
+    package var fields: EncodedSpanFields
+    /// Attributes whose few values are encoded in advance (a check's status, cached and
+    /// timed-out flags; the server span's HTTP status code).
+    package var varying: (EncodedSpanFields, EncodedSpanFields, EncodedSpanFields) = (.none, .none, .none)
     /// Whether the span's status is ERROR (else unset).
-    var isError = false
-}
+    package var isError = false
 
-/// `http.response.status_code` for each code an HTTP response can have (100–599),
-/// encoded once.
-enum HTTPStatusCodeAttribute {
-    private static let table = (100...599).map { code in
-        EncodedSpanFields { $0.attribute("http.response.status_code", Int64(code)) }
-    }
-
-    /// The attribute for `code`; `nil` outside 100–599.
-    static func encoded(_ code: Int) -> EncodedSpanFields? {
-        (100...599).contains(code) ? table[code - 100] : nil
+    /// A span of `traceID` with these ids, times (Unix nanoseconds) and fields.
+    package init(
+        traceID: TraceID, spanID: SpanID, parentSpanID: SpanID?, start: UInt64, end: UInt64, fields: EncodedSpanFields,
+        varying: (EncodedSpanFields, EncodedSpanFields, EncodedSpanFields) = (.none, .none, .none), isError: Bool = false
+    ) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.parentSpanID = parentSpanID
+        self.start = start
+        self.end = end
+        self.fields = fields
+        self.varying = varying
+        self.isError = isError
     }
 }
 
@@ -44,7 +46,7 @@ extension SpanWriter {
     /// encoded fields) is put together in memory on the stack and appended with one copy:
     /// appended field by field they were eight capacity checks, uniqueness checks and
     /// copies per span, most of what encoding a batch cost.
-    mutating func record(_ record: SpanRecord, traceState: String = "") {
+    package mutating func record(_ record: SpanRecord, traceState: String = "") {
         var traceState = traceState
         traceState.withUTF8 { state in
             let varying = (record.varying.0.bytes, record.varying.1.bytes, record.varying.2.bytes)

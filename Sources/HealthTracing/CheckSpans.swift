@@ -1,4 +1,5 @@
 import HealthCore
+import HealthOTLP
 
 /// The constant fields of check spans (the name `check NAME`, kind INTERNAL, and the
 /// attributes `check.name`, `check.plugin`, `check.source`), encoded once per configured

@@ -1,3 +1,4 @@
+import HealthOTLP
 import Synchronization
 import Tracing
 import W3CTraceContext
@@ -23,12 +24,12 @@ public final class HostSpan: Tracing.Span, Sendable {
     private let own: TraceContext
     private let parentSpanID: SpanID?
     private let start: UInt64
-    private let exporter: SpanExporter?
+    private let exporter: (any SpanExporting)?
     private let state: Mutex<State>
 
     init(
         name: String, kind: SpanKind, parentContext: InstrumentationContext, own: TraceContext, parentSpanID: SpanID?,
-        start: UInt64, exporter: SpanExporter?
+        start: UInt64, exporter: (any SpanExporting)?
     ) {
         self.parentContext = parentContext
         self.kind = kind

@@ -1,3 +1,4 @@
+import HealthOTLP
 import Logging
 import NIOCore
 import Tracing
@@ -5,7 +6,7 @@ import W3CTraceContext
 
 /// The host's tracer (swift-distributed-tracing's `Tracer`): W3C `traceparent` in and
 /// out, sampling as `OTEL_TRACES_SAMPLER` says, finished spans batched to an OTLP/HTTP
-/// collector by the ``SpanExporter``.
+/// collector by the OTLP exporter (HealthOTLP's `SpanExporter`).
 ///
 /// ```swift
 /// var context = InstrumentationContext.topLevel
@@ -20,14 +21,15 @@ public final class HostTracer: Tracer, Sendable {
     /// Whether traces without a sampled caller are never recorded (worked out once: the
     /// sampler is an indirect enum).
     private let rootIsAlwaysOff: Bool
-    let exporter: SpanExporter
+    /// Where finished spans go (the OTLP exporter).
+    let exporter: any SpanExporting
 
     /// A tracer exporting with `settings`, the spans' resource being `resource`.
     public init(settings: TracingSettings, resource: [String: ResourceValue], version: String, logger: Logger) {
         self.settings = settings
         if case .alwaysOff = settings.sampler.root { rootIsAlwaysOff = true } else { rootIsAlwaysOff = false }
         let attributes = resource.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value.spanValue) }
-        exporter = SpanExporter(settings: settings, resource: attributes, version: version, logger: logger)
+        exporter = SpanExporter(settings: settings.export, resource: attributes, version: version, logger: logger)
     }
 
     /// A resource attribute's value.

@@ -1,4 +1,5 @@
 import HealthCore
+import HealthOTLP
 import NIOCore
 import Tracing
 import W3CTraceContext
@@ -93,7 +94,7 @@ extension ServerSpan {
     /// Records `server` (this span's record) and a child span per report when `catalog`
     /// holds every report's check; returns `false`, recording nothing, when it lacks one.
     fileprivate func recordWithCatalog(
-        _ server: SpanRecord, reports: [CheckReport], catalog: CheckSpanCatalog, into exporter: SpanExporter
+        _ server: SpanRecord, reports: [CheckReport], catalog: CheckSpanCatalog, into exporter: any SpanExporting
     ) -> Bool {
         let ended = server.end
         return withUnsafeTemporaryAllocation(of: SpanRecord.self, capacity: 1 + reports.count) { records -> Bool in
@@ -156,7 +157,7 @@ extension ServerSpan {
     /// ``HostTracer/end(_:endedAt:httpStatusCode:reports:check:catalog:)``).
     fileprivate func record(
         endingAt end: UInt64, httpStatusCode: Int, reports: [CheckReport], check: (_ index: Int) -> RegisteredCheck?,
-        catalog: CheckSpanCatalog, into exporter: SpanExporter
+        catalog: CheckSpanCatalog, into exporter: any SpanExporting
     ) {
         // Plain values for the closure (capturing the span copied it, retains and all).
         let (traceID, spanID, parentSpanID, start) = (traceID, spanID, parentSpanID, start)

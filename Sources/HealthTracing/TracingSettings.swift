@@ -1,5 +1,6 @@
 import HealthCore
 import HealthHTTP
+import HealthOTLP
 
 #if canImport(Glibc)
 import Glibc
@@ -46,31 +47,11 @@ public struct TracingSettings: Sendable, Equatable {
     /// The TLS files of an `https://` collector.
     public var tls = TLSFiles()
 
-    /// The files an `https://` export is made with (`OTEL_EXPORTER_OTLP_CERTIFICATE`,
-    /// `_CLIENT_CERTIFICATE`, `_CLIENT_KEY`; PEM). Unused with `http://`.
-    public struct TLSFiles: Sendable, Equatable {
-        /// The certificates the collector's is verified against; `nil`: the system's.
-        public var certificateAuthorities: String?
-        /// The host's own certificate, for a collector that asks for one (mutual TLS).
-        public var clientCertificate: String?
-        /// That certificate's private key.
-        public var clientKey: String?
+    /// The files an `https://` export is made with (the exporter's type).
+    public typealias TLSFiles = ExportTLSFiles
 
-        /// No files: the system's certificate store, no client certificate.
-        public init(certificateAuthorities: String? = nil, clientCertificate: String? = nil, clientKey: String? = nil) {
-            self.certificateAuthorities = certificateAuthorities
-            self.clientCertificate = clientCertificate
-            self.clientKey = clientKey
-        }
-    }
-
-    /// How export bodies are encoded (`OTEL_EXPORTER_OTLP_COMPRESSION`).
-    public enum Compression: String, Sendable, Equatable {
-        /// As they are.
-        case none
-        /// gzip (`Content-Encoding: gzip`), compressed off the event loops.
-        case gzip
-    }
+    /// How export bodies are encoded (the exporter's type).
+    public typealias Compression = ExportCompression
 
     /// Which traces are recorded and exported.
     public enum Sampler: Sendable, Equatable {
@@ -96,6 +77,13 @@ public struct TracingSettings: Sendable, Equatable {
             && lhs.scheduleDelay == rhs.scheduleDelay && lhs.maxQueueSize == rhs.maxQueueSize
             && lhs.maxExportBatchSize == rhs.maxExportBatchSize && lhs.sampler == rhs.sampler
             && lhs.compression == rhs.compression && lhs.tls == rhs.tls
+    }
+
+    /// What the OTLP exporter needs of these settings.
+    var export: SpanExportSettings {
+        SpanExportSettings(
+            endpoint: endpoint, headers: headers, exportTimeout: exportTimeout, scheduleDelay: scheduleDelay,
+            maxQueueSize: maxQueueSize, maxExportBatchSize: maxExportBatchSize, compression: compression, tls: tls)
     }
 
     /// A setting that cannot be used, naming the variable, what was expected and found.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import HealthTracing
+@testable import HealthOTLP
 
 /// Which failed exports are sent again, and after how long: OTLP/HTTP's transient answers,
 /// an exponential back-off with jitter up to its ceiling, or the collector's `Retry-After`.

@@ -2,7 +2,7 @@ import CZlib
 import NIOCore
 import Testing
 
-@testable import HealthTracing
+@testable import HealthOTLP
 
 /// The gzip bodies of span exports, read back with zlib's own inflate: one stream reused
 /// across bodies of different sizes (as the exporter reuses it, batch after batch), and a
