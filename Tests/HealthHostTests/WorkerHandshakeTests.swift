@@ -10,7 +10,7 @@ import Testing
 
 /// What the host says when its worker is not this build's: a shell script stands in
 /// for the worker binary and says what a worker of another protocol would. A process,
-/// but no plugin and no sleep: the script waits for its socket to close.
+/// but no plugin and no sleep in the test: the script waits for its socket to close.
 @Suite(.timeLimit(.minutes(1)))
 struct WorkerHandshakeTests {
     @Test func aWorkerOfAnotherProtocolVersionIsNamedWithBothVersions() throws {
@@ -34,10 +34,7 @@ struct WorkerHandshakeTests {
 
     /// An executable script that runs `body`, then waits until the host closes its socket.
     private func fakeWorker(_ body: String) throws -> String {
-        let path = TestPaths.temporaryDirectory("fake-worker") + "/worker.sh"
-        try "#!/bin/sh\n\(body)\ncat <&3 >/dev/null\n".write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
-        return path
+        try FakeWorkerScript.write("\(body)\ncat <&3 >/dev/null")
     }
 
     /// The message of the error describing a plugin through `worker` throws.
@@ -53,5 +50,34 @@ struct WorkerHandshakeTests {
             #expect(error.code == .workerFailed)
             return error.message
         }
+    }
+}
+
+/// The other direction: the real worker binary, sent `init` of another version, refuses
+/// it with `load_failed` naming both versions and itself.
+@Suite(.timeLimit(.minutes(1)))
+struct WorkerInitVersionTests {
+    @Test func theWorkerRefusesAnInitOfAnotherVersion() throws {
+        let policy = IsolationPolicy(defaultIsolation: .process, bundled: .nothing, workerExecutable: TestPaths.executable)
+        let process = try WorkerProcess.launch(
+            path: TestPaths.builtLibrary("libhh-core.so"), policy: policy, generation: 1, output: OutputTail(),
+            logger: Logger(label: "test"))
+        defer { process.kill() }
+        guard case .message(.hello(let descriptor, _))? = process.socket.receive(WorkerMessage.self, within: .seconds(20)) else {
+            Issue.record("no hello from the worker")
+            return
+        }
+        #expect(descriptor.name == "core")
+        let init2 = Array(#"J{"scalars":{},"settings_json":"{}","type":"init","version":2}"#.utf8)
+        let sent = init2.withUnsafeBytes { send(process.socket.descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        #expect(sent == init2.count)
+        guard case .message(.loadFailed(let code, let message))? = process.socket.receive(WorkerMessage.self, within: .seconds(20))
+        else {
+            Issue.record("the worker did not refuse the init")
+            return
+        }
+        #expect(code == "workerFailed")
+        #expect(message.contains("version 2") && message.contains("speaks version 1"), "\(message)")
+        #expect(message.contains("healthhost"), "names the worker binary: \(message)")
     }
 }

@@ -25,9 +25,7 @@ struct WorkerRestartTests {
     }
 
     @Test func aDeadWorkerWaitsOutItsBackOffThenIsQuarantined() throws {
-        let script = TestPaths.temporaryDirectory("dying-worker") + "/worker.sh"
-        try "#!/bin/sh\necho 'cannot start' >&2\nexit 3\n".write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
+        let script = try FakeWorkerScript.write("echo 'cannot start' >&2\nexit 3")
         let clock = ManualClock()
         let policy = IsolationPolicy(
             defaultIsolation: .process, bundled: .nothing, workerExecutable: script, restartDelay: .seconds(1),
