@@ -52,10 +52,11 @@ struct ClientAddress: Hashable, Sendable {
 /// connection arrives at a limit.
 ///
 /// - At `maxConnections`, the connection that has been idle the longest makes room (as
-///   nginx reuses keep-alive connections when it runs out); failing that, the one that
-///   has waited longest for a request head, once it has waited `headGrace` (a fresh
-///   client sends its head in a moment; a slowloris or silent one does not). A connection
-///   that is answering never makes room: then the new one is refused.
+///   nginx reuses keep-alive connections when it runs out); failing that, the one whose
+///   request head has been arriving the longest, once for `headGrace` (a fresh client
+///   sends its head in a moment, a slowloris does not). A connection that is answering
+///   never makes room, nor does one that has sent nothing yet (it may be a fresh client
+///   whose head is on its way; the header timeout closes it): then the new one is refused.
 /// - One client address holds at most `perClient` of them: past that its own connections
 ///   make room for its new ones by the same rule, else the new one is refused, so that
 ///   one address cannot take the whole cap. Loopback clients have no share unless
@@ -152,10 +153,10 @@ struct ConnectionAdmission<ID: Hashable & Sendable>: Sendable {
             switch entry.activity.current {
             case .idle(let idleSince):
                 (rank, since) = (0, idleSince)
-            case .waitingForFirstRequest(let waitingSince), .readingHead(let waitingSince):
-                guard now - waitingSince >= limits.headGrace else { continue }
-                (rank, since) = (1, waitingSince)
-            case .busy:
+            case .readingHead(let headSince):
+                guard now - headSince >= limits.headGrace else { continue }
+                (rank, since) = (1, headSince)
+            case .waitingForFirstRequest, .busy:
                 continue
             }
             if let current = best, (current.rank, current.since) <= (rank, since) { continue }

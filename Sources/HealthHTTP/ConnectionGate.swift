@@ -4,9 +4,10 @@ import NIOCore
 import NIOPosix
 
 /// Keeps the set of open connections and applies the cap (``ConnectionAdmission``): at
-/// `maxConnections`, or at one client's share of it, the connection idle the longest (or,
-/// failing that, the one waiting longest for a request head) is told to make room for the
-/// new one; only when every candidate is answering is the new connection closed at once.
+/// `maxConnections`, or at one client's share of it, the keep-alive connection idle the
+/// longest (or, failing that, the one whose request head has been arriving the longest)
+/// is told to make room for the new one; only when none can is the new connection closed
+/// at once.
 /// Before, a connection past the cap was always closed: 1,024 keep-alive connections of
 /// one client locked every fresh probe out until the idle timeout (60 s), and slowloris
 /// connections refilling the cap let 42 of 147 fresh pings through.

@@ -36,11 +36,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// Largest total header size accepted; larger gets 431.
     public var maxHeaderBytes: Int
     /// Open connections at most. A connection accepted at the cap takes the room of the
-    /// connection idle the longest (else of the one waiting longest, past a grace of a
-    /// quarter of ``headerTimeout``, for its request head); it is closed at once only when
-    /// every open connection is answering.
+    /// keep-alive connection idle the longest (else of the one whose request head has been
+    /// arriving the longest, past a grace of a quarter of ``headerTimeout``); it is closed
+    /// at once only when every open connection is answering or has sent nothing yet.
     public var maxConnections: Int = 1024
-    /// Open connections one client address may hold; past this its own idle or waiting
+    /// Open connections one client address may hold; past this its own idle or slow
     /// connections make room for its new ones, else a new one is closed at once. Nil: half
     /// of ``maxConnections``. Loopback clients (127.0.0.0/8, ::1) have no share unless
     /// ``loopbackHasAShare``: behind them may be a sidecar proxy or a port-forward that
