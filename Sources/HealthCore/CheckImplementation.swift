@@ -6,6 +6,10 @@
 public protocol CheckImplementation: Sendable {
     /// Where the check comes from, for people: e.g. `core.true` (plugin and check name).
     var source: String { get }
+    /// The plugin part of ``source`` (`postgres` of `postgres.ping`): the `plugin` label of
+    /// metrics and the `check.plugin` span attribute. The default is the text before the
+    /// first dot; an implementation whose source is not `plugin.check` names it itself.
+    var pluginName: String { get }
     /// The timeout the implementation suggests, if any.
     var suggestedTimeout: Duration? { get }
     /// Whether the implementation is in the default set unless the config says otherwise.
@@ -15,6 +19,10 @@ public protocol CheckImplementation: Sendable {
     var serializationKey: String? { get }
     /// Runs the check once. Blocks until the check returns.
     func run(_ invocation: CheckInvocation) -> CheckResult
+}
+
+extension CheckImplementation {
+    public var pluginName: String { source.split(separator: ".", maxSplits: 1).first.map(String.init) ?? source }
 }
 
 /// The facts about one call that an implementation may use.

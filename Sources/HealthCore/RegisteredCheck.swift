@@ -38,7 +38,7 @@ public struct RegisteredCheck: Sendable {
         self.damping = damping
         let source = implementation.source
         self.source = source
-        self.pluginName = source.split(separator: ".", maxSplits: 1).first.map(String.init) ?? source
+        self.pluginName = implementation.pluginName
     }
 
     /// The age past which a background result is stale; `nil` for on-demand checks.

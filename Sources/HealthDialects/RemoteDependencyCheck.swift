@@ -28,6 +28,9 @@ public struct RemoteDependencyCheck: CheckImplementation {
     }
 
     public var source: String { "dependency \(name) (\(target))" }
+    /// Not cut from ``source``: that holds the dependency's URL, whose first dot is
+    /// inside its host name, and a metrics label is never a URL.
+    public var pluginName: String { "dependency" }
     public var suggestedTimeout: Duration? { timeout }
     public var isDefaultByDefault: Bool { true }
     public var serializationKey: String? { nil }

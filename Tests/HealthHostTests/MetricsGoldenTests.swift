@@ -94,9 +94,9 @@ import Testing
         healthhost_check_runs_total{check="down",plugin="dialectkit",result="pass"} 0
         healthhost_check_runs_total{check="down",plugin="dialectkit",result="warn"} 0
         healthhost_check_runs_total{check="down",plugin="dialectkit",result="fail"} 3
-        healthhost_check_runs_total{check="users",plugin="dependency users (http://127",result="pass"} 0
-        healthhost_check_runs_total{check="users",plugin="dependency users (http://127",result="warn"} 0
-        healthhost_check_runs_total{check="users",plugin="dependency users (http://127",result="fail"} 0
+        healthhost_check_runs_total{check="users",plugin="dependency",result="pass"} 0
+        healthhost_check_runs_total{check="users",plugin="dependency",result="warn"} 0
+        healthhost_check_runs_total{check="users",plugin="dependency",result="fail"} 0
         # HELP healthhost_check_duration_seconds How long the check's calls took that returned within the timeout.
         # TYPE healthhost_check_duration_seconds histogram
         healthhost_check_duration_seconds_bucket{check="ok",plugin="dialectkit",le="0.001"} 2
@@ -153,36 +153,36 @@ import Testing
         healthhost_check_duration_seconds_bucket{check="down",plugin="dialectkit",le="+Inf"} 3
         healthhost_check_duration_seconds_sum{check="down",plugin="dialectkit"} 0
         healthhost_check_duration_seconds_count{check="down",plugin="dialectkit"} 3
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="0.001"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="0.0025"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="0.005"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="0.01"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="0.025"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="0.05"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="0.1"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="0.25"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="0.5"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="1"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="2.5"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="5"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="10"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="30"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="60"} 0
-        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency users (http://127",le="+Inf"} 0
-        healthhost_check_duration_seconds_sum{check="users",plugin="dependency users (http://127"} 0
-        healthhost_check_duration_seconds_count{check="users",plugin="dependency users (http://127"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="0.001"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="0.0025"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="0.005"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="0.01"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="0.025"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="0.05"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="0.1"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="0.25"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="0.5"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="1"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="2.5"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="5"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="10"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="30"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="60"} 0
+        healthhost_check_duration_seconds_bucket{check="users",plugin="dependency",le="+Inf"} 0
+        healthhost_check_duration_seconds_sum{check="users",plugin="dependency"} 0
+        healthhost_check_duration_seconds_count{check="users",plugin="dependency"} 0
         # HELP healthhost_check_timeouts_total Calls of the check that missed its timeout.
         # TYPE healthhost_check_timeouts_total counter
         healthhost_check_timeouts_total{check="ok",plugin="dialectkit"} 0
         healthhost_check_timeouts_total{check="warn",plugin="dialectkit"} 0
         healthhost_check_timeouts_total{check="down",plugin="dialectkit"} 0
-        healthhost_check_timeouts_total{check="users",plugin="dependency users (http://127"} 0
+        healthhost_check_timeouts_total{check="users",plugin="dependency"} 0
         # HELP healthhost_check_consecutive_failures Failing results in a row; 0 after a pass or warn.
         # TYPE healthhost_check_consecutive_failures gauge
         healthhost_check_consecutive_failures{check="ok",plugin="dialectkit"} 0
         healthhost_check_consecutive_failures{check="warn",plugin="dialectkit"} 0
         healthhost_check_consecutive_failures{check="down",plugin="dialectkit"} 3
-        healthhost_check_consecutive_failures{check="users",plugin="dependency users (http://127"} 0
+        healthhost_check_consecutive_failures{check="users",plugin="dependency"} 0
         # HELP healthhost_check_last_run_timestamp_seconds When the check's latest result was produced (Unix time).
         # TYPE healthhost_check_last_run_timestamp_seconds gauge
         healthhost_check_last_run_timestamp_seconds{check="ok",plugin="dialectkit"} 1800000000.25
@@ -200,8 +200,8 @@ import Testing
         healthhost_check_cache_total{check="warn",plugin="dialectkit",outcome="miss"} 1
         healthhost_check_cache_total{check="down",plugin="dialectkit",outcome="hit"} 0
         healthhost_check_cache_total{check="down",plugin="dialectkit",outcome="miss"} 3
-        healthhost_check_cache_total{check="users",plugin="dependency users (http://127",outcome="hit"} 0
-        healthhost_check_cache_total{check="users",plugin="dependency users (http://127",outcome="miss"} 0
+        healthhost_check_cache_total{check="users",plugin="dependency",outcome="hit"} 0
+        healthhost_check_cache_total{check="users",plugin="dependency",outcome="miss"} 0
         # HELP healthhost_check_observed_value The value the check's latest result reported (its unit in the unit label), when it reported one.
         # TYPE healthhost_check_observed_value gauge
         healthhost_check_observed_value{check="ok",plugin="dialectkit",unit="ms"} 12
