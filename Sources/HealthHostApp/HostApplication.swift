@@ -11,8 +11,12 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// A configured host: config, plugins, registry, engine and auth, built the same way
-/// for `healthhost serve`, the other commands and the tests.
+/// The served host: a ``LoadedHost`` (config, plugins, checks, engine) and what serving
+/// adds to it: auth, the environment report, every dialect's routes behind the one
+/// request pipeline, the request metrics, the tracer, and the HTTP server and services
+/// (``makeServer()``, ``services(server:environment:notifier:)``). Built the same way for
+/// `healthhost serve`, `validate` (which builds all of it, to refuse what serve would)
+/// and the tests.
 ///
 /// ```swift
 /// let app = try HostApplication.build(configFile: "healthhost.yaml", logger: logger)
@@ -25,18 +29,20 @@ public final class HostApplication: Sendable {
     /// healthhost's version.
     public static let version = "0.1.0"
 
+    /// The loaded host this one serves.
+    public let host: LoadedHost
     /// The validated config.
-    public let loaded: LoadedConfiguration
+    public var loaded: LoadedConfiguration { host.loaded }
     /// Loaded (and broken) plugins.
-    public let plugins: PluginSet
+    public var plugins: PluginSet { host.plugins }
     /// The served checks.
-    public let registry: CheckRegistry
+    public var registry: CheckRegistry { host.registry }
     /// Runs checks on threads of its own, with timeouts, caching and background refresh.
-    public let engine: CheckEngine
+    public var engine: CheckEngine { host.engine }
+    /// The host's logger, at the configured level.
+    public var logger: Logger { host.logger }
     /// The shared secret (or disabled); `nil` for commands that serve nothing.
     public let auth: SharedSecretAuth?
-    /// The host's logger, at the configured level.
-    public let logger: Logger
     /// Whether shutdown has begun: readiness endpoints fail from then on.
     public let lifecycle: HostLifecycle
     /// What the environment and info endpoints show.
@@ -54,51 +60,15 @@ public final class HostApplication: Sendable {
     /// The HTTP threads when `http.event_loops` is set (created by ``makeServer()``).
     private let eventLoops = NIOLockedValueBox<MultiThreadedEventLoopGroup?>(nil)
 
-    /// What `build` should do beyond loading config and plugins.
-    public struct Options: Sendable {
-        /// Overrides `listen.host`.
-        public var host: String?
-        /// Overrides `listen.port`.
-        public var port: Int?
-        /// Whether auth must be resolved (serving); commands that serve nothing skip it.
-        public var requiresAuth: Bool
-        /// Loads every plugin it can and lists the rest as broken, whatever `plugins.on_error` says.
-        public var forceSkipBrokenPlugins: Bool
-        /// The process environment (for `HEALTH_URL_SECRET`).
-        public var environment: [String: String]
-        /// The `healthhost` binary isolated plugins' workers run (this process's own by
-        /// default; tests, whose process is the test runner, name the built binary).
-        public var workerExecutable: String
-        /// Where the engine reads the time (tests pass a ``ManualClock``'s).
-        public var engineClock: EngineClock
-
-        /// Creates options.
-        public init(
-            host: String? = nil, port: Int? = nil, requiresAuth: Bool = true, forceSkipBrokenPlugins: Bool = false,
-            environment: [String: String] = [:], workerExecutable: String = HostApplication.ownExecutable,
-            engineClock: EngineClock = .system
-        ) {
-            self.workerExecutable = workerExecutable
-            self.engineClock = engineClock
-            self.host = host
-            self.port = port
-            self.requiresAuth = requiresAuth
-            self.forceSkipBrokenPlugins = forceSkipBrokenPlugins
-            self.environment = environment
-        }
-    }
+    /// What `build` should do beyond loading config and plugins (``HostOptions``).
+    public typealias Options = HostOptions
 
     private init(
-        loaded: LoadedConfiguration, plugins: PluginSet, registry: CheckRegistry, engine: CheckEngine,
-        auth: SharedSecretAuth?, logger: Logger, lifecycle: HostLifecycle, environment: EnvironmentReport,
+        host: LoadedHost, auth: SharedSecretAuth?, lifecycle: HostLifecycle, environment: EnvironmentReport,
         routes: RoutePipeline, requestMetrics: RequestMetrics, tracer: HostTracer?, dependencyEngine: CheckEngine?
     ) {
-        self.loaded = loaded
-        self.plugins = plugins
-        self.registry = registry
-        self.engine = engine
+        self.host = host
         self.auth = auth
-        self.logger = logger
         self.lifecycle = lifecycle
         self.environment = environment
         self.routes = routes
@@ -111,39 +81,28 @@ public final class HostApplication: Sendable {
     public static func build(configFile: String, options: Options = Options(), logger: Logger) throws(StartupError)
         -> HostApplication
     {
-        let loaded: LoadedConfiguration
-        do {
-            loaded = try ConfigurationLoader.load(file: configFile)
-        } catch {
-            throw .config(error)
-        }
-        return try build(configuration: loaded, options: options, logger: logger)
+        try build(configuration: LoadedHost.readConfiguration(configFile), options: options, logger: logger)
     }
 
-    /// Resolves auth, loads and initialises plugins, and registers checks.
+    /// Resolves auth, loads the host (``LoadedHost/load(configuration:options:logger:)``),
+    /// and builds what serving it takes.
     public static func build(configuration: LoadedConfiguration, options: Options = Options(), logger: Logger)
         throws(StartupError) -> HostApplication
     {
-        var loaded = configuration
-        if let host = options.host { loaded.configuration.listen.host = host }
-        if let port = options.port { loaded.configuration.listen.port = port }
-        let config = loaded.configuration
-        var logger = logger
-        logger.logLevel = Logger.Level(rawValue: config.logging.level) ?? .info
-        LogFormatSwitch.shared.set(config.logging.format)
+        // Auth first: its errors come before the plugins are loaded.
+        let auth = options.requiresAuth ? try AuthResolver.resolve(configuration, environment: options.environment) : nil
+        let host = try LoadedHost.load(configuration: configuration, options: options, logger: logger)
+        return try serve(host, auth: auth, environment: options.environment)
+    }
 
-        let auth = options.requiresAuth ? try AuthResolver.resolve(loaded, environment: options.environment) : nil
-        let plugins = try loadPlugins(
-            loaded, skipBroken: options.forceSkipBrokenPlugins, workerExecutable: options.workerExecutable, logger: logger)
-        try EnvironmentFacts.validateInfoSections(plugins)
-        let registry = try CheckBinder(
-            loaded: loaded, plugins: plugins, toleratesBrokenPlugins: options.forceSkipBrokenPlugins
-        ).makeRegistry()
-        let threads = EnginePoolSize.threads(for: loaded, registry: registry, plugins: plugins, logger: logger)
-        let engine = CheckEngine(registry: registry, threads: threads, logger: logger, clock: options.engineClock)
+    /// The served host on top of `host`: environment report, routes, pipeline, tracer.
+    private static func serve(_ host: LoadedHost, auth: SharedSecretAuth?, environment processEnvironment: [String: String])
+        throws(StartupError) -> HostApplication
+    {
+        let (loaded, plugins, registry, engine, logger) = (host.loaded, host.plugins, host.registry, host.engine, host.logger)
         let lifecycle = HostLifecycle()
         let environment = EnvironmentFacts.gather(
-            loaded: loaded, plugins: plugins, engine: engine, environment: options.environment)
+            loaded: loaded, plugins: plugins, engine: engine, environment: processEnvironment)
         let context = DialectContext(
             registry: registry, engine: engine, auth: auth ?? .disabled, lifecycle: lifecycle, environment: environment,
             logger: logger)
@@ -161,7 +120,7 @@ public final class HostApplication: Sendable {
         let pipeline: RoutePipeline
         let tracer: HostTracer?
         do {
-            tracer = try makeTracer(environment: options.environment, resource: environment.resourceAttributes, logger: logger)
+            tracer = try makeTracer(environment: processEnvironment, resource: environment.resourceAttributes, logger: logger)
             (requestMetrics, pipeline) = try assembly.pipeline(
                 routes: routes, plugins: plugins, dependencies: dependencies, auth: auth ?? .disabled, tracer: tracer)
         } catch {
@@ -169,9 +128,8 @@ public final class HostApplication: Sendable {
             throw error
         }
         return HostApplication(
-            loaded: loaded, plugins: plugins, registry: registry, engine: engine, auth: auth, logger: logger,
-            lifecycle: lifecycle, environment: environment, routes: pipeline, requestMetrics: requestMetrics, tracer: tracer,
-            dependencyEngine: dependencies.engine)
+            host: host, auth: auth, lifecycle: lifecycle, environment: environment, routes: pipeline,
+            requestMetrics: requestMetrics, tracer: tracer, dependencyEngine: dependencies.engine)
     }
 
     /// The tracer the `OTEL_*` variables of `environment` ask for, if any.
@@ -206,44 +164,6 @@ public final class HostApplication: Sendable {
     /// This process's executable, resolved once (workers must find it even after an
     /// upgrade replaced the file: `/proc/self/exe` still names the running image).
     public static let ownExecutable = "/proc/self/exe"
-
-    private static func loadPlugins(
-        _ loaded: LoadedConfiguration, skipBroken: Bool, workerExecutable: String, logger: Logger
-    ) throws(StartupError) -> PluginSet {
-        let config = loaded.configuration
-        let policy = skipBroken ? .skipBroken : PluginLoader.Policy(config.plugins.onError)
-        let settings = config.plugins.config
-        let plugins: PluginSet
-        do {
-            plugins = try PluginLoader(
-                policy: policy, logger: logger, isolation: IsolationPolicy(config.plugins, workerExecutable: workerExecutable),
-                trust: PluginTrust(config.plugins)
-            ).load(
-                paths: config.plugins.paths.map(loaded.resolve(path:)), demand: pluginDemand(config)
-            ) { name in
-                guard let value = settings[name] else { return PluginSettings() }
-                return PluginSettings(json: value.jsonText, scalars: value.flattenedScalars())
-            }
-        } catch {
-            throw .plugin(error)
-        }
-        for name in settings.keys.sorted() where plugins.plugin(named: name) == nil {
-            let message = "no loaded plugin is named '\(name)', so this setting would be ignored"
-            if policy == .skipBroken && !plugins.broken.isEmpty {
-                logger.warning("\(loaded.error(at: ["plugins", "config", .key(name)], message))")
-            } else {
-                throw .config(loaded.error(at: ["plugins", "config", .key(name)], message))
-            }
-        }
-        return plugins
-    }
-
-    /// The plugins this config uses: the ones its checks and `plugins.config` name, or
-    /// every plugin when there is no `checks` list (then every plugin's checks are served).
-    static func pluginDemand(_ config: HostConfiguration) -> PluginDemand {
-        guard let checks = config.checks else { return .every }
-        return .named(Set(checks.map(\.plugin)).union(config.plugins.config.keys))
-    }
 
     /// Starts what runs in the background while serving, outside a `ServiceGroup` (the
     /// tests, which stop the server themselves): checks with an `interval`, and
@@ -295,34 +215,9 @@ public final class HostApplication: Sendable {
         return HTTPServer(configuration: serverConfiguration, responder: routes, logger: logger, group: group)
     }
 
-    /// Logs what was loaded: each plugin and each served check.
+    /// Logs what was loaded: each plugin and each served check, and whether auth is off.
     public func logSummary() {
-        for plugin in plugins.plugins {
-            logger.info(
-                "loaded plugin \(plugin.name) \(plugin.descriptor.version)",
-                metadata: [
-                    "plugin.path": "\(plugin.path)", "plugin.abi": "\(plugin.descriptor.abiVersion)",
-                    "plugin.runs": "\(plugin.placement.description)",
-                ])
-        }
-        for idle in plugins.idle {
-            logger.info(
-                "plugin \(idle.name) \(idle.descriptor.version) not started: no configured check uses it",
-                metadata: ["plugin.path": "\(idle.path)"])
-        }
-        for broken in plugins.broken {
-            logger.error("broken plugin: \(broken.error)")
-        }
-        for check in registry.checks {
-            logger.info(
-                "serving check \(check.name)",
-                metadata: [
-                    "check.source": "\(check.implementation.source)", "check.default": "\(check.isDefault)",
-                    "check.groups": "\(check.groups.joined(separator: ","))",
-                    "check.timeout": "\(check.timeout.humanReadable)",
-                    "check.refresh": "\(check.refresh.summary)",
-                ])
-        }
+        host.logSummary()
         if auth?.isEnabled == false { logger.warning("auth is disabled: check results are served to anyone") }
     }
 
