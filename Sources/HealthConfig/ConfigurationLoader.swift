@@ -1,4 +1,5 @@
 import HealthCore
+import HealthPOSIX
 import HealthYAML
 
 /// Reads a YAML config file into a validated ``LoadedConfiguration``.

@@ -1,4 +1,5 @@
 import HealthCore
+import HealthPOSIX
 import HealthYAML
 
 /// A decoded, validated config together with where it came from, so that later stages

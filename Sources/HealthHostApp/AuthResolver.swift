@@ -1,6 +1,7 @@
 import HealthCore
 import HealthConfig
 import HealthDialects
+import HealthPOSIX
 
 /// Decides the shared secret: `HEALTH_URL_SECRET` from the environment wins, then
 /// `auth.secret_file`, then `auth.secret`; `auth.disabled: true` turns auth off. With

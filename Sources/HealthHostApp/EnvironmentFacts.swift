@@ -3,6 +3,7 @@ import HealthConfig
 import HealthCore
 import HealthDialects
 import HealthHTTP
+import HealthPOSIX
 import HealthPluginLoader
 import HealthSwiftVersion
 

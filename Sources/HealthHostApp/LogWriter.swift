@@ -1,5 +1,6 @@
 import Dispatch
 import HealthCore
+import HealthPOSIX
 import Logging
 import NIOConcurrencyHelpers
 

@@ -1,6 +1,7 @@
 import HealthCore
 import HealthJSON
 import HealthHTTP
+import HealthPOSIX
 
 /// OpenTelemetry resource attributes of this process (semantic conventions): service,
 /// host, OS, process, container and Kubernetes pod, as far as they can be known.

@@ -1,5 +1,6 @@
 import HealthCore
 import HealthHTTP
+import HealthPOSIX
 import Logging
 import NIOCore
 import NIOHTTP1

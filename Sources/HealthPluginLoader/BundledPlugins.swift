@@ -1,4 +1,5 @@
 import HealthCore
+import HealthPOSIX
 
 #if canImport(Glibc)
     import Glibc

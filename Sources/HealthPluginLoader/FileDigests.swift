@@ -1,4 +1,5 @@
 import HealthCore
+import HealthPOSIX
 import NIOConcurrencyHelpers
 
 /// The SHA-256 of each plugin file, computed at most once per load: the trust rules

@@ -1,4 +1,5 @@
 import HealthCore
+import HealthPOSIX
 import Logging
 import NIOConcurrencyHelpers
 

@@ -1,5 +1,6 @@
 import Dispatch
 import HealthCore
+import HealthPOSIX
 import NIOConcurrencyHelpers
 
 /// Plugin files described by their workers at once rather than one after another: a

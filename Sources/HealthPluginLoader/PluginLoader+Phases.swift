@@ -1,4 +1,5 @@
 import HealthCore
+import HealthPOSIX
 
 /// The phases of ``PluginLoader/load(paths:demand:settings:)``, in order. Each failure is
 /// handed to the ``LoadReport`` (which stops the load or records the plugin as broken).

@@ -1,5 +1,6 @@
 import CProcessSupport
 import HealthCore
+import HealthPOSIX
 import HealthPluginABI
 import Logging
 

@@ -1,4 +1,5 @@
 import HealthCore
+import HealthPOSIX
 import Logging
 
 /// The reader thread of an initialised worker: hands each answer to the thread waiting

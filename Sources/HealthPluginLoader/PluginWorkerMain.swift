@@ -1,6 +1,7 @@
 import CProcessSupport
 import Dispatch
 import HealthCore
+import HealthPOSIX
 import Logging
 import NIOConcurrencyHelpers
 

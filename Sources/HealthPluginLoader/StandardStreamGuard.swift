@@ -1,5 +1,6 @@
 import HealthCore
 import CProcessSupport
+import HealthPOSIX
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)

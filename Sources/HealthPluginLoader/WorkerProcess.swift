@@ -1,5 +1,6 @@
 import CProcessSupport
 import HealthCore
+import HealthPOSIX
 import Logging
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import HealthCore
 import HealthHostApp
+import HealthPOSIX
 import ServiceLifecycle
 import CProcessSupport
 

@@ -1,5 +1,6 @@
 import HealthCore
 import HealthHostApp
+import HealthPOSIX
 
 /// `healthhost validate`: everything `serve` checks before listening, then exit.
 enum ValidateCommand {

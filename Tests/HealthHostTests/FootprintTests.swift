@@ -1,5 +1,6 @@
 import Foundation
 import HealthCore
+import HealthPOSIX
 import Testing
 
 /// The footprint issue: the serving process maps no Foundation, no ICU and not even

@@ -1,5 +1,6 @@
 import Foundation
 import HealthCore
+import HealthPOSIX
 import Testing
 
 /// A plugin folder holds every plugin an image ships; the host starts only the ones its

@@ -1,6 +1,7 @@
 import Foundation
 import HealthCore
 import HealthHostApp
+import HealthPOSIX
 import HealthPluginLoader
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import HealthCore
+import HealthPOSIX
 
 #if canImport(Glibc)
     import Glibc
