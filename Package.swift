@@ -59,18 +59,20 @@ let package = Package(
         .target(name: "HealthSwiftVersion", swiftSettings: strictSettings),
         // The one JSON writer: response bodies, environment dumps, plugin config.
         .target(name: "HealthJSON", swiftSettings: strictSettings),
+        // The POSIX layer over the C library: spawning with clean descriptors and signals,
+        // detached threads, per-thread shards, file paths and reads, this process's facts.
+        .target(name: "HealthPOSIX", dependencies: ["CProcessSupport"], swiftSettings: strictSettings),
         // Check model, registry, check selection and the runner. No HTTP, no dlopen.
         .target(
             name: "HealthCore",
             dependencies: [
-                "CProcessSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         // Prometheus exposition of the engine's statistics and the request counters.
-        .target(name: "HealthMetrics", dependencies: ["HealthCore"], swiftSettings: strictSettings),
+        .target(name: "HealthMetrics", dependencies: ["HealthCore", "HealthPOSIX"], swiftSettings: strictSettings),
         // The OTLP/HTTP span exporter, written by hand: the protobuf encoding of spans,
         // batching, gzip (CZlib), http:// over NIO and https:// through libcurl (CCurlExport),
         // retries. Knows nothing of the tracing API: the tracer hands it spans through one
@@ -78,8 +80,8 @@ let package = Package(
         .target(
             name: "HealthOTLP",
             dependencies: [
-                // HealthCore for the per-thread queue shards, HealthHTTP for the http:// client.
-                "HealthCore", "HealthHTTP", "CZlib", "CCurlExport",
+                // HealthPOSIX for the per-thread queue shards, HealthHTTP for the http:// client.
+                "HealthCore", "HealthPOSIX", "HealthHTTP", "CZlib", "CCurlExport",
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -116,13 +118,13 @@ let package = Package(
         .target(
             name: "HealthConfig",
             // HealthHTTP for the values the `http` section configures (request log policy).
-            dependencies: ["HealthCore", "HealthJSON", "HealthHTTP", "HealthYAML"],
+            dependencies: ["HealthCore", "HealthPOSIX", "HealthJSON", "HealthHTTP", "HealthYAML"],
             swiftSettings: strictSettings),
         // Turns plugin files into checks: dlopen, ABI validation, calls into C.
         .target(
             name: "HealthPluginLoader",
             dependencies: [
-                "HealthPluginABI", "HealthCore", "HealthJSON", "HealthSwiftVersion", "CNettle", "CFFI", "CProcessSupport",
+                "HealthPluginABI", "HealthCore", "HealthPOSIX", "HealthJSON", "HealthSwiftVersion", "CNettle", "CFFI", "CProcessSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -154,7 +156,7 @@ let package = Package(
         .target(
             name: "HealthHostApp",
             dependencies: [
-                "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects", "HealthSwiftVersion",
+                "HealthCore", "HealthPOSIX", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects", "HealthSwiftVersion",
                 "HealthMetrics", "HealthTracing", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -173,7 +175,7 @@ let package = Package(
         .executableTarget(
             name: "healthhost",
             dependencies: [
-                "HealthHostApp", "HealthPluginLoader", "CProcessSupport",
+                "HealthHostApp", "HealthPluginLoader", "HealthPOSIX", "CProcessSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -233,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "HealthHostTests",
             dependencies: [
-                "HealthCore", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
+                "HealthCore", "HealthPOSIX", "HealthConfig", "HealthPluginLoader", "HealthHTTP", "HealthDialects",
                 "HealthHostApp", "HealthSwiftVersion", "HealthJSON", "HealthMetrics", "HealthTracing", "HealthOTLP", "HealthYAML",
                 // Built so the CLI tests can run the real binary.
                 "healthhost",
