@@ -3,8 +3,41 @@ import HealthHTTP
 import HealthTracing
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 extension HostApplication {
+    /// The `ServiceGroup` that serves this host with `server`: what `healthhost serve` runs
+    /// until SIGTERM or SIGINT (its `gracefulShutdownSignals`), and what the tests' hosts
+    /// run in process (``serving(server:environment:_:)``, no signals).
+    public func serviceGroup(
+        server: HTTPServer, environment: [String: String], notifier: SystemdNotifier? = nil,
+        gracefulShutdownSignals: [UnixSignal] = []
+    ) -> ServiceGroup {
+        ServiceGroup(
+            configuration: .init(
+                services: services(server: server, environment: environment, notifier: notifier).map { .init(service: $0) },
+                gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+    }
+
+    /// Serves in process while `body` runs, through the ``serviceGroup(server:environment:notifier:gracefulShutdownSignals:)``
+    /// `serve` runs; then shuts the group down gracefully, as SIGTERM would, and waits for
+    /// it. Start `server` first when `body` needs its port (`start()` binds once).
+    public func serving<Value>(
+        server: HTTPServer, environment: [String: String], _ body: () async throws -> Value
+    ) async throws -> Value {
+        let group = serviceGroup(server: server, environment: environment)
+        async let running: Void = group.run()
+        let outcome: Result<Value, any Error>
+        do {
+            outcome = .success(try await body())
+        } catch {
+            outcome = .failure(error)
+        }
+        await group.triggerGracefulShutdown()
+        try? await running
+        return try outcome.get()
+    }
+
     /// The long-running parts of a serving host, for one `ServiceGroup`, in the order it
     /// starts them; it shuts them down in reverse: first the HTTP server (readiness
     /// fails, `http.shutdown_delay`, then the drain), then the secret reloader, then the

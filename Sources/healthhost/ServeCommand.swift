@@ -52,11 +52,8 @@ enum ServeCommand {
         // free pages back before serving for as long as the pod lives.
         _ = hh_release_free_heap()
         let server = app.makeServer()
-        let services = app.services(server: server, environment: environment, notifier: notifier)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: app.logger))
+        let group = app.serviceGroup(
+            server: server, environment: environment, notifier: notifier, gracefulShutdownSignals: [.sigterm, .sigint])
         do {
             try await group.run()
         } catch {

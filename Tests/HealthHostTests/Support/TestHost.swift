@@ -36,21 +36,13 @@ struct TestHost {
     ) async throws {
         // Off the cooperative pool: starting plugin workers blocks until they are ready.
         let app = try await offThePool { try build(yaml: yaml, environment: environment, logger: logger, clock: clock) }
-        app.startBackgroundWork(environment: environment)
         let server = app.makeServer()
+        defer { app.shutdown() }
         let port = try await server.start()
-        let serving = Task { try await server.run() }
-        defer {
-            app.shutdown()
-        }
-        do {
+        // The services `serve` runs (background refresh, secret reloading, span flush, the
+        // server), stopped as SIGTERM stops them once `body` is done.
+        try await app.serving(server: server, environment: environment) {
             try await body(TestHost(app: app, port: port))
-            await server.stop()
-            _ = try? await serving.value
-        } catch {
-            await server.stop()
-            _ = try? await serving.value
-            throw error
         }
     }
 
