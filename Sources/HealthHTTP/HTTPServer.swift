@@ -242,8 +242,8 @@ public final class HTTPServer: Service, Sendable {
         try options.setOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
     }
 
-    /// The handlers of one connection: NIOHTTP1's decoder (llhttp) with limits just above
-    /// the configured ones behind the request-line guard, and the connection handler.
+    /// The handlers of one connection: the request-line guard, NIOHTTP1's decoder
+    /// (llhttp) with limits just above the configured ones, and the connection handler.
     static func configurePipeline(
         _ channel: any Channel, configuration: HTTPServerConfiguration, responder: any HTTPResponder,
         accessLog: AccessLog?, activity: ConnectionActivity? = nil
@@ -256,12 +256,11 @@ public final class HTTPServer: Service, Sendable {
         let connection = HTTPConnectionHandler(
             responder: responder, configuration: configuration, accessLog: accessLog, activity: activity,
             now: channel.eventLoop.now)
-        let decoder = HTTPRequestDecoder(
-            leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)
-        try sync.addHandlers(
+        try sync.addHandler(RequestHeadGuard(connection: connection, maxRequestLine: configuration.maxRequestLine))
+        try sync.addHandler(
             ByteToMessageHandler(
-                RequestHeadGuard(decoder: decoder, connection: connection, maxRequestLine: configuration.maxRequestLine)),
-            connection)
+                HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
+        try sync.addHandler(connection)
     }
 
     /// `maxConnections`, lowered to what the descriptor limit allows (after raising the

@@ -1,17 +1,14 @@
 import NIOCore
-import NIOHTTP1
 
-/// NIOHTTP1's request decoder with a watch on the raw bytes of each request line in
-/// front of it, as one decoder (one `ChannelHandler` per connection instead of two:
-/// every probe opens a connection, and each handler costs a context, a class and a
-/// hop per read). An overlong request line is answered 414 after `maxRequestLine`
-/// bytes instead of being buffered up to the decoder's own limit (where it would only
-/// get a parser error). It tells the connection handler when bytes arrive (its state
-/// machine then starts the header timeout of a new head, and says whether they begin a
-/// new request). It parses nothing itself: it looks for the first line feed of each
-/// request.
-struct RequestHeadGuard: ByteToMessageDecoder {
-    typealias InboundOut = HTTPServerRequestPart
+/// Sits in front of NIOHTTP1's request decoder and watches the raw bytes of each
+/// request line, so that an overlong one is answered 414 after `maxRequestLine` bytes
+/// instead of being buffered up to the decoder's own limit (where it would only get a
+/// parser error). It tells the connection handler when bytes arrive (its state machine
+/// then starts the header timeout of a new head, and says whether they begin a new
+/// request). It parses nothing: it looks for the first line feed of each request.
+final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
 
     /// Sent up the pipeline once the request line has grown past the limit.
     struct RequestLineTooLong {
@@ -22,7 +19,6 @@ struct RequestHeadGuard: ByteToMessageDecoder {
         let targetStart: String
     }
 
-    private let decoder: HTTPRequestDecoder
     /// The handler behind the decoder, on the same event loop.
     private let connection: HTTPConnectionHandler
     private let maxRequestLine: Int
@@ -31,67 +27,37 @@ struct RequestHeadGuard: ByteToMessageDecoder {
     private var refused = false
     /// The first bytes of a request line that did not arrive in one read.
     private var lineStart: [UInt8] = []
-    /// Bytes the decoder left in the buffer last time: what is beyond them arrived since.
-    private var seenBytes = 0
 
-    init(decoder: HTTPRequestDecoder, connection: HTTPConnectionHandler, maxRequestLine: Int) {
-        self.decoder = decoder
+    init(connection: HTTPConnectionHandler, maxRequestLine: Int) {
         self.connection = connection
         self.maxRequestLine = maxRequestLine
     }
 
-    func decoderAdded(context: ChannelHandlerContext) {
-        decoder.decoderAdded(context: context)
-    }
-
-    func decoderRemoved(context: ChannelHandlerContext) {
-        decoder.decoderRemoved(context: context)
-    }
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard watch(context: context, buffer: &buffer) else { return .needMoreData }
-        defer { seenBytes = buffer.readableBytes }
-        return try decoder.decode(context: context, buffer: &buffer)
-    }
-
-    mutating func decodeLast(
-        context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
-    ) throws -> DecodingState {
-        if !watch(context: context, buffer: &buffer) { buffer.moveReaderIndex(to: buffer.writerIndex) }
-        defer { seenBytes = buffer.readableBytes }
-        return try decoder.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF)
-    }
-
-    /// Looks at the bytes that arrived since the last call: whether the decoder may have
-    /// them (false once the request line is refused: what follows is dropped).
-    private mutating func watch(context: ChannelHandlerContext, buffer: inout ByteBuffer) -> Bool {
-        if refused {
-            buffer.moveReaderIndex(to: buffer.writerIndex)
-            return false
-        }
-        let arrived = buffer.readableBytes - seenBytes
-        guard arrived > 0 else { return true }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if refused { return }
+        let buffer = unwrapInboundIn(data)
         if connection.bytesArrived(context: context) {
             inRequestLine = true
             lineBytes = 0
             lineStart.removeAll()
         }
-        guard inRequestLine else { return true }
-        let bytes = buffer.readableBytesView.suffix(arrived)
-        if let lineFeed = bytes.firstIndex(of: UInt8(ascii: "\n")) {
-            lineBytes += lineFeed - bytes.startIndex
-            inRequestLine = false
-        } else {
-            lineBytes += bytes.count
-            if lineStart.count < 300 { lineStart += bytes.prefix(300 - lineStart.count) }
+        if inRequestLine {
+            let bytes = buffer.readableBytesView
+            if let lineFeed = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+                lineBytes += lineFeed - bytes.startIndex
+                inRequestLine = false
+            } else {
+                lineBytes += bytes.count
+                if lineStart.count < 300 { lineStart += bytes.prefix(300 - lineStart.count) }
+            }
+            if lineBytes > maxRequestLine {
+                if lineStart.isEmpty { lineStart = Array(bytes.prefix(300)) }
+                refused = true
+                context.fireUserInboundEventTriggered(refusal())
+                return
+            }
         }
-        guard lineBytes > maxRequestLine else { return true }
-        if lineStart.isEmpty { lineStart = Array(bytes.prefix(300)) }
-        refused = true
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        seenBytes = 0
-        context.fireUserInboundEventTriggered(refusal())
-        return false
+        context.fireChannelRead(data)
     }
 
     private func refusal() -> RequestLineTooLong {
