@@ -19,6 +19,52 @@ import Testing
         #expect(broken.isEmpty, "broken links:\n\(broken.joined(separator: "\n"))")
     }
 
+    /// Source paths named in the text (`Sources/HealthCore/Engine/CheckEngine.swift`, in
+    /// code spans or not) name files that exist: files move between modules and folders,
+    /// and a page that sends a newcomer to a file that is gone is a broken link too.
+    @Test func everySourcePathTheDocsNameExists() throws {
+        let root = TestPaths.packageRoot.path
+        var named = 0
+        var missing: [String] = []
+        for file in try Self.documentationFiles() {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            for path in Self.sourcePaths(in: text) {
+                named += 1
+                if !FileManager.default.fileExists(atPath: root + "/" + path) {
+                    missing.append("\((file as NSString).lastPathComponent): \(path)")
+                }
+            }
+        }
+        #expect(named >= 3, "the source paths were read: \(named)")
+        #expect(missing.isEmpty, "source paths that do not exist:\n\(missing.joined(separator: "\n"))")
+        #expect(Self.sourcePaths(in: "see `Sources/HealthCore/Gone.swift`, Plugins/core/core.c.") == [
+            "Sources/HealthCore/Gone.swift", "Plugins/core/core.c",
+        ])
+    }
+
+    /// Repository paths of source files in `text`: `Sources/`, `Plugins/`, `Tests/`,
+    /// `include/` or `bench/` followed by path characters and a file extension.
+    static func sourcePaths(in text: String) -> [String] {
+        let starts = ["Sources/", "Plugins/", "Tests/", "include/", "bench/"]
+        let pathCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.+-")
+        var found: [String] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let rest = text[index...]
+            let before = index == text.startIndex ? " " : text[text.index(before: index)]
+            if !pathCharacters.contains(before), let start = starts.first(where: { rest.hasPrefix($0) }) {
+                var path = String(rest.prefix { pathCharacters.contains($0) })
+                while path.hasSuffix(".") { path.removeLast() }
+                let name = path.split(separator: "/").last.map(String.init) ?? ""
+                if name.contains("."), !path.contains("*"), path.count > start.count { found.append(path) }
+                index = text.index(index, offsetBy: max(path.count, 1))
+            } else {
+                index = text.index(after: index)
+            }
+        }
+        return found
+    }
+
     @Test func readmeLinksEveryDocsPage() throws {
         let readme = TestPaths.packageRoot.appendingPathComponent("README.md").path
         let linked = Set(try MarkdownLinkChecker.links(in: String(contentsOfFile: readme, encoding: .utf8)).map { $0.path })
