@@ -38,7 +38,8 @@ let plugin = Plugin(name: "system", version: "1.0.0", summary: "Disk space, memo
         let perCore = average / Double(cores)
         let text = "load \(Human.fixed(average, 2)) over \(limits.window) min on \(cores) cores (\(Human.fixed(perCore, 2)) per core)"
         let result: CheckResult =
-            perCore >= limits.failPerCore ? .fail(text + ", limit \(Human.fixed(limits.failPerCore, 2))")
+            perCore >= limits.failPerCore
+            ? .fail(text + ", limit \(Human.fixed(limits.failPerCore, 2))")
             : perCore >= limits.warnPerCore ? .warn(text + ", warning at \(Human.fixed(limits.warnPerCore, 2))") : .pass(text)
         return result.observed((perCore * 100).rounded() / 100, unit: "per core")
     }

@@ -222,7 +222,8 @@ struct ConfigurationValidator {
         _ path: String, at key: [ConfigPathElement], example: String, allowingEmpty: Bool = false
     ) throws(ConfigError) {
         if allowingEmpty && path.isEmpty { return }
-        let valid = path.hasPrefix("/") && !path.contains("?") && !path.contains("#") && !path.contains("//")
+        let valid =
+            path.hasPrefix("/") && !path.contains("?") && !path.contains("#") && !path.contains("//")
             && !path.contains(" ") && (path == "/" || !path.hasSuffix("/") || key.last == .key("prefix"))
         if !valid {
             throw loaded.error(at: key, "expected a path starting with '/', like \(example); found '\(path)'")

@@ -18,7 +18,8 @@ enum ProbeGroup {
 
     /// Levenshtein distance between `a` and `b`, counted up to `limit + 1`.
     static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
-        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+        let a = Array(a.unicodeScalars)
+        let b = Array(b.unicodeScalars)
         if abs(a.count - b.count) > limit { return limit + 1 }
         var previous = Array(0...b.count)
         for (i, x) in a.enumerated() {

@@ -62,7 +62,8 @@ enum CheckStatePage {
             "timeouts": .int(statistics.timeouts), "running_since": .string(statistics.runningSince.map(timestamp)),
             "stuck": .bool(statistics.isStuck),
             "last_call_seconds": statistics.lastDuration.map { .double($0.seconds) } ?? .null,
-            "stale_after_seconds": check.staleAfter.map { .double($0.seconds) } ?? .null, "stale": check.staleAfter == nil ? .null : .bool(statistics.isStale),
+            "stale_after_seconds": check.staleAfter.map { .double($0.seconds) } ?? .null,
+            "stale": check.staleAfter == nil ? .null : .bool(statistics.isStale),
         ])
     }
 

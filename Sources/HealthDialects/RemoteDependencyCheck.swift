@@ -61,4 +61,3 @@ public struct RemoteDependencyCheck: CheckImplementation {
         return .pass("\(target) is UP")
     }
 }
-

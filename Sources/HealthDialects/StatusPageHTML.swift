@@ -82,7 +82,8 @@ enum StatusPageHTML {
             <p class="meta">healthhost · \(registry.checks.count) checks · as of \(escape(timestamp(now))) · refreshes every \(refreshSeconds) s</p>
             <p class="summary">\(summary)</p>
             <table>
-            <thead><tr><th>check</th><th>status</th><th>message</th><th>for</th><th>last success</th><th>failures in a row</th><th>last run</th><th>plugin</th><th>groups</th><th>recent results (oldest first)</th></tr></thead>
+            <thead><tr><th>check</th><th>status</th><th>message</th><th>for</th><th>last success</th><th>failures in a row</th>\
+            <th>last run</th><th>plugin</th><th>groups</th><th>recent results (oldest first)</th></tr></thead>
             <tbody>
             \(rows)</tbody>
             </table>
@@ -106,7 +107,11 @@ enum StatusPageHTML {
         if statistics.isStuck { message += "<br><span class=\"damped\">a call is stuck past its timeout</span>" }
         if statistics.isStale { message += "<br><span class=\"damped\">the latest background result is stale</span>" }
         if let last, let damping = last.damping, let raw = last.rawResult {
-            message += "<br><span class=\"damped\">the last run said \(escape(raw.status.description)): \(escape(raw.message)) — damped: \(escape(damping))</span>"
+            message +=
+                """
+                <br><span class=\"damped\">the last run said \(escape(raw.status.description)): \(escape(raw.message)) — damped: \
+                \(escape(damping))</span>
+                """
         }
         let since = statistics.statusSince.map { age(now.timeIntervalSince($0)) } ?? "–"
         let success = statistics.lastSuccessAt.map { "\(age(now.timeIntervalSince($0))) ago" } ?? "never"

@@ -6,7 +6,7 @@ import NIOPosix
 import ServiceLifecycle
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// An HTTP/1.1 server on SwiftNIO: NIOHTTP1's request decoder, then its own connection

@@ -1,4 +1,3 @@
-
 /// The decoded query string of a request, in order, repeats kept.
 public struct QueryParameters: Sendable, Equatable {
     /// Every `name=value` pair; a bare `name` has an empty value.

@@ -81,7 +81,11 @@ struct CheckBinder {
                 let ignored = PluginDiscovery.ignoredLibraries(at: folder)
                 guard !ignored.isEmpty else { continue }
                 let listed = ignored.prefix(5).joined(separator: ", ") + (ignored.count > 5 ? ", ..." : "")
-                message += "; not loaded from \(folder): \(listed) (folders load only hh-*.so and libhh-*.so; rename it, or list the file itself in plugins.paths)"
+                message +=
+                    """
+                    ; not loaded from \(folder): \(listed) (folders load only hh-*.so and libhh-*.so; rename it, or list the file itself in \
+                    plugins.paths)
+                    """
             }
             if (toleratesBrokenPlugins || config.plugins.onError == .skip) && !plugins.broken.isEmpty {
                 return RegisteredCheck(
@@ -150,7 +154,7 @@ struct CheckBinder {
         }
         do {
             return try check.binding(values)
-        } catch where error.code == .invalidArguments {
+        } catch  where error.code == .invalidArguments {
             // The plugin's own validation (ABI 1.3): a config error at the entry's args.
             throw .config(loaded.error(at: path + ["args"], "check '\(check.source)': \(error.message)"))
         } catch {

@@ -22,15 +22,20 @@ enum EnginePoolSize {
         guard let configured = loaded.configuration.engine.threads else {
             if needed > maximum {
                 logger.warning(
-                    "\(registry.checks.count) checks get \(maximum) worker threads: if more than \(maximum) hang at once, the others time out waiting for a thread; set engine.threads to size the pool yourself"
+                    """
+                    \(registry.checks.count) checks get \(maximum) worker threads: if more than \(maximum) hang at once, the others time out \
+                    waiting for a thread; set engine.threads to size the pool yourself
+                    """
                 )
             }
             return min(maximum, max(minimum, needed))
         }
         if configured < registry.checks.count {
-            logger.warning(
-                "\(loaded.error(at: ["engine", "threads"], "\(configured) worker threads for \(registry.checks.count) checks: if more than \(configured) checks hang at once, the others time out waiting for a thread; unset it to size the pool automatically"))"
-            )
+            let advice = """
+                \(configured) worker threads for \(registry.checks.count) checks: if more than \(configured) checks hang at once, the others \
+                time out waiting for a thread; unset it to size the pool automatically
+                """
+            logger.warning("\(loaded.error(at: ["engine", "threads"], advice))")
         }
         return configured
     }

@@ -8,7 +8,7 @@ import HealthPluginLoader
 import HealthSwiftVersion
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Gathers what the environment and info endpoints show: OS, Swift runtime, process,

@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// What the watchdog knows of the event loops between two rounds, and what it decides:
@@ -96,7 +96,8 @@ public final class EventLoopWatchdog: Sendable {
         let started = DetachedThread.start(name: "hh-watchdog") { [self] in
             while !stopped.withLockedValue({ $0 }) {
                 round()
-                _ = wakeUp.wait(timeout: .now() + .nanoseconds(Int(period.components.seconds * 1_000_000_000 + period.components.attoseconds / 1_000_000_000)))
+                _ = wakeUp.wait(
+                    timeout: .now() + .nanoseconds(Int(period.components.seconds * 1_000_000_000 + period.components.attoseconds / 1_000_000_000)))
             }
             ended.signal()
         }
@@ -125,7 +126,10 @@ public final class EventLoopWatchdog: Sendable {
         case .withhold(let stalled, let since, let firstTime):
             if firstTime {
                 logger.error(
-                    "event loop(s) \(stalled.map(String.init).joined(separator: ", ")) stopped answering: the systemd watchdog is no longer pinged, and systemd restarts the host when WatchdogSec runs out",
+                    """
+                    event loop(s) \(stalled.map(String.init).joined(separator: ", ")) stopped answering: the systemd watchdog is no longer \
+                    pinged, and systemd restarts the host when WatchdogSec runs out
+                    """,
                     metadata: ["watchdog.stalled_for": "\(ContinuousClock.now - since)"])
             }
         case .recovered(let duration):

@@ -5,7 +5,7 @@ import Logging
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Writes log lines to a file descriptor (standard error) from a thread of its own, so

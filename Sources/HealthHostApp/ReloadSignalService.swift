@@ -1,7 +1,7 @@
 import Logging
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 import ServiceLifecycle
 import UnixSignals
@@ -28,7 +28,10 @@ struct ReloadSignalService: Service {
                 let stopping = isShuttingDown()
                 if !stopping { notifier?.reloading(status: "reload requested (SIGHUP)") }
                 logger.notice(
-                    "SIGHUP: live reload is not available in this version; the host keeps serving its current configuration and plugins (restart it to apply changes)"
+                    """
+                    SIGHUP: live reload is not available in this version; the host keeps serving its current configuration and plugins (restart it \
+                    to apply changes)
+                    """
                 )
                 if !stopping { notifier?.ready(status: servingStatus()) }
             }

@@ -56,7 +56,8 @@ struct RouteAssembly {
                 metrics,
                 RoutePipeline(
                     routes: routes, auth: auth, metrics: metrics, tracer: tracer,
-                    tracedChecks: context.registry.checks + dependencies.checks))
+                    tracedChecks: context.registry.checks + dependencies.checks)
+            )
         }
         if let owner = routes.first(where: { $0.path == metricsConfig.path }) {
             throw .config(
@@ -81,7 +82,8 @@ struct RouteAssembly {
             metrics,
             RoutePipeline(
                 routes: all, auth: auth, metrics: metrics, tracer: tracer,
-                tracedChecks: context.registry.checks + dependencies.checks))
+                tracedChecks: context.registry.checks + dependencies.checks)
+        )
     }
 
     /// The dependency checks of `http.actuator.service_dependencies` and their engine;
@@ -97,7 +99,8 @@ struct RouteAssembly {
             let key: [ConfigPathElement] = ["http", "actuator", "service_dependencies", .key(name)]
             if context.registry.check(named: name) != nil {
                 throw .config(
-                    loaded.error(at: key, "dependency '\(name)' has the name of a configured check; /z/health lists both as components, so rename one"))
+                    loaded.error(
+                        at: key, "dependency '\(name)' has the name of a configured check; /z/health lists both as components, so rename one"))
             }
             let target: HTTPTarget
             do {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `uname(2)`, read once per use: the kernel's names for the system, node, release,

@@ -4,7 +4,7 @@ import HealthPOSIX
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The service manager's notification socket (`$NOTIFY_SOCKET`, sd_notify(3)): how a

@@ -13,7 +13,12 @@ struct TraceExportMetrics: MetricsCollector {
         out.sample("healthhost_trace_spans_exported_total", [], counts.exported)
         out.family(
             "healthhost_trace_spans_dropped_total", "counter",
-            help: "Spans dropped: the export queue was full (queue_full) or their export failed (export_failed: not transient, or still failing when OTEL_EXPORTER_OTLP_TIMEOUT ran out).")
+            help:
+                """
+                Spans dropped: the export queue was full (queue_full) or their export failed (export_failed: not transient, or still failing when \
+                OTEL_EXPORTER_OTLP_TIMEOUT ran out).
+                """
+        )
         out.sample("healthhost_trace_spans_dropped_total", [("reason", "queue_full")], counts.droppedQueueFull)
         out.sample("healthhost_trace_spans_dropped_total", [("reason", "export_failed")], counts.droppedExportFailed)
         out.family(

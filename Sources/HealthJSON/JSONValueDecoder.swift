@@ -85,7 +85,8 @@ private struct ValueDecoder: Decoder, SingleValueDecodingContainer {
             return KeyedDecodingContainer(ObjectContainer<Key>(members: members, codingPath: codingPath, options: options))
         case .null:
             throw DecodingError.valueNotFound(
-                [String: Any].self, .init(codingPath: codingPath, debugDescription: "Cannot get keyed decoding container -- found null value instead"))
+                [String: Any].self, .init(codingPath: codingPath, debugDescription: "Cannot get keyed decoding container -- found null value instead")
+            )
         default:
             throw mismatch([String: Any].self)
         }

@@ -46,7 +46,12 @@ public struct CheckMetrics: MetricsCollector {
         }
         out.family(
             "healthhost_check_up", "gauge",
-            help: "1 when the check's latest result passes or warns, 0 when it fails (stale and stuck count as failing); no sample before its first result.")
+            help:
+                """
+                1 when the check's latest result passes or warns, 0 when it fails (stale and stuck count as failing); no sample before its first \
+                result.
+                """
+        )
         for (check, statistics) in checks {
             guard let status = Self.reportedStatus(statistics) else { continue }
             out.sample("healthhost_check_up", Self.labels(check), status.isPassing ? 1 : 0)

@@ -101,7 +101,7 @@ private func withCStrings<Result>(
     _ texts: [String?], _ body: (UnsafeBufferPointer<UnsafePointer<CChar>?>) throws -> Result
 ) rethrows -> Result {
     let copies = texts.map { $0.flatMap { strdup($0) } }
-    defer { copies.forEach { free($0) } }
+    defer { for copy in copies { free(copy) } }
     return try copies.map { $0.map { UnsafePointer($0) } }.withUnsafeBufferPointer(body)
 }
 

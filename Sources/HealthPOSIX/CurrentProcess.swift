@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Facts about this process, read from the C library: what `ProcessInfo` would answer,

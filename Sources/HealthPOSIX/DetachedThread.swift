@@ -19,13 +19,15 @@ public enum DetachedThread {
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         var thread = pthread_t()
-        let result = pthread_create(&thread, &attributes, { raw in
-            guard let raw else { return nil }
-            let context = Unmanaged<ThreadContext>.fromOpaque(raw).takeRetainedValue()
-            hh_set_thread_name(context.name)
-            context.body()
-            return nil
-        }, context)
+        let result = pthread_create(
+            &thread, &attributes,
+            { raw in
+                guard let raw else { return nil }
+                let context = Unmanaged<ThreadContext>.fromOpaque(raw).takeRetainedValue()
+                hh_set_thread_name(context.name)
+                context.body()
+                return nil
+            }, context)
         if result != 0 {
             Unmanaged<ThreadContext>.fromOpaque(context).release()
             return false

@@ -5,7 +5,7 @@ import HealthPluginABI
 import Logging
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Loads plugin files: `dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)`, the entry

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A thrown error's `LocalizedError.errorDescription`, when the plugin links the

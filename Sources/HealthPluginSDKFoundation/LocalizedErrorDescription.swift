@@ -6,7 +6,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The `errorDescription` of the `any Error` at `error`, as a `malloc`'d C string the SDK

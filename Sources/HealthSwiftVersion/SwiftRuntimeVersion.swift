@@ -8,15 +8,15 @@ public enum SwiftRuntimeVersion {
     /// plugin's in a plugin), "MAJOR.MINOR".
     public static var host: String {
         #if compiler(>=6.4)
-            "6.4"
+        "6.4"
         #elseif compiler(>=6.3)
-            "6.3"
+        "6.3"
         #elseif compiler(>=6.2)
-            "6.2"
+        "6.2"
         #elseif compiler(>=6.1)
-            "6.1"
+        "6.1"
         #else
-            "6.0"
+        "6.0"
         #endif
     }
 }

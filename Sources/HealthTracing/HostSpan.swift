@@ -65,6 +65,8 @@ public final class HostSpan: Tracing.Span, Sendable {
         }
         set {
             var list: [(key: String, value: SpanAttribute)] = []
+            // SpanAttributes is not a Sequence: its own forEach is the only way through it.
+            // swift-format-ignore: ReplaceForEachWithForLoop
             newValue.forEach { key, value in list.append((key, value)) }
             state.withLock { $0.attributes = list }
         }
@@ -110,11 +112,13 @@ public final class HostSpan: Tracing.Span, Sendable {
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         guard let exporter else { return }
         let end = instant().nanosecondsSinceEpoch
-        guard let finished = state.withLock({ state -> State? in
-            guard !state.isEnded else { return nil }
-            state.isEnded = true
-            return state
-        }) else { return }
+        guard
+            let finished = state.withLock({ state -> State? in
+                guard !state.isEnded else { return nil }
+                state.isEnded = true
+                return state
+            })
+        else { return }
         var spans = SpanWriter()
         spans.span(
             traceID: own.traceID, spanID: own.spanID, parentSpanID: parentSpanID, traceState: own.traceStateHeaderValue,

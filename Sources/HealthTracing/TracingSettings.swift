@@ -150,9 +150,10 @@ public struct TracingSettings: Sendable, Equatable {
             }
             tls = try tlsFiles(exporterSetting)
         }
-        let headers = try exporterSetting("HEADERS").map { (name, text) throws(Problem) in
-            try keyValueList(text, variable: name)
-        } ?? []
+        let headers =
+            try exporterSetting("HEADERS").map { (name, text) throws(Problem) in
+                try keyValueList(text, variable: name)
+            } ?? []
 
         func milliseconds(_ names: [String], default fallback: Int) throws(Problem) -> Duration {
             for name in names {
@@ -221,7 +222,12 @@ public struct TracingSettings: Sendable, Equatable {
         case "parentbased_traceidratio": return .parentBased(root: .ratio(try ratio()))
         case let other:
             throw Problem(
-                description: "OTEL_TRACES_SAMPLER: expected always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio, found '\(other)'")
+                description:
+                    """
+                    OTEL_TRACES_SAMPLER: expected always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or \
+                    parentbased_traceidratio, found '\(other)'
+                    """
+            )
         }
     }
 
@@ -230,7 +236,8 @@ public struct TracingSettings: Sendable, Equatable {
         var pairs: [(String, String)] = []
         for item in text.split(separator: ",") where !item.trimmingSpaces.isEmpty {
             guard let equals = item.firstIndex(of: "=") else {
-                throw Problem(description: "\(variable): expected key=value pairs separated by commas, found '\(item.trimmingSpaces)' (values are not shown)")
+                throw Problem(
+                    description: "\(variable): expected key=value pairs separated by commas, found '\(item.trimmingSpaces)' (values are not shown)")
             }
             let key = String(item[..<equals]).trimmingSpaces
             let rawValue = String(item[item.index(after: equals)...]).trimmingSpaces

@@ -40,7 +40,8 @@ enum CheckCommand {
 /// The table `healthhost check` prints.
 enum ResultTable {
     static func render(_ reports: [CheckReport]) -> String {
-        let rows = [["CHECK", "STATUS", "TIME", "MESSAGE"]]
+        let rows =
+            [["CHECK", "STATUS", "TIME", "MESSAGE"]]
             + reports.map { report in
                 let result = report.result
                 var message = result.message

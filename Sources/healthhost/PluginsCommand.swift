@@ -29,8 +29,10 @@ enum PluginListing {
         var out = ""
         let listed =
             set.plugins.map { plugin in
-                (plugin.descriptor, plugin.path, plugin.sha256,
-                 plugin.placement.description)
+                (
+                    plugin.descriptor, plugin.path, plugin.sha256,
+                    plugin.placement.description
+                )
             }
             + set.idle.map { ($0.descriptor, $0.path, $0.sha256, "not started: no configured check uses it") }
         for (info, path, sha256, runs) in listed {

@@ -5,7 +5,7 @@ import ServiceLifecycle
 import CProcessSupport
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `healthhost serve`: load plugins and serve the HTTP API until SIGTERM or SIGINT.

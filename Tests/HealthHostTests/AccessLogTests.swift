@@ -79,8 +79,9 @@ import Testing
             let garbage = try await RawHTTPClient.exchange(port: host.port, "BLAH\r\n\r\n")
             #expect(RawHTTPClient.parse(garbage.data).first?.status == 400)
             let lines = requestLines(capture)
-            #expect(lines.map { $0.split(separator: " ").prefix(4).joined(separator: " ") }
-                == ["info GET /health/ 503", "info GET /health/ 401", "info GET /nowhere 404"])
+            #expect(
+                lines.map { $0.split(separator: " ").prefix(4).joined(separator: " ") }
+                    == ["info GET /health/ 503", "info GET /health/ 401", "info GET /nowhere 404"])
             #expect(capture.detailed.contains { $0.hasPrefix("info - - 400 http.client=127.0.0.1 http.error=malformed request: ") })
         }
     }

@@ -30,12 +30,15 @@ import Testing
     }
 
     @Test func argumentsAreCheckedAgainstDeclaredParameters() async throws {
-        #expect(try await startupError("  - { plugin: testkit, check: disk, args: { path: /, min_free_mb: lots } }")
-            .contains("checks[0].args.min_free_mb: parameter 'min_free_mb' of 'testkit.disk' expects a whole number (64-bit), found 'lots'"))
-        #expect(try await startupError("  - { plugin: testkit, check: disk, args: { min_free_mb: 5 } }")
-            .contains("missing required argument 'path' (string)"))
-        #expect(try await startupError("  - { plugin: testkit, check: disk, args: { path: /, size: 5 } }")
-            .contains("its parameters: path, min_free_mb, password"))
+        #expect(
+            try await startupError("  - { plugin: testkit, check: disk, args: { path: /, min_free_mb: lots } }")
+                .contains("checks[0].args.min_free_mb: parameter 'min_free_mb' of 'testkit.disk' expects a whole number (64-bit), found 'lots'"))
+        #expect(
+            try await startupError("  - { plugin: testkit, check: disk, args: { min_free_mb: 5 } }")
+                .contains("missing required argument 'path' (string)"))
+        #expect(
+            try await startupError("  - { plugin: testkit, check: disk, args: { path: /, size: 5 } }")
+                .contains("its parameters: path, min_free_mb, password"))
     }
 
     @Test func pluginConfigForAnUnknownPluginIsAnError() async throws {
@@ -64,7 +67,8 @@ import Testing
         let yaml = hostYAML(
             plugins: [try await PluginCompiler.core(), broken],
             checks: "  - { name: ok, plugin: core, check: \"true\" }\n  - { name: db, plugin: broken, check: ok }",
-            extra: "").replacingOccurrences(of: "plugins:\n", with: "plugins:\n  on_error: skip\n")
+            extra: ""
+        ).replacingOccurrences(of: "plugins:\n", with: "plugins:\n  on_error: skip\n")
         try await TestHost.with(yaml: yaml) { host throws in
             #expect(host.app.plugins.broken.map(\.path) == [broken])
             let response = try await host.get("/health/?auth=s3cret")

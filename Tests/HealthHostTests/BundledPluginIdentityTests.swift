@@ -3,7 +3,7 @@ import HealthPluginLoader
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Bundled plugins are known by where they are installed and by their digest, never by

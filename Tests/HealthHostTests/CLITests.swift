@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The real `healthhost` binary.
@@ -44,8 +44,13 @@ import Testing
 
     @Test func usageErrorsExit64WithTheProblemAndTheUsage() async throws {
         let cases: [([String], [String])] = [
-            (["serve"], ["Error: Missing expected argument '--config <config>'", "Help:  --config <config>  The YAML config file.",
-                         "Usage: healthhost serve --config <config> [--host <host>] [--port <port>]"]),
+            (
+                ["serve"],
+                [
+                    "Error: Missing expected argument '--config <config>'", "Help:  --config <config>  The YAML config file.",
+                    "Usage: healthhost serve --config <config> [--host <host>] [--port <port>]",
+                ]
+            ),
             (["serve", "--config", "x.yaml", "--bogus"], ["Error: Unknown option '--bogus'", "See 'healthhost serve --help'"]),
             (["serve", "--config", "x.yaml", "--port", "abc"], ["Error: The value 'abc' is invalid for '--port <port>'"]),
             (["check", "--config"], ["Error: Missing value for '--config <config>'"]),

@@ -99,10 +99,14 @@ import Testing
         ("auth:\n  reload_interval: -1", 2, "auth.reload_interval", "expected seconds from 0 to 86400, found -1.0"),
         ("plugins:\n  quarantine_window: 0", 2, "plugins.quarantine_window", "expected seconds above 0 and at most 86400, found 0.0"),
         ("http:\n  idle_timeout: 1e-10", 2, "http.idle_timeout", "expected seconds above 0 and at most 86400, found 1e-10"),
-        ("http:\n  actuator:\n    dependency_timeout: .inf", 3, "http.actuator.dependency_timeout",
-         "expected seconds above 0 and at most 86400, found inf"),
-        ("checks:\n  - name: a\n    plugin: p\n    check: c\n    fail_after_seconds: 90000", 5, "checks[0].fail_after_seconds",
-         "expected seconds above 0 and at most 86400, found 90000.0"),
+        (
+            "http:\n  actuator:\n    dependency_timeout: .inf", 3, "http.actuator.dependency_timeout",
+            "expected seconds above 0 and at most 86400, found inf"
+        ),
+        (
+            "checks:\n  - name: a\n    plugin: p\n    check: c\n    fail_after_seconds: 90000", 5, "checks[0].fail_after_seconds",
+            "expected seconds above 0 and at most 86400, found 90000.0"
+        ),
         ("engine:\n  timeout: 5s", 2, "engine.timeout", "expected a number, found '5s'"),
     ])
     func aRefusedDurationNamesItsKeyFileAndLine(yaml: String, line: Int, keyPath: String, message: String) throws {

@@ -136,8 +136,10 @@ import Testing
         ("http: { native: { prefix: health } }", "http.native.prefix", "expected a path starting with '/'"),
         ("http: { native: { unknown_checks: maybe } }", "http.native.unknown_checks", "expected one of 'reject', 'ignore'"),
         ("logging: { level: loud }", "logging.level", "expected one of trace, debug"),
-        ("plugins: { isolation: { default: in_process } }", "plugins.isolation.default",
-         "expected one of 'none', 'process', found 'in_process'"),
+        (
+            "plugins: { isolation: { default: in_process } }", "plugins.isolation.default",
+            "expected one of 'none', 'process', found 'in_process'"
+        ),
         ("plugins: { isolation: { pg: off } }", "plugins.isolation.pg", "expected one of 'none', 'process', found 'off'"),
         ("plugins: { trust: loose }", "plugins.trust", "expected one of 'strict', 'relaxed', found 'loose'"),
         ("checks:\n  - { plugin: core, check: x, timeout: -1 }", "checks[0].timeout", "above 0"),
@@ -154,9 +156,10 @@ import Testing
         let loaded = try ConfigurationLoader.parse(yaml: yaml, file: "h", directory: "/")
         let value = try #require(loaded.configuration.plugins.config["pg"])
         #expect(value.jsonText == #"{"host":"db","hosts":["a","b"],"pool":{"size":2},"port":5432,"ratio":null,"tls":true}"#)
-        #expect(value.flattenedScalars() == [
-            "host": "db", "port": "5432", "tls": "true", "ratio": ".nan", "hosts.0": "a", "hosts.1": "b", "pool.size": "2",
-        ])
+        #expect(
+            value.flattenedScalars() == [
+                "host": "db", "port": "5432", "tls": "true", "ratio": ".nan", "hosts.0": "a", "hosts.1": "b", "pool.size": "2",
+            ])
     }
 
     @Test func invalidYAMLSaysSo() throws {
@@ -189,16 +192,26 @@ import Testing
 
     @Test(arguments: [
         ("engine: { failure_ttl: -1 }", 1, "engine.failure_ttl", "expected seconds from 0 to 86400, found -1.0"),
-        ("checks:\n  - { name: a, plugin: p, check: c, stale_after: 5 }", 2, "checks[0].stale_after",
-         "applies only to checks with an 'interval' (background checks)"),
-        ("checks:\n  - { name: a, plugin: p, check: c, interval: 5, success_ttl: 3 }", 2, "checks[0].success_ttl",
-         "has no effect on a check with an 'interval'"),
-        ("checks:\n  - { name: a, plugin: p, check: c, interval: 0.01 }", 2, "checks[0].interval",
-         "expected at least 0.1 seconds, found 0.01"),
-        ("checks:\n  - { name: a, plugin: p, check: c, interval: 10, stale_after: 11 }", 2, "checks[0].stale_after",
-         "expected more than the interval plus its jitter (11.0 seconds), found 11.0: every result would turn stale"),
-        ("checks:\n  - { name: a, plugin: p, check: c, interval: 0 }", 2, "checks[0].interval",
-         "expected seconds above 0 and at most 86400, found 0.0"),
+        (
+            "checks:\n  - { name: a, plugin: p, check: c, stale_after: 5 }", 2, "checks[0].stale_after",
+            "applies only to checks with an 'interval' (background checks)"
+        ),
+        (
+            "checks:\n  - { name: a, plugin: p, check: c, interval: 5, success_ttl: 3 }", 2, "checks[0].success_ttl",
+            "has no effect on a check with an 'interval'"
+        ),
+        (
+            "checks:\n  - { name: a, plugin: p, check: c, interval: 0.01 }", 2, "checks[0].interval",
+            "expected at least 0.1 seconds, found 0.01"
+        ),
+        (
+            "checks:\n  - { name: a, plugin: p, check: c, interval: 10, stale_after: 11 }", 2, "checks[0].stale_after",
+            "expected more than the interval plus its jitter (11.0 seconds), found 11.0: every result would turn stale"
+        ),
+        (
+            "checks:\n  - { name: a, plugin: p, check: c, interval: 0 }", 2, "checks[0].interval",
+            "expected seconds above 0 and at most 86400, found 0.0"
+        ),
     ])
     func badRefreshSettingsNameTheKey(yaml: String, line: Int, keyPath: String, message: String) throws {
         let error = try #require(configError(yaml))
@@ -238,16 +251,22 @@ extension ConfigTests {
         ("http:\n  actuator: { access: open }", 2, "http.actuator.access", "expected one of 'required', 'public', found 'open'"),
         ("http:\n  runscope: { headers: { \"Bad Name\": x } }", 2, "http.runscope.headers.Bad Name", "is not a valid HTTP header name"),
         // CR LF is one Character in Swift: compared by bytes, it is still found.
-        ("http:\n  runscope: { headers: { X-A: \"a\\r\\nSet-Cookie: x=1\" } }", 2, "http.runscope.headers.X-A",
-         "must not contain line breaks"),
-        ("http:\n  runscope:\n    headers:\n      X-B: |\n        two\n        lines\n", 4, "http.runscope.headers.X-B",
-         "must not contain line breaks"),
+        (
+            "http:\n  runscope: { headers: { X-A: \"a\\r\\nSet-Cookie: x=1\" } }", 2, "http.runscope.headers.X-A",
+            "must not contain line breaks"
+        ),
+        (
+            "http:\n  runscope:\n    headers:\n      X-B: |\n        two\n        lines\n", 4, "http.runscope.headers.X-B",
+            "must not contain line breaks"
+        ),
         ("http:\n  header_timeout: 0", 2, "http.header_timeout", "expected seconds above 0"),
         ("http:\n  body_timeout: -1", 2, "http.body_timeout", "expected seconds above 0"),
         ("http:\n  drain_timeout: 0", 2, "http.drain_timeout", "expected seconds above 0"),
         ("http:\n  max_connections: 0", 2, "http.max_connections", "expected 1 to 1000000 connections, found 0"),
-        ("http:\n  actuator: { service_dependencies: { \"Users API\": users } }", 2,
-         "http.actuator.service_dependencies.Users API", "dependency name 'Users API'"),
+        (
+            "http:\n  actuator: { service_dependencies: { \"Users API\": users } }", 2,
+            "http.actuator.service_dependencies.Users API", "dependency name 'Users API'"
+        ),
         ("http:\n  shutdown_delay: -1", 2, "http.shutdown_delay", "expected seconds from 0"),
         ("http:\n  event_loops: 0", 2, "http.event_loops", "expected 1 to 64 threads, found 0"),
         ("service: { name: \"\" }", 1, "service.name", "expected 1 to 256 bytes"),

@@ -6,7 +6,7 @@ import NIOPosix
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The attacks of #40 item 8 against a real server with a small cap (4): the cap full of

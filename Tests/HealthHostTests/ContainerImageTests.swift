@@ -3,7 +3,7 @@ import HealthCore
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// What building and running images here needs (deploy-harness.md C).
@@ -41,22 +41,22 @@ struct ContainerImageTests {
         init(folder: String) throws {
             self.folder = folder
             try """
-                [containers]
-                default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-                netns = "host"
-                [engine]
-                runtime = "runc"
-                cgroup_manager = "cgroupfs"
-                events_logger = "file"
+            [containers]
+            default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+            netns = "host"
+            [engine]
+            runtime = "runc"
+            cgroup_manager = "cgroupfs"
+            events_logger = "file"
 
-                """.write(toFile: "\(folder)/containers.conf", atomically: true, encoding: .utf8)
+            """.write(toFile: "\(folder)/containers.conf", atomically: true, encoding: .utf8)
             try """
-                [storage]
-                driver = "vfs"
-                graphroot = "\(folder)/graph"
-                runroot = "\(folder)/run"
+            [storage]
+            driver = "vfs"
+            graphroot = "\(folder)/graph"
+            runroot = "\(folder)/run"
 
-                """.write(toFile: "\(folder)/storage.conf", atomically: true, encoding: .utf8)
+            """.write(toFile: "\(folder)/storage.conf", atomically: true, encoding: .utf8)
             var environment = ProcessInfo.processInfo.environment
             environment["CONTAINERS_CONF"] = "\(folder)/containers.conf"
             environment["CONTAINERS_STORAGE_CONF"] = "\(folder)/storage.conf"
@@ -94,7 +94,9 @@ struct ContainerImageTests {
 
         /// Removes every container and image, then the storage.
         func clean() async {
-            _ = try? await sh("podman rm -af -t 0 >/dev/null 2>&1 || true; buildah rm -a >/dev/null 2>&1 || true; podman rmi -af >/dev/null 2>&1 || true", seconds: 120)
+            _ = try? await sh(
+                "podman rm -af -t 0 >/dev/null 2>&1 || true; buildah rm -a >/dev/null 2>&1 || true; podman rmi -af >/dev/null 2>&1 || true",
+                seconds: 120)
             _ = try? await runOffThePool("/bin/rm", ["-rf", folder])  // no container is left to hold it
         }
     }
@@ -142,9 +144,11 @@ struct ContainerImageTests {
         // The packages of this build, into the build context.
         let context = "\(folder)/context"
         let packaged = try await engine.sh(
-            "mkdir -p '\(context)' && '\(root)/scripts/package' --configuration debug --output '\(context)' --fast --no-build 2>'\(folder)/package.log'")
+            "mkdir -p '\(context)' && '\(root)/scripts/package' --configuration debug --output '\(context)' --fast --no-build 2>'\(folder)/package.log'"
+        )
         let debs = packaged.output.split(separator: "\n").filter { $0.hasSuffix(".deb") }
-        try #require(packaged.status == 0 && debs.contains { $0.hasSuffix(".deb") && $0.contains("/healthhost_") },
+        try #require(
+            packaged.status == 0 && debs.contains { $0.hasSuffix(".deb") && $0.contains("/healthhost_") },
             "\(packaged.output)\n\((try? String(contentsOfFile: "\(folder)/package.log", encoding: .utf8)) ?? "")")
         timings.lap("package")
 
@@ -190,16 +194,16 @@ struct ContainerImageTests {
         try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
         chmod(folder, 0o755)
         try """
-            listen: { host: 127.0.0.1, port: \(port) }
-            auth: { secret_file: /var/run/secrets/healthhost/secret }
-            http: { shutdown_delay: 0, drain_timeout: 2 }
-            plugins: { paths: [/usr/lib/healthhost/plugins, /usr/local/lib/healthhost/plugins] }
-            checks:
-              - { name: alive, plugin: core, check: "true", groups: [liveness, readiness, startup] }
-              - { name: acme-queue, plugin: acme, check: queue, groups: [readiness] }
-              - { name: orphan, plugin: nagios, check: run, default: false, args: { command: "/bin/sh -c 'setsid sleep 0.2 >/dev/null 2>&1 & echo OK: left a child; exit 0'" } }
+        listen: { host: 127.0.0.1, port: \(port) }
+        auth: { secret_file: /var/run/secrets/healthhost/secret }
+        http: { shutdown_delay: 0, drain_timeout: 2 }
+        plugins: { paths: [/usr/lib/healthhost/plugins, /usr/local/lib/healthhost/plugins] }
+        checks:
+          - { name: alive, plugin: core, check: "true", groups: [liveness, readiness, startup] }
+          - { name: acme-queue, plugin: acme, check: queue, groups: [readiness] }
+          - { name: orphan, plugin: nagios, check: run, default: false, args: { command: "/bin/sh -c 'setsid sleep 0.2 >/dev/null 2>&1 & echo OK: left a child; exit 0'" } }
 
-            """.write(toFile: "\(config)/healthhost.yaml", atomically: true, encoding: .utf8)
+        """.write(toFile: "\(config)/healthhost.yaml", atomically: true, encoding: .utf8)
         try (Self.secret + "\n").write(toFile: "\(secrets)/secret", atomically: true, encoding: .utf8)
         chown("\(secrets)/secret", 0, 65532)
         chmod("\(secrets)/secret", 0o440)
@@ -240,9 +244,10 @@ struct ContainerImageTests {
                 port: port, "GET", "/health/?checks=orphan", headers: ["Authorization": "Bearer \(Self.secret)"])
             #expect(run.status == 200, "\(run.body)")
         }
-        #expect(await eventually(within: .seconds(3)) {
-            pidNamespaceMembers(of: pid).allSatisfy { $0.state != "Z" && $0.name != "sleep" }
-        }, "\(pidNamespaceMembers(of: pid))")
+        #expect(
+            await eventually(within: .seconds(3)) {
+                pidNamespaceMembers(of: pid).allSatisfy { $0.state != "Z" && $0.name != "sleep" }
+            }, "\(pidNamespaceMembers(of: pid))")
         timings.lap("probe")
 
         // `podman stop`: SIGTERM to PID 1, handled, well within podman's 10 s.

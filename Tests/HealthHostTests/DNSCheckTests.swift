@@ -3,7 +3,7 @@ import HealthCore
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `net.dns` against a real DNS server: dnsmasq (Debian's dnsmasq-base) on a high port

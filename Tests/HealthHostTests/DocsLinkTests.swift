@@ -37,9 +37,10 @@ import Testing
         }
         #expect(named >= 3, "the source paths were read: \(named)")
         #expect(missing.isEmpty, "source paths that do not exist:\n\(missing.joined(separator: "\n"))")
-        #expect(Self.sourcePaths(in: "see `Sources/HealthCore/Gone.swift`, Plugins/core/core.c.") == [
-            "Sources/HealthCore/Gone.swift", "Plugins/core/core.c",
-        ])
+        #expect(
+            Self.sourcePaths(in: "see `Sources/HealthCore/Gone.swift`, Plugins/core/core.c.") == [
+                "Sources/HealthCore/Gone.swift", "Plugins/core/core.c",
+            ])
     }
 
     /// Repository paths of source files in `text`: `Sources/`, `Plugins/`, `Tests/`,
@@ -99,17 +100,17 @@ import Testing
         let folder = TestPaths.temporaryDirectory("docs-links")
         try FileManager.default.createDirectory(atPath: folder + "/docs", withIntermediateDirectories: true)
         try """
-            # Front
+        # Front
 
-            See [the page](docs/page.md), [its section](docs/page.md#the-rules-of-every-dialect),
-            [a lost page](docs/missing.md), [a lost
-            section](docs/page.md#no-such-heading), [here](#front) and [there](#nowhere).
-            [Elsewhere](https://example.com/x.md) and `[code](docs/not-a-link.md)` are not checked.
+        See [the page](docs/page.md), [its section](docs/page.md#the-rules-of-every-dialect),
+        [a lost page](docs/missing.md), [a lost
+        section](docs/page.md#no-such-heading), [here](#front) and [there](#nowhere).
+        [Elsewhere](https://example.com/x.md) and `[code](docs/not-a-link.md)` are not checked.
 
-            ```sh
-            echo "[fenced](docs/fenced.md)"
-            ```
-            """.write(toFile: folder + "/README.md", atomically: true, encoding: .utf8)
+        ```sh
+        echo "[fenced](docs/fenced.md)"
+        ```
+        """.write(toFile: folder + "/README.md", atomically: true, encoding: .utf8)
         try "# Page\n\n## The rules of every dialect\n\nBack to [the front](../README.md#front).\n"
             .write(toFile: folder + "/docs/page.md", atomically: true, encoding: .utf8)
 

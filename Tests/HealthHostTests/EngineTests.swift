@@ -260,9 +260,10 @@ import Testing
             await rig.advance(by: .milliseconds(100))
             let reports = await request.value
             #expect(reports.map(\.name) == ["slowest", "slower", "cached", "fast", "late"])
-            #expect(reports.map(\.result.message) == [
-                "call 1", "call 1", "call 1", "call 1", "timed out: no result within 100 ms",
-            ])
+            #expect(
+                reports.map(\.result.message) == [
+                    "call 1", "call 1", "call 1", "call 1", "timed out: no result within 100 ms",
+                ])
             #expect(reports[2].isCached && !reports[3].isCached)
         }
     }

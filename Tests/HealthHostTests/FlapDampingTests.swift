@@ -10,9 +10,10 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct FlapDampingTests {
     private let bearer = [("Authorization", "Bearer s3cret")]
 
-    private func harness(_ fakes: RouterHarness.FakeChecks, damping: DampingPolicy, refresh: RefreshPolicy = .alwaysFresh,
-        clock: ManualClock = ManualClock()) throws -> RouterHarness
-    {
+    private func harness(
+        _ fakes: RouterHarness.FakeChecks, damping: DampingPolicy, refresh: RefreshPolicy = .alwaysFresh,
+        clock: ManualClock = ManualClock()
+    ) throws -> RouterHarness {
         try RouterHarness(
             checks: [fakes.check("db", groups: ["readiness"], refresh: refresh, damping: damping)], clock: clock.engineClock
         ) { context in
@@ -91,8 +92,9 @@ import Testing
 
     @Test func dampingIsConfiguredPerCheckWithEngineDefaultsAndRangeChecked() async throws {
         let base = try await DialectFixture.yaml(extra: "engine: { fail_after: 3, pass_after: 2, fail_after_seconds: 10 }\n")
-        let app = try TestHost.build(yaml: base.replacingOccurrences(
-            of: "check: warn, groups", with: "check: warn, fail_after: 1, pass_after: 5, groups"))
+        let app = try TestHost.build(
+            yaml: base.replacingOccurrences(
+                of: "check: warn, groups", with: "check: warn, fail_after: 1, pass_after: 5, groups"))
         defer { app.shutdown() }
         #expect(app.registry.check(named: "ok")?.damping == DampingPolicy(failAfter: 3, passAfter: 2, failAfterTime: .seconds(10)))
         #expect(app.registry.check(named: "warn")?.damping == DampingPolicy(failAfter: 1, passAfter: 5, failAfterTime: .seconds(10)))

@@ -23,7 +23,8 @@ import Testing
         let example = try String(
             contentsOfFile: TestPaths.packageRoot.appendingPathComponent("Examples/healthhost.yaml").path, encoding: .utf8)
         let pluginFolder = URL(fileURLWithPath: TestPaths.builtLibrary("libhh-core.so")).deletingLastPathComponent().path
-        let yaml = example
+        let yaml =
+            example
             .replacingOccurrences(of: "port: 8080", with: "port: 0")
             .replacingOccurrences(
                 of: "paths: [../.build/debug]",
@@ -81,9 +82,10 @@ import Testing
     private static func mappedFiles(of pid: Int32) throws -> Set<String> {
         // Read to the end: /proc files have no size for Foundation's reader to go by.
         let maps = try FileReading.text(atPath: "/proc/\(pid)/maps")
-        return Set(maps.split(separator: "\n").compactMap { line in
-            line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first.map(String.init)
-        }.filter { $0.hasPrefix("/") })
+        return Set(
+            maps.split(separator: "\n").compactMap { line in
+                line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first.map(String.init)
+            }.filter { $0.hasPrefix("/") })
     }
 
     /// The processes whose parent is `pid`, from /proc/*/stat.

@@ -111,7 +111,10 @@ import Testing
                 return nil
             }
         }
-        guard case .keyNotFound(let key, _)? = failure(#"{"warn_percent": 1}"#) else { Issue.record("no keyNotFound"); return }
+        guard case .keyNotFound(let key, _)? = failure(#"{"warn_percent": 1}"#) else {
+            Issue.record("no keyNotFound")
+            return
+        }
         #expect(key.stringValue == "failPercent")
         guard case .typeMismatch(let type, let context)? = failure(#"{"warn_percent": "lots", "fail_percent": 1}"#) else {
             Issue.record("no typeMismatch")
@@ -119,13 +122,22 @@ import Testing
         }
         #expect(type is Double.Type)
         #expect(context.codingPath.map(\.stringValue) == ["warnPercent"])
-        guard case .valueNotFound? = failure(#"{"warn_percent": null, "fail_percent": 1}"#) else { Issue.record("no valueNotFound"); return }
-        guard case .dataCorrupted? = failure(#"{"warn_percent": 1, "fail_percent": 1.5}"#) else { Issue.record("1.5 became an Int"); return }
+        guard case .valueNotFound? = failure(#"{"warn_percent": null, "fail_percent": 1}"#) else {
+            Issue.record("no valueNotFound")
+            return
+        }
+        guard case .dataCorrupted? = failure(#"{"warn_percent": 1, "fail_percent": 1.5}"#) else {
+            Issue.record("1.5 became an Int")
+            return
+        }
         guard case .dataCorrupted? = failure(#"{"warn_percent": 1, "fail_percent": 99999999999999999999}"#) else {
             Issue.record("an out-of-range number became an Int")
             return
         }
-        guard case .dataCorrupted? = failure("{") else { Issue.record("bad JSON was not dataCorrupted"); return }
+        guard case .dataCorrupted? = failure("{") else {
+            Issue.record("bad JSON was not dataCorrupted")
+            return
+        }
         #expect(throws: DecodingError.self) { try decoder.decode(Decimal.self, from: .double(1.5)) }
         #expect(throws: DecodingError.self) { try decoder.decode(Data.self, from: .string("not base64!")) }
     }

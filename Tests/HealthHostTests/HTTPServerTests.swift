@@ -46,7 +46,8 @@ import Testing
 
     @Test func pipelinedRequestsAreAnsweredInOrderEvenWhenTheFirstIsSlow() async throws {
         try await withServer { port throws in
-            let raw = "GET /slow?n=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
+            let raw =
+                "GET /slow?n=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "GET /slow?n=3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
             let responses = RawHTTPClient.parse(try await RawHTTPClient.exchange(port: port, raw).data)
             #expect(responses.map(\.body) == ["slow 1", "fast", "slow 3"])

@@ -6,7 +6,7 @@ import NIOPosix
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The transport under attack: every phase timed, limits answered as documented,

@@ -8,10 +8,12 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct HeaderTests {
     @Test func headerCompilesCleanlyAsC99AndCxx() async throws {
         let header = "\(TestPaths.include)/healthhost_plugin.h"
-        let c = try await runOffThePool("/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "-x", "c", header])
+        let c = try await runOffThePool(
+            "/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "-x", "c", header])
         #expect(c.status == 0, "\(c.output)")
         #expect(c.output.isEmpty)
-        let cxx = try await runOffThePool("/usr/bin/env", ["c++", "-std=c++11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "-x", "c++", header])
+        let cxx = try await runOffThePool(
+            "/usr/bin/env", ["c++", "-std=c++11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only", "-x", "c++", header])
         #expect(cxx.status == 0, "\(cxx.output)")
     }
 

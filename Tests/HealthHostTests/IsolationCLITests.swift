@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The real binary: what an in-process crash looks like (prompt, honest, named), what
@@ -99,7 +99,8 @@ import Testing
             if !answered { try await Task.sleep(for: .milliseconds(25)) }
         }
         #expect(answered)
-        let children = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)) ?? ""
+        let children =
+            (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)) ?? ""
         let workers = Self.processes(commandContaining: "worker --plugin", parent: process.processIdentifier)
         #expect(workers.count == 1, "children: \(children)")
         kill(process.processIdentifier, SIGKILL)

@@ -6,7 +6,7 @@ import HealthPluginLoader
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Isolated plugins (`plugins.isolation`): each runs in a worker process, so that a
@@ -69,8 +69,9 @@ import Testing
         try await TestHost.with(yaml: try await yaml(checks: Self.checks, settings: settings)) { host throws in
             _ = try await host.report("segv")
             let waiting = try await host.report("ok")
-            #expect(waiting.result.message.hasPrefix(
-                "plugin worker restarting after plugin crashed: signal 11 (SIGSEGV) while running 'segv'; next start in "),
+            #expect(
+                waiting.result.message.hasPrefix(
+                    "plugin worker restarting after plugin crashed: signal 11 (SIGSEGV) while running 'segv'; next start in "),
                 "\(waiting.result.message)")
             #expect(workerPID(host) == nil)
         }
@@ -84,9 +85,10 @@ import Testing
             let hung = try await host.get("/health/?checks=hang&auth=s3cret")
             #expect(hung.status == 503)
             #expect(ContinuousClock.now - started < .seconds(2))
-            #expect(await eventually {
-                capture.all.contains("warning worker restarted after a call hung past 300 ms while running 'hang'; killing it")
-            }, "\(capture.all)")
+            #expect(
+                await eventually {
+                    capture.all.contains("warning worker restarted after a call hung past 300 ms while running 'hang'; killing it")
+                }, "\(capture.all)")
             // The call returned (the engine holds no stuck thread) and a new worker serves.
             #expect(try await eventually { try host.statistics("hang").runningSince == nil })
             #expect(try host.statistics("hang").isStuck == false)
@@ -121,8 +123,10 @@ import Testing
         ) { host throws in
             let pid = try #require(workerPID(host))
             let ok = try await host.report("ok")
-            #expect(ok.result == CheckResult(
-                status: .pass, message: "ok in pid \(pid) as ok", observedValue: Double(pid), observedUnit: "pid"))
+            #expect(
+                ok.result
+                    == CheckResult(
+                        status: .pass, message: "ok in pid \(pid) as ok", observedValue: Double(pid), observedUnit: "pid"))
             let echo = try await host.report("echo")
             #expect(echo.result.status == .warn)
             #expect(echo.result.message == "hi x2 (token ********)")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Each pod of Examples/kubernetes run the way its manifest says (issue #39): the
@@ -84,9 +84,10 @@ struct KubernetesPodTests {
         try "plugins: { paths: [/var/lib/healthhost/plugins/hh-acme.so] }\nauth: { disabled: true }\n"
             .write(toFile: "\(folder)/healthhost.yaml", atomically: true, encoding: .utf8)
         var context = pod.context(for: pod.healthhost)
-        context.mounts = pod.imageMounts + [
-            .init(source: emptyDir, target: "/var/lib/healthhost/plugins"), .init(source: folder, target: "/etc/healthhost"),
-        ]
+        context.mounts =
+            pod.imageMounts + [
+                .init(source: emptyDir, target: "/var/lib/healthhost/plugins"), .init(source: folder, target: "/etc/healthhost"),
+            ]
         let naive = try RestrictedProcess(
             context, program: ["/usr/bin/healthhost", "validate", "--config", "/etc/healthhost/healthhost.yaml"], label: "naive")
         #expect(await naive.waitForExit(within: .seconds(20)) == 1, "\(naive.output)")
@@ -210,10 +211,12 @@ final class PodRun: @unchecked Sendable {
         context.noNewPrivileges = !container.security.allowPrivilegeEscalation
         context.readOnlyRoot = container.security.readOnlyRootFilesystem
         context.ownPIDNamespace = true
-        context.mounts = extra + container.mounts.compactMap { mount in
-            let source = kubeletVolumes[mount.volume]?.path ?? emptyDirs[mount.volume] ?? hostPaths[mount.volume]
-            return source.map { .init(source: $0, target: mount.mountPath, readOnly: mount.readOnly) }
-        }
+        context.mounts =
+            extra
+            + container.mounts.compactMap { mount in
+                let source = kubeletVolumes[mount.volume]?.path ?? emptyDirs[mount.volume] ?? hostPaths[mount.volume]
+                return source.map { .init(source: $0, target: mount.mountPath, readOnly: mount.readOnly) }
+            }
         context.environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": "healthhost-test-0"]
             .merging(container.environment) { $1 }
         return context
@@ -250,7 +253,8 @@ final class PodRun: @unchecked Sendable {
             // Inside the running container: its mount and PID namespaces, its root, its
             // user and privileges.
             let context = self.context(for: healthhost)
-            let arguments = ["\(Int(spec.timeoutSeconds.rounded(.up)))", "/usr/bin/nsenter", "-t", "\(workload)", "-m", "-p", "-r", "-w", "--"]
+            let arguments =
+                ["\(Int(spec.timeoutSeconds.rounded(.up)))", "/usr/bin/nsenter", "-t", "\(workload)", "-m", "-p", "-r", "-w", "--"]
                 + RestrictedLaunch.userAndPrivileges(context) + RestrictedLaunch.environmentAndProgram(context, command)
             let result = try? await runOffThePool("/usr/bin/timeout", arguments)
             return (result?.status == 0, result?.output ?? "not run")
@@ -338,7 +342,8 @@ final class PodRun: @unchecked Sendable {
         files["secret"] = rotated
         try volume.update(files)
         #expect(volume.currentDataFolder != before)
-        #expect(try await eventually(within: .seconds(5)) { try await self.get("/health/status", secret: true, with: rotated).status == 200 },
+        #expect(
+            try await eventually(within: .seconds(5)) { try await self.get("/health/status", secret: true, with: rotated).status == 200 },
             "\(plan.name): the rotated secret was not taken\n\(output)")
         #expect(try await get("/health/status", secret: true, with: old).status == 401)
         for kind in ["livenessProbe", "readinessProbe"] { #expect(await probe(kind).passed, "\(kind) after the rotation") }

@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Start-up reads each plugin file's SHA-256 once: the trust rules, the bundled-plugin

@@ -175,7 +175,8 @@ import Testing
     @Test func initReceivesItsConfigAndTheHostTableWorks() async throws {
         let recorder = LogRecorder()
         let logger = Logger(label: "test") { _ in recorder }
-        let set = try PluginLoader(policy: .failFast, logger: logger).load(paths: [try await PluginCompiler.testkit(fileName: "hh-testkit-config.so")]) { name in
+        let set = try PluginLoader(policy: .failFast, logger: logger).load(paths: [try await PluginCompiler.testkit(fileName: "hh-testkit-config.so")]
+        ) { name in
             #expect(name == "testkit")
             return PluginSettings(json: #"{"greeting":"hi"}"#, scalars: ["greeting": "hi", "nested.level": "3"])
         }

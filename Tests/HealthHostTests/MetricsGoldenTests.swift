@@ -18,8 +18,9 @@ import Testing
 
     @Test func theExpositionOfAKnownStateIsByteForByteTheGoldenOne() async throws {
         let yaml = try await DialectFixture.yaml(
-            http: "  actuator: { enabled: true, service_dependencies: { users: \"127.0.0.1:9\" } }")
-            .replacingOccurrences(of: "isolation: { default: none }", with: "isolation: { default: process }")
+            http: "  actuator: { enabled: true, service_dependencies: { users: \"127.0.0.1:9\" } }"
+        )
+        .replacingOccurrences(of: "isolation: { default: none }", with: "isolation: { default: process }")
         // Tracing on (to a collector that never gets a span): its series are part of the golden text.
         let environment = ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_BSP_SCHEDULE_DELAY": "600000"]
         try await TestHost.with(yaml: yaml, environment: environment, clock: Self.standingClock) { host throws in
@@ -60,7 +61,8 @@ import Testing
             "# HELP test_queue_length Items waiting.\\nNo more.\n# TYPE test_queue_length gauge\n"
                 + "test_queue_length{queue=\"a \\\"b\\\"\"} \(length)\n"
         }
-        let buildInfo = "# HELP healthhost_build_info Always 1; the labels say which healthhost and Swift runtime run.\n"
+        let buildInfo =
+            "# HELP healthhost_build_info Always 1; the labels say which healthhost and Swift runtime run.\n"
             + "# TYPE healthhost_build_info gauge\nhealthhost_build_info{version=\"1.2.3\",swift=\"6.3\"} 1\n"
         #expect(exposition.render() == queue(3) + buildInfo + queue(0))
         #expect(MetricsExposition(collectors: []).render() == "")

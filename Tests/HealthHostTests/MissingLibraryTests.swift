@@ -17,8 +17,10 @@ import Testing
         let plugin = folder + "/hh-needy.so"
         let linked = try await runOffThePool(
             "/usr/bin/env",
-            ["cc", "-std=c99", "-shared", "-fPIC", "-I", TestPaths.include, "-o", plugin, TestPaths.corePluginSource,
-             "-Wl,--no-as-needed", "-L", libraryFolder, "-lhhgone"])
+            [
+                "cc", "-std=c99", "-shared", "-fPIC", "-I", TestPaths.include, "-o", plugin, TestPaths.corePluginSource,
+                "-Wl,--no-as-needed", "-L", libraryFolder, "-lhhgone",
+            ])
         #expect(linked.status == 0, "\(linked.output)")
         try FileManager.default.removeItem(atPath: library)
         return (folder, plugin)

@@ -3,7 +3,7 @@ import HealthCore
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The bundled `mysql` plugin against a throwaway MariaDB (Debian's mariadb-server):
@@ -23,10 +23,12 @@ import Testing
         init() async throws {
             port = try freePort()
             folder = TestPaths.temporaryDirectory("mariadb")
-            let install = try await runOffThePool("/usr/bin/mariadb-install-db", [
-                "--no-defaults", "--datadir=\(folder)/data", "--auth-root-authentication-method=normal", "--skip-test-db",
-                "--user=root",
-            ])
+            let install = try await runOffThePool(
+                "/usr/bin/mariadb-install-db",
+                [
+                    "--no-defaults", "--datadir=\(folder)/data", "--auth-root-authentication-method=normal", "--skip-test-db",
+                    "--user=root",
+                ])
             guard install.status == 0 else { throw RawHTTPClient.ClientError("mariadb-install-db: \(install.output)") }
             server = try await ServerProcess(
                 "/usr/sbin/mariadbd",
@@ -34,19 +36,23 @@ import Testing
                     "--no-defaults", "--datadir=\(folder)/data", "--socket=\(folder)/sock", "--port=\(port)",
                     "--bind-address=127.0.0.1", "--user=root", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
                 ], orFile: folder + "/sock")
-            let setup = try await runOffThePool("/usr/bin/mariadb", [
-                "--no-defaults", "--socket=\(folder)/sock", "-uroot", "-e",
-                "CREATE USER 'app'@'%' IDENTIFIED BY '\(password)'; GRANT ALL ON *.* TO 'app'@'%'; CREATE DATABASE orders;",
-            ])
+            let setup = try await runOffThePool(
+                "/usr/bin/mariadb",
+                [
+                    "--no-defaults", "--socket=\(folder)/sock", "-uroot", "-e",
+                    "CREATE USER 'app'@'%' IDENTIFIED BY '\(password)'; GRANT ALL ON *.* TO 'app'@'%'; CREATE DATABASE orders;",
+                ])
             guard setup.status == 0 else { throw RawHTTPClient.ClientError("mariadb setup: \(setup.output)") }
         }
 
         /// Connections of the user `app` the server has now.
         func appConnections() async throws -> Int {
-            let result = try await runOffThePool("/usr/bin/mariadb", [
-                "--no-defaults", "--socket=\(folder)/sock", "-uroot", "-N", "-e",
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'app'",
-            ])
+            let result = try await runOffThePool(
+                "/usr/bin/mariadb",
+                [
+                    "--no-defaults", "--socket=\(folder)/sock", "-uroot", "-N", "-e",
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'app'",
+                ])
             return Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         }
     }
@@ -63,7 +69,8 @@ import Testing
               - { name: slow, plugin: mysql, check: ping, timeout: 2, args: { port: \(port), user: app, password: \(db.password), query: "SELECT SLEEP(10)" } }
             """
         let capture = LogCapture()
-        try await TestHost.with(yaml: hostYAML(plugins: [plugin], auth: "{ disabled: true }", checks: checks), logger: capture.logger()) { host throws in
+        try await TestHost.with(yaml: hostYAML(plugins: [plugin], auth: "{ disabled: true }", checks: checks), logger: capture.logger()) {
+            host throws in
             let ok = try await host.report("ok").result
             #expect(ok.status == .pass && ok.observedUnit == "ms")
             #expect(ok.message.hasPrefix("MySQL 10."), "\(ok.message)")
@@ -71,8 +78,9 @@ import Testing
             let wrong = try await host.report("wrong").result.message
             #expect(wrong.hasPrefix("cannot connect to MySQL at 127.0.0.1:\(port): Access denied for user 'app'"), "\(wrong)")
             #expect(try await host.report("nodb").result.message.hasSuffix("Unknown database 'nope'"))
-            #expect(try await host.report("badquery").result.message
-                == "MySQL at 127.0.0.1:\(port) answered 'SELECT nope' with an error: Unknown column 'nope' in 'SELECT'")
+            #expect(
+                try await host.report("badquery").result.message
+                    == "MySQL at 127.0.0.1:\(port) answered 'SELECT nope' with an error: Unknown column 'nope' in 'SELECT'")
             #expect(try await host.report("refused").result.message.hasPrefix("cannot connect to MySQL at 127.0.0.1:1: "))
             #expect(try await host.report("slow").result.message == "MySQL at 127.0.0.1:\(port): 'SELECT SLEEP(10)' did not finish within 1 s")
             for line in capture.detailed + [ok.message, wrong] { #expect(!line.contains(db.password)) }

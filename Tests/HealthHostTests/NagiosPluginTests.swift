@@ -3,7 +3,7 @@ import HealthCore
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The bundled `nagios` plugin against real Monitoring Plugins (Debian's
@@ -83,8 +83,9 @@ import Testing
 
     @Test func theEnvironmentIsMinimalAndNoDescriptorIsInherited() async throws {
         let environment = try await run("/bin/sh -c 'env | sort | tr \"\\n\" \" \"'")
-        #expect(environment.result.message.hasPrefix("LANG=C LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
-                "\(environment.result.message)")
+        #expect(
+            environment.result.message.hasPrefix("LANG=C LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+            "\(environment.result.message)")
         #expect(!environment.result.message.contains("HOME="))
         // 0, 1, 2 and the descriptor ls opens to read the folder: nothing of the host's.
         let descriptors = try await run("/bin/sh -c 'ls /proc/self/fd | wc -l'")

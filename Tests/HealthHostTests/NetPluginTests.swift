@@ -3,7 +3,7 @@ import HealthCore
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The bundled `net` plugin against a real nginx (HTTP and HTTPS with certificates made
@@ -29,7 +29,8 @@ import Testing
         let nginx = try await NginxFixture()
         let silent = try SilentListener()
         let base = "http://127.0.0.1:\(nginx.http)"
-        let results = try await reports("""
+        let results = try await reports(
+            """
               - { name: ok, plugin: net, check: http, args: { url: "\(base)/health", body_contains: healthy, body_regex: "^ok [a-z]+$" } }
               - { name: down, plugin: net, check: http, args: { url: "\(base)/down" } }
               - { name: down-allowed, plugin: net, check: http, args: { url: "\(base)/down", expect_status: "200,503" } }
@@ -54,10 +55,12 @@ import Testing
         #expect(results["body"]?.result.message == "GET \(base)/health → 200, but the body does not contain 'sick'")
         #expect(results["regex"]?.result.message == "GET \(base)/health → 200, but the body does not match /^fine/")
         #expect(results["refused"]?.result.message.hasPrefix("GET http://127.0.0.1:1/health: connection refused") == true)
-        #expect(results["dns"]?.result.message.hasPrefix("GET http://no-such-host.invalid/health: cannot resolve the host (DNS)") == true,
-                "\(results["dns"]?.result.message ?? "")")
-        #expect(results["silent"]?.result.message.hasPrefix("GET http://127.0.0.1:\(silent.port)/: timed out after ") == true,
-                "\(results["silent"]?.result.message ?? "")")
+        #expect(
+            results["dns"]?.result.message.hasPrefix("GET http://no-such-host.invalid/health: cannot resolve the host (DNS)") == true,
+            "\(results["dns"]?.result.message ?? "")")
+        #expect(
+            results["silent"]?.result.message.hasPrefix("GET http://127.0.0.1:\(silent.port)/: timed out after ") == true,
+            "\(results["silent"]?.result.message ?? "")")
         #expect(results["auth"]?.result.status == .pass)
     }
 
@@ -78,7 +81,8 @@ import Testing
 
     @Test func httpsVerifiesAgainstTheGivenCAAndSaysWhyItFails() async throws {
         let nginx = try await NginxFixture()
-        let results = try await reports("""
+        let results = try await reports(
+            """
               - { name: valid, plugin: net, check: http, args: { url: "https://localhost:\(nginx.httpsValid)/health", ca_file: "\(nginx.caFile)" } }
               - { name: untrusted, plugin: net, check: http, args: { url: "https://localhost:\(nginx.httpsValid)/health" } }
               - { name: wrongname, plugin: net, check: http, args: { url: "https://localhost:\(nginx.httpsWrongName)/health", ca_file: "\(nginx.caFile)" } }
@@ -94,7 +98,8 @@ import Testing
         let nginx = try await NginxFixture()
         let silent = try SilentListener()
         let ca = nginx.caFile
-        let results = try await reports("""
+        let results = try await reports(
+            """
               - { name: valid, plugin: net, check: tls, args: { host: 127.0.0.1, port: \(nginx.httpsValid), server_name: localhost, ca_file: "\(ca)" } }
               - { name: ca-soon, plugin: net, check: tls, args: { host: 127.0.0.1, port: \(nginx.httpsValid), server_name: localhost, ca_file: "\(ca)", warn_days: 60, fail_days: 7 } }
               - { name: expiring, plugin: net, check: tls, args: { host: 127.0.0.1, port: \(nginx.httpsExpiring), server_name: localhost, ca_file: "\(ca)" } }
@@ -107,19 +112,22 @@ import Testing
         let valid = try #require(results["valid"]?.result)
         #expect(valid.status == .pass)
         // 29 or 30: the whole days left of a 30-day CA made a moment ago.
-        #expect(["29", "30"].contains { valid.message.hasPrefix("certificate of localhost is valid for \($0) more days (until ") },
-                "\(valid.message)")
+        #expect(
+            ["29", "30"].contains { valid.message.hasPrefix("certificate of localhost is valid for \($0) more days (until ") },
+            "\(valid.message)")
         #expect(valid.observedUnit == "days")
         #expect(results["ca-soon"]?.result.status == .warn)
         #expect(["29", "30"].contains { results["ca-soon"]?.result.message.contains("expires in \($0) days") == true })
         #expect(results["ca-soon"]?.result.message.hasSuffix("below warn_days 60") == true)
         let expiring = try #require(results["expiring"]?.result)
         #expect(expiring.status == .fail)
-        #expect(["2", "3"].contains { expiring.message.hasPrefix("certificate of localhost expires in \($0) days (") },
-                "\(expiring.message)")
+        #expect(
+            ["2", "3"].contains { expiring.message.hasPrefix("certificate of localhost expires in \($0) days (") },
+            "\(expiring.message)")
         #expect(expiring.message.hasSuffix("), below fail_days 7"))
-        #expect(results["wrongname"]?.result.message.hasPrefix("TLS verification of localhost failed: ") == true,
-                "\(results["wrongname"]?.result.message ?? "")")
+        #expect(
+            results["wrongname"]?.result.message.hasPrefix("TLS verification of localhost failed: ") == true,
+            "\(results["wrongname"]?.result.message ?? "")")
         #expect(results["selfsigned"]?.result.message.contains("TLS verification of localhost failed") == true)
         #expect(results["closed"]?.result.message == "127.0.0.1:1 refused the connection")
         #expect(results["silent"]?.result.message == "the TLS handshake with localhost timed out")
@@ -128,7 +136,8 @@ import Testing
     @Test func tcpConnectsSendsExpectsAndSaysWhatItGot() async throws {
         let nginx = try await NginxFixture()
         let silent = try SilentListener()
-        let results = try await reports("""
+        let results = try await reports(
+            """
               - { name: open, plugin: net, check: tcp, args: { host: 127.0.0.1, port: \(nginx.http) } }
               - { name: talk, plugin: net, check: tcp, args: { host: 127.0.0.1, port: \(nginx.http), send: "GET /health HTTP/1.0\\\\r\\\\n\\\\r\\\\n", expect: "ok healthy" } }
               - { name: wrong, plugin: net, check: tcp, args: { host: 127.0.0.1, port: \(nginx.http), send: "GET /down HTTP/1.0\\\\r\\\\n\\\\r\\\\n", expect: "+PONG" } }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `scripts/package`: the split into healthhost, healthhost-plugin-{net,postgres,mysql},
@@ -202,7 +202,9 @@ struct PackageTests {
         // The digest manifest matches the installed files: the bundled plugins the config
         // uses run in the host process (a file it does not list would be third-party).
         for plugin in ["core", "system"] {
-            let runs = ("\n" + plugins).components(separatedBy: "\n\(plugin) ").dropFirst().first?.split(separator: "\n").first { $0.hasPrefix("  runs:") }
+            let runs = ("\n" + plugins).components(separatedBy: "\n\(plugin) ").dropFirst().first?.split(separator: "\n").first {
+                $0.hasPrefix("  runs:")
+            }
             #expect(runs?.contains("in the host process") == true && runs?.contains("bundled") == true, "\(plugin): \(plugins)")
         }
         try await servesTheInstalledConfig()
@@ -289,7 +291,8 @@ struct PackageTests {
         }
         let manual = try #require(rendered["/usr/share/man/man1/healthhost.1.gz"])
         let help = try await command(["/usr/bin/healthhost", "--help"]).output
-        let commands = help.components(separatedBy: "SUBCOMMANDS:").last?.split(separator: "\n")
+        let commands =
+            help.components(separatedBy: "SUBCOMMANDS:").last?.split(separator: "\n")
             .compactMap { $0.hasPrefix("  ") && !$0.hasPrefix("   ") ? $0.split(separator: " ").first.map(String.init) : nil }
             .filter { $0.first?.isLowercase == true } ?? []
         #expect(Set(commands).isSuperset(of: ["serve", "check", "plugins", "validate"]), "\(help)")
@@ -307,7 +310,8 @@ struct PackageTests {
         // Each row of docs/configuration.md's reference as its entry's tag: the key and its default, as
         // packaging/man/config-reference.py writes them (rendered wide enough for one line).
         let wide = try await shell(
-            "MANWIDTH=250 man --no-hyphenation --no-justification -l /usr/share/man/man5/healthhost.yaml.5.gz 2>/dev/null").output
+            "MANWIDTH=250 man --no-hyphenation --no-justification -l /usr/share/man/man5/healthhost.yaml.5.gz 2>/dev/null"
+        ).output
         let tags = Set(wide.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
         let reference = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
         let section = reference.components(separatedBy: "## Configuration reference").last?.components(separatedBy: "\n## ").first ?? ""
@@ -383,7 +387,8 @@ struct PackageTests {
         let config = folder + "/example.yaml"
         try "auth: { disabled: true }\nplugins: { paths: [\(folder)/libhh-example.so], config: { example: { marker: \(folder)/marker } } }\n"
             .write(toFile: config, atomically: true, encoding: .utf8)
-        let withoutToolchain = "unshare --mount sh -c 'mount -t tmpfs none \(toolchain) && exec /usr/bin/healthhost check --config \(config) --checks example.always_ok'"
+        let withoutToolchain =
+            "unshare --mount sh -c 'mount -t tmpfs none \(toolchain) && exec /usr/bin/healthhost check --config \(config) --checks example.always_ok'"
 
         let missing = try await shell(withoutToolchain, allowFailure: true)
         #expect(missing.status == 3, "\(missing.output)")

@@ -111,16 +111,32 @@ import Testing
 
     @Test func badArgumentsStopStartUpNamingTheKeyAndLine() async throws {
         let cases = [
-            ("  - { plugin: paramkit, check: echo, args: { text: a, count: 2.5 } }", "checks[0].args.count: parameter 'count' of 'paramkit.echo' expects a whole number (64-bit), found '2.5'"),
-            ("  - { plugin: paramkit, check: echo, args: { text: a, ratio: fast } }", "checks[0].args.ratio: parameter 'ratio' of 'paramkit.echo' expects a number, found 'fast'"),
-            ("  - { plugin: paramkit, check: echo, args: { text: a, flag: yes please } }", "checks[0].args.flag: parameter 'flag' of 'paramkit.echo' expects true or false, found 'yes please'"),
-            ("  - { plugin: paramkit, check: echo, args: { text: [a, b] } }", "checks[0].args.text: parameter 'text' of 'paramkit.echo' expects text, found a list"),
+            (
+                "  - { plugin: paramkit, check: echo, args: { text: a, count: 2.5 } }",
+                "checks[0].args.count: parameter 'count' of 'paramkit.echo' expects a whole number (64-bit), found '2.5'"
+            ),
+            (
+                "  - { plugin: paramkit, check: echo, args: { text: a, ratio: fast } }",
+                "checks[0].args.ratio: parameter 'ratio' of 'paramkit.echo' expects a number, found 'fast'"
+            ),
+            (
+                "  - { plugin: paramkit, check: echo, args: { text: a, flag: yes please } }",
+                "checks[0].args.flag: parameter 'flag' of 'paramkit.echo' expects true or false, found 'yes please'"
+            ),
+            (
+                "  - { plugin: paramkit, check: echo, args: { text: [a, b] } }",
+                "checks[0].args.text: parameter 'text' of 'paramkit.echo' expects text, found a list"
+            ),
             ("  - { plugin: paramkit, check: echo }", "checks[0].args: missing required argument 'text' (string)"),
-            ("  - { plugin: paramkit, check: vault, args: { pin: hunter2 } }",
-             "checks[0].args.pin: parameter 'pin' of 'paramkit.vault' expects a whole number (64-bit), "
-                + "found a value of another type (not shown: the parameter is secret)"),
-            ("  - { plugin: paramkit, check: login, args: { dsn_part: x, pasword: y } }",
-             "checks[0].args.pasword: check 'paramkit.login' has no parameter 'pasword' (its parameters: user, dsn_part)"),
+            (
+                "  - { plugin: paramkit, check: vault, args: { pin: hunter2 } }",
+                "checks[0].args.pin: parameter 'pin' of 'paramkit.vault' expects a whole number (64-bit), "
+                    + "found a value of another type (not shown: the parameter is secret)"
+            ),
+            (
+                "  - { plugin: paramkit, check: login, args: { dsn_part: x, pasword: y } }",
+                "checks[0].args.pasword: check 'paramkit.login' has no parameter 'pasword' (its parameters: user, dsn_part)"
+            ),
         ]
         for (checks, expected) in cases {
             let yaml = try await yaml(checks)

@@ -13,8 +13,10 @@ import Testing
         let output = TestPaths.temporaryDirectory("author") + "/\(fileName)"
         let result = try await runOffThePool(
             "/usr/bin/env",
-            compiler + ["-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC",
-                "-fvisibility=hidden", "-I", TestPaths.include] + defines.map { "-D\($0)" } + ["-o", output, source])
+            compiler + [
+                "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC",
+                "-fvisibility=hidden", "-I", TestPaths.include,
+            ] + defines.map { "-D\($0)" } + ["-o", output, source])
         #expect(result.status == 0, "\(compiler.joined(separator: " ")): \(result.output)")
         return output
     }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Which files the host opens at all (`plugins.trust`, `plugins.allowed_digests`), and

@@ -3,7 +3,7 @@ import HealthCore
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The bundled `postgres` plugin against a throwaway PostgreSQL cluster: `initdb` in a
@@ -32,10 +32,13 @@ import Testing
             try "\(password)\n".write(toFile: folder + "/pw", atomically: true, encoding: .utf8)
             try await Self.check(runOffThePool("/bin/chown", ["-R", "postgres:postgres", folder]))
             // PostgreSQL refuses to run as root: its own user runs it.
-            try await Self.check(runOffThePool("/usr/sbin/runuser", [
-                "-u", "postgres", "--", bin + "/initdb", "-D", folder + "/data", "-U", "postgres", "--auth=scram-sha-256",
-                "--pwfile=\(folder)/pw", "-E", "UTF8", "--no-sync",
-            ]))
+            try await Self.check(
+                runOffThePool(
+                    "/usr/sbin/runuser",
+                    [
+                        "-u", "postgres", "--", bin + "/initdb", "-D", folder + "/data", "-U", "postgres", "--auth=scram-sha-256",
+                        "--pwfile=\(folder)/pw", "-E", "UTF8", "--no-sync",
+                    ]))
             // Not through a pipe: the server would inherit its write end and never let
             // the read reach EOF. pg_ctl -w returns once the server accepts connections.
             let arguments = [
@@ -83,8 +86,10 @@ import Testing
         func healthhostSessions() async throws -> Int {
             let result = try await runOffThePool(
                 bin + "/psql",
-                ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-Atc",
-                 "select count(*) from pg_stat_activity where application_name = 'healthhost'"],
+                [
+                    "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-Atc",
+                    "select count(*) from pg_stat_activity where application_name = 'healthhost'",
+                ],
                 environment: ["PGPASSWORD": password, "PATH": "/usr/bin:/bin"])
             return Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         }
@@ -118,8 +123,9 @@ import Testing
             #expect(try await host.report("nodb").result.message.contains("database \"nope\" does not exist"))
             let refused = try await host.report("refused").result.message
             #expect(refused.hasPrefix("cannot connect to PostgreSQL: ") && refused.contains("Connection refused"), "\(refused)")
-            #expect(try await host.report("badquery").result.message
-                == "PostgreSQL answered 'SELECT nope' with an error: column \"nope\" does not exist")
+            #expect(
+                try await host.report("badquery").result.message
+                    == "PostgreSQL answered 'SELECT nope' with an error: column \"nope\" does not exist")
             let started = ContinuousClock.now
             let slow = try await host.report("slow").result.message
             #expect(slow == "PostgreSQL: the query did not finish in time (cancelled)", "\(slow)")

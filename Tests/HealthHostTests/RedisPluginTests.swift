@@ -3,7 +3,7 @@ import HealthCore
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The bundled `redis` plugin against a real redis-server (Debian's) started by the test
@@ -31,7 +31,8 @@ import Testing
 
         /// `connected_clients` as the server counts them (this query's connection included).
         func connectedClients() async throws -> Int {
-            let port = self.port, password = self.password
+            let port = self.port
+            let password = self.password
             let reply = try await offThePool { () -> String in
                 let socket = try TestSocket(port: port)
                 socket.send("AUTH \(password)\r\nINFO clients\r\nQUIT\r\n")
@@ -90,7 +91,8 @@ import Testing
             let again = try await host.report("cache").result
             #expect(again.status == .pass && !again.message.hasSuffix("(new connection)"), "\(again.message)")
             // The server drops every client: the next probe reconnects and passes.
-            let port = redis.port, password = redis.password
+            let port = redis.port
+            let password = redis.password
             _ = try await offThePool { () -> Data in
                 let socket = try TestSocket(port: port)
                 socket.send("AUTH \(password)\r\nCLIENT KILL TYPE normal SKIPME yes\r\nQUIT\r\n")
@@ -134,10 +136,12 @@ import Testing
         // A TLS-only redis-server with a self-signed certificate: the check connects over
         // TLS and refuses the certificate, saying why (verification is never skipped).
         let folder = TestPaths.temporaryDirectory("redis-tls")
-        let made = try await runOffThePool("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
-            "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ])
+        let made = try await runOffThePool(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
+                "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ])
         #expect(made.status == 0, "\(made.output)")
         let port = try freePort()
         let server = try await ServerProcess(

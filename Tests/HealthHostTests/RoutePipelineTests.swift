@@ -59,7 +59,8 @@ import Testing
 
     @Test func requestsCountedOnManyEventLoopsAddUp() async throws {
         let counters = RouteCounters()
-        let loops = 6, perLoop = 2_000
+        let loops = 6
+        let perLoop = 2_000
         // Event loops of their own, as the server's are: their counts land in several shards.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
         let work = (0..<loops).map { loop in

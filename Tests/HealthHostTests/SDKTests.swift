@@ -92,8 +92,10 @@ import Testing
         for (config, expected) in [
             ("{ sdktest: { greeting: hello } }", "init failed: config: missing key 'min_free_mb'"),
             ("{ sdktest: { greeting: hello, min_free_mb: lots } }", "init failed: config: min_free_mb: expected Int"),
-            ("{ sdktest: { greeting: hello, min_free_mb: 1, min_fre_mb: 2 } }",
-             "init failed: config: unknown key 'min_fre_mb' (known keys here: extra, greeting, min_free_mb, shutdown_marker)"),
+            (
+                "{ sdktest: { greeting: hello, min_free_mb: 1, min_fre_mb: 2 } }",
+                "init failed: config: unknown key 'min_fre_mb' (known keys here: extra, greeting, min_free_mb, shutdown_marker)"
+            ),
         ] {
             let error = #expect(throws: (any Error).self) { try TestHost.build(yaml: yaml(config: config)) }
             let text = "\(error.map { "\($0)" } ?? "")"
@@ -118,7 +120,8 @@ import Testing
             yaml: yaml(config: "{ sdktest: { greeting: hi, min_free_mb: 1, extra: x, shutdown_marker: \"\(marker)\" } }")
                 + "logging: { level: debug }\n",
             file: "test.yaml", directory: NSTemporaryDirectory())
-        let app = try HostApplication.build(configuration: loaded, options: .init(port: 0, workerExecutable: TestPaths.executable), logger: capture.logger())
+        let app = try HostApplication.build(
+            configuration: loaded, options: .init(port: 0, workerExecutable: TestPaths.executable), logger: capture.logger())
         let check = try #require(app.registry.check(named: "sdktest.context"))
         _ = await app.engine.report(for: check)
         app.shutdown()

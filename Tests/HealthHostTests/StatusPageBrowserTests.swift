@@ -19,10 +19,11 @@ import Testing
         try await offThePool {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-            process.arguments = [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--user-data-dir=\(TestPaths.temporaryDirectory("chromium"))",
-            ] + arguments
+            process.arguments =
+                [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                    "--user-data-dir=\(TestPaths.temporaryDirectory("chromium"))",
+                ] + arguments
             let output = ProcessLaunch.pipe()
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice

@@ -95,9 +95,10 @@ import Testing
             pluginConfig: "{ enginekit: { sleep_ms: 1 } }",
             checks: "  - { name: sticky, plugin: enginekit, check: sticky, interval: 0.2, stale_after: 0.5, timeout: 30 }")
         try await TestHost.with(yaml: yaml) { host throws in
-            #expect(try await eventually(within: .seconds(3)) {
-                try await status(host)["sticky"]?["stale"] as? Bool == true
-            })
+            #expect(
+                try await eventually(within: .seconds(3)) {
+                    try await status(host)["sticky"]?["stale"] as? Bool == true
+                })
             let sticky = try await status(host)["sticky"] ?? [:]
             #expect((sticky["last"] as? [String: Any])?["message"] as? String == "first call")
             #expect(sticky["running_since"] is String)

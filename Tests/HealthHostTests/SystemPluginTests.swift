@@ -53,7 +53,8 @@ import Testing
     }
 
     @Test func memoryAndLoadReportTheirMeasurements() async throws {
-        let relaxed = "{ memory: { warn_available_percent: 0, fail_available_percent: 0 }, load: { warn_per_core: 999, fail_per_core: 1000, window: 1 } }"
+        let relaxed =
+            "{ memory: { warn_available_percent: 0, fail_available_percent: 0 }, load: { warn_per_core: 999, fail_per_core: 1000, window: 1 } }"
         try await TestHost.with(yaml: yaml(relaxed)) { host throws in
             let memory = try await host.report("system.memory").result
             #expect(memory.status == .pass)

@@ -8,7 +8,7 @@ import NIOPosix
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The host's side of systemd's notify protocol and watchdog, against a socket the test

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The .debs as shipped, installed with `dpkg -i` in a Debian bookworm container whose
@@ -91,7 +91,9 @@ struct SystemdUnitTests {
                 mounts["/tmp"]?.root.contains("systemd-private-") == true && mounts["/tmp"]?.root.contains(Self.unit) == true,
                 "/tmp is not private: \(String(describing: mounts["/tmp"]))")
             for hidden in ["/home", "/root"] {
-                #expect(mounts[hidden]?.type == "tmpfs" && mounts[hidden]?.options.contains("ro") == true, "\(hidden): \(String(describing: mounts[hidden]))")
+                #expect(
+                    mounts[hidden]?.type == "tmpfs" && mounts[hidden]?.options.contains("ro") == true,
+                    "\(hidden): \(String(describing: mounts[hidden]))")
             }
             #expect(mounts["/dev"]?.type == "tmpfs", "PrivateDevices: \(String(describing: mounts["/dev"]))")
             #expect(mounts["/proc/sys"]?.options.contains("ro") == true, "ProtectKernelTunables: \(String(describing: mounts["/proc/sys"]))")
@@ -152,7 +154,8 @@ struct SystemdUnitTests {
             // A SIGTERM from anyone (not only systemctl): the host says STOPPING=1, so systemd
             // shows it deactivating while it still serves during http.shutdown_delay (2 s here).
             let delayed = try await machine.shell(
-                "sed -i 's/shutdown_delay: 0/shutdown_delay: 2/' /etc/healthhost/healthhost.yaml && grep -q 'shutdown_delay: 2' /etc/healthhost/healthhost.yaml")
+                "sed -i 's/shutdown_delay: 0/shutdown_delay: 2/' /etc/healthhost/healthhost.yaml && grep -q 'shutdown_delay: 2' /etc/healthhost/healthhost.yaml"
+            )
             try #require(delayed.status == 0, "the packaged config no longer says shutdown_delay: 0")
             try await machine.run(["systemctl", "restart", Self.unit])
             let serving = try await mainPID(machine)
@@ -281,7 +284,9 @@ struct SystemdUnitTests {
             }
             // What the sandbox withholds on purpose: /home (ProtectHome=yes) and raw sockets.
             for name in Self.relaxedCheckNames {
-                #expect(statuses[name] != nil && statuses[name]?.status != "pass", "\(name) under the shipped unit: \(String(describing: statuses[name]))")
+                #expect(
+                    statuses[name] != nil && statuses[name]?.status != "pass", "\(name) under the shipped unit: \(String(describing: statuses[name]))"
+                )
             }
 
             // Why the unit says ProtectProc=default: with `invisible` (what it said before)
@@ -291,7 +296,9 @@ struct SystemdUnitTests {
             )
             let hidden = try await checkStatuses(machine)
             for name in ["procs-root", "procs-other"] {
-                #expect(hidden[name]?.status == "fail" && hidden[name]?.message.contains("0 processes") == true, "\(name): \(String(describing: hidden[name]))")
+                #expect(
+                    hidden[name]?.status == "fail" && hidden[name]?.message.contains("0 processes") == true,
+                    "\(name): \(String(describing: hidden[name]))")
             }
             #expect(hidden["nagios-disk"]?.status == "pass")
 

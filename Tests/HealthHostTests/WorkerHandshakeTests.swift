@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// What the host says when its worker is not this build's: a shell script stands in

@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The supervisor performing what ``WorkerSupervision`` decides, on a manual clock: a

@@ -64,7 +64,8 @@ struct WorkerSupervisionTests {
             Issue.record("not quarantined at the fifth death: \(verdicts)")
             return
         }
-        #expect(message == "quarantined: the plugin's worker died 5 times in 40 s (last: exited with status 3); fix the plugin and restart healthhost")
+        #expect(
+            message == "quarantined: the plugin's worker died 5 times in 40 s (last: exited with status 3); fix the plugin and restart healthhost")
         // No start however long one waits.
         #expect(supervision.mayStart(at: start + .seconds(86_400)) == .refuse(supervision.quarantine ?? ""))
         #expect(supervision.quarantine?.contains("6 times") == true)

@@ -253,7 +253,10 @@ public final class CheckEngine: Sendable {
         if finished.late {
             let took = (finishedAt - started).humanReadable
             logger.warning(
-                "check \(check.name) returned after \(took), past its limit of \(check.timeout.humanReadable); its result was dropped and calls may start again",
+                """
+                check \(check.name) returned after \(took), past its limit of \(check.timeout.humanReadable); its result was dropped and calls may \
+                start again
+                """,
                 metadata: ["check.name": "\(check.name)", "check.source": "\(check.implementation.source)"])
         }
         if let change = finished.change { logStatusChange(change, of: check) }
@@ -269,7 +272,10 @@ public final class CheckEngine: Sendable {
                 metadata: ["check.name": "\(check.name)", "check.source": "\(check.implementation.source)"])
         } else {
             logger.warning(
-                "check \(check.name) timed out after \(check.timeout.humanReadable) before it could start: all worker threads were busy or an earlier call of this non-thread-safe check had not returned",
+                """
+                check \(check.name) timed out after \(check.timeout.humanReadable) before it could start: all worker threads were busy or an \
+                earlier call of this non-thread-safe check had not returned
+                """,
                 metadata: ["check.name": "\(check.name)", "check.source": "\(check.implementation.source)"])
         }
         if let change = timedOut.change { logStatusChange(change, of: check) }

@@ -34,12 +34,10 @@ public struct CheckRegistry: Sendable {
         if check.isDefault { defaults.append(check) }
     }
 
-
     /// The check registered under `name`.
     public func check(named name: String) -> RegisteredCheck? {
         indexByName[name].map { checks[$0] }
     }
-
 
     /// The checks tagged with `group`.
     public func members(of group: String) -> [RegisteredCheck] {

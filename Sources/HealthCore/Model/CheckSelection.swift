@@ -1,4 +1,3 @@
-
 /// Which checks a request asks for: the `checks` query parameter of the native API.
 public enum CheckSelection: Sendable, Equatable {
     /// The default set (no parameter, or `_defaults`).

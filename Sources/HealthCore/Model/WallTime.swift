@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A moment on the wall clock (UTC), as reports, pages and metrics show it: seconds since

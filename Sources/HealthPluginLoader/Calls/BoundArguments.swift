@@ -1,7 +1,7 @@
 import HealthPluginABI
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The configured arguments of one parameterized check, in the C shapes its calls need:
@@ -66,7 +66,7 @@ final class BoundArguments: @unchecked Sendable {
                 self.nativeCall = try NativeCall(arguments: argsCopy)
             } catch {
                 args.deallocate()
-                owned.forEach { free($0) }
+                for pointer in owned { free(pointer) }
                 throw error
             }
         }
@@ -75,7 +75,7 @@ final class BoundArguments: @unchecked Sendable {
     deinit {
         args.deinitialize(count: count)
         args.deallocate()
-        ownedStrings.forEach { free($0) }
+        for pointer in ownedStrings { free(pointer) }
     }
 
     /// `text` with every secret argument value replaced by `********`.

@@ -101,8 +101,9 @@ public struct PluginCheck: CheckImplementation {
             struct_size: UInt32(MemoryLayout<hh_result>.size), message_capacity: UInt32(message.count),
             message: messageBase, unit_capacity: UInt32(unit.count), unit: unitBase,
             has_observed_value: false, observed_value: 0)
-        let timeoutMs = UInt32(clamping: invocation.timeout.components.seconds * 1000
-            + invocation.timeout.components.attoseconds / 1_000_000_000_000_000)
+        let timeoutMs = UInt32(
+            clamping: invocation.timeout.components.seconds * 1000
+                + invocation.timeout.components.attoseconds / 1_000_000_000_000_000)
         let label = "plugin '\(plugin.name)' check '\(check.name)' (configured as '\(invocation.configuredName)')"
         let status = invocation.configuredName.withCString { name in
             label.withCString { label in

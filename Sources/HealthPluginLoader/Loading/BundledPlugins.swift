@@ -2,7 +2,7 @@ import HealthCore
 import HealthPOSIX
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Which plugin files are the ones shipped with this healthhost binary: known by where

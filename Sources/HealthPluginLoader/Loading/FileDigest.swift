@@ -1,7 +1,7 @@
 import CNettle
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// SHA-256 of files, to identify exactly which plugin build is loaded.

@@ -48,7 +48,15 @@ struct ParallelDescription {
         let threads = min(maximumAtOnce, files.count)
         var started = 0
         for _ in 0..<threads {
-            if DetachedThread.start(name: "hh-describe", { work(); finished.signal() }) { started += 1 }
+            if DetachedThread.start(
+                name: "hh-describe",
+                {
+                    work()
+                    finished.signal()
+                })
+            {
+                started += 1
+            }
         }
         if started == 0 { work() }  // no thread to be had: one after another, here
         for _ in 0..<started { finished.wait() }

@@ -3,9 +3,11 @@
 public struct PluginLoadError: Error, CustomStringConvertible, Equatable {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String { case fileNotFound, notASharedLibrary, entrySymbolMissing, entryReturnedNull,
-            abiMismatch, invalidDescriptor, duplicatePluginName, initFailed, infoSectionConflict, swiftVersionMismatch,
-            workerFailed, untrusted, invalidArguments }
+        private enum Value: String {
+            case fileNotFound, notASharedLibrary, entrySymbolMissing, entryReturnedNull,
+                abiMismatch, invalidDescriptor, duplicatePluginName, initFailed, infoSectionConflict, swiftVersionMismatch,
+                workerFailed, untrusted, invalidArguments
+        }
         private let value: Value
 
         private init(value: Value) { self.value = value }

@@ -104,7 +104,7 @@ extension PluginLoader {
                     plugin = try openIsolatedOrNot(file, origin: origin, described: described.removeValue(forKey: file)) {
                         named || demand.wants($0)
                     }
-                } catch where candidate.file.isInFolder && Self.lacksASharedLibrary(error) {
+                } catch  where candidate.file.isInFolder && Self.lacksASharedLibrary(error) {
                     // A bundled plugin whose system library is not installed (libpq,
                     // libmariadb, libcurl): the host starts without it. Naming the file
                     // in plugins.paths, or a check of it, still fails.

@@ -2,7 +2,7 @@ import HealthCore
 import HealthPOSIX
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Which plugin files the host is willing to open, checked before anything is opened:

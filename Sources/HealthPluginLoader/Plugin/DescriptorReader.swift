@@ -71,7 +71,8 @@ struct DescriptorReader {
 
     private func readChecks(_ plugin: hh_plugin, pluginName: String, abi: ABIVersion) throws(PluginLoadError) -> [CheckDescription] {
         let knownFlags = abi.minor >= 2 ? Self.knownCheckFlags12 : Self.knownCheckFlags
-        let knownNames = abi.minor >= 2
+        let knownNames =
+            abi.minor >= 2
             ? "HH_CHECK_DEFAULT, HH_CHECK_THREAD_SAFE and HH_CHECK_ARGS_IN_CALL"
             : "HH_CHECK_DEFAULT and HH_CHECK_THREAD_SAFE (HH_CHECK_ARGS_IN_CALL needs ABI 1.2)"
         let count = Int(plugin.check_count)
@@ -128,10 +129,10 @@ struct DescriptorReader {
         var result: [ParameterDescription] = []
         for index in 0..<count {
             let param = params[index]
-            let where_ = "\(label).params[\(index)]"
-            let name = try requiredName(param.name, field: "\(where_).name")
+            let place = "\(label).params[\(index)]"
+            let name = try requiredName(param.name, field: "\(place).name")
             guard !result.contains(where: { $0.name == name }) else {
-                throw invalid("\(where_): parameter name '\(name)' is used twice")
+                throw invalid("\(place): parameter name '\(name)' is used twice")
             }
             let kind: ParameterDescription.Kind
             switch param.type {
@@ -140,15 +141,15 @@ struct DescriptorReader {
             case HH_PARAM_DOUBLE.rawValue: kind = .double
             case HH_PARAM_BOOL.rawValue: kind = .bool
             default:
-                throw invalid("\(where_) ('\(name)'): type is \(param.type), expected an HH_PARAM_* value (1 to 4)")
+                throw invalid("\(place) ('\(name)'): type is \(param.type), expected an HH_PARAM_* value (1 to 4)")
             }
             let unknownFlags = param.flags & ~Self.knownParameterFlags
             guard unknownFlags == 0 else {
-                throw invalid("\(where_) ('\(name)'): unknown flag bits 0x\(String(unknownFlags, radix: 16))")
+                throw invalid("\(place) ('\(name)'): unknown flag bits 0x\(String(unknownFlags, radix: 16))")
             }
             let defaultValue = string(param.default_value)
             if let defaultValue, ParameterValue.parse(defaultValue, as: kind) == nil {
-                throw invalid("\(where_) ('\(name)'): default_value '\(defaultValue)' is not a valid \(kind)")
+                throw invalid("\(place) ('\(name)'): default_value '\(defaultValue)' is not a valid \(kind)")
             }
             result.append(
                 ParameterDescription(

@@ -30,11 +30,13 @@ extension LoadedPlugin {
             return worker.readInfo(timeout: .seconds(5))
         }
         guard let function = descriptor.hooks.info else { return nil }
-        guard infoGate.withLockedValue({ running in
-            if running { return false }
-            running = true
-            return true
-        }) else {
+        guard
+            infoGate.withLockedValue({ running in
+                if running { return false }
+                running = true
+                return true
+            })
+        else {
             return .failed("the previous info call has not returned yet")
         }
         defer { infoGate.withLockedValue { $0 = false } }

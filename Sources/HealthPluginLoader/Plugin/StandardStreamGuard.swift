@@ -4,7 +4,7 @@ import HealthPOSIX
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Keeps what in-process plugins write to standard output and error from ever blocking

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// One end of the `SOCK_SEQPACKET` socket pair between the host and a worker: sends one

@@ -4,7 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The last lines a worker wrote to standard output and error (at most 10 lines of 300

@@ -1,7 +1,7 @@
 import HealthCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 extension PluginWorker {

@@ -3,7 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The host's side of one isolated plugin: starts its worker process, sends it calls,
@@ -89,10 +89,12 @@ final class PluginWorker: Sendable {
 
     /// Sends `init` with `settings` and waits for `ready`; then the worker serves calls.
     func initialize(settings: PluginSettings) throws(PluginLoadError) {
-        guard let running = state.withLockedValue({ state -> WorkerProcess? in
-            state.settings = settings
-            return state.running
-        }) else {
+        guard
+            let running = state.withLockedValue({ state -> WorkerProcess? in
+                state.settings = settings
+                return state.running
+            })
+        else {
             throw PluginLoadError(.workerFailed, path: path, "the worker is not running")
         }
         do throws(PluginLoadError) {

@@ -6,7 +6,7 @@ import Logging
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The worker process of an isolated plugin (`healthhost worker --plugin PATH`, started
@@ -85,7 +85,8 @@ public enum PluginWorkerMain {
             case .bind(let id, let name, let values):
                 socket.send(bind(id: id, check: name, values: values, plugin: plugin, into: bindings))
             case .call(let request):
-                let check = request.binding.flatMap { id in bindings.withLockedValue { $0[id] } }
+                let check =
+                    request.binding.flatMap { id in bindings.withLockedValue { $0[id] } }
                     ?? plugin.implementation(of: request.check)
                 runner.run { socket.send(call(request, check: check)) }
             case .info(let id):

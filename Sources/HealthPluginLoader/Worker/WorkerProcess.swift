@@ -4,7 +4,7 @@ import HealthPOSIX
 import Logging
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// One started worker process: its pid, the host's end of its socket, and which start

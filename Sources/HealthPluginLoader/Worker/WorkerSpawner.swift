@@ -4,7 +4,7 @@ import HealthPOSIX
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The one thread that starts workers. A worker asks for SIGKILL when its parent dies

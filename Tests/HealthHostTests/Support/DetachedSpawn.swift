@@ -3,7 +3,7 @@ import HealthCore
 import HealthPOSIX
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Starts a process the test waits for by its PID, never through Foundation's `Process`:
@@ -28,9 +28,10 @@ func spawnDetached(
     defer { posix_spawnattr_destroy(&attributes) }
     CleanSpawn.resetSignals(in: &attributes, ownProcessGroup: ownProcessGroup)
     var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-    var envp: [UnsafeMutablePointer<CChar>?] = (environment ?? ProcessInfo.processInfo.environment).map {
-        strdup("\($0.key)=\($0.value)")
-    } + [nil]
+    var envp: [UnsafeMutablePointer<CChar>?] =
+        (environment ?? ProcessInfo.processInfo.environment).map {
+            strdup("\($0.key)=\($0.value)")
+        } + [nil]
     defer { for pointer in argv + envp { free(pointer) } }
     var pid: pid_t = 0
     let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, &envp)

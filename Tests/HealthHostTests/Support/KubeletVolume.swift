@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A ConfigMap or Secret volume laid out as the kubelet lays it out (its "atomic writer"):

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A real nginx on 127.0.0.1 for the net plugin's tests, with the ``TestCertificates``:

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// What systemd's end of `$NOTIFY_SOCKET` sees: a datagram socket in a folder of the

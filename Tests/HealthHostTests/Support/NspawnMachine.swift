@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A Debian container booted with a real systemd as its PID 1 (systemd-nspawn), on a

@@ -17,8 +17,10 @@ enum PluginCompiler {
         let output = (folder as NSString).appendingPathComponent(fileName)
         let result = try await runOffThePool(
             "/usr/bin/env",
-            ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden",
-             "-I", TestPaths.include] + defines.map { "-D\($0)" } + ["-o", output, source])
+            [
+                "cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden",
+                "-I", TestPaths.include,
+            ] + defines.map { "-D\($0)" } + ["-o", output, source])
         guard result.status == 0 else { throw CompileError(output: result.output) }
         cache.withLockedValue { $0[key] = output }
         return output

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// What a pod manifest in Examples/kubernetes says, read with PyYAML (YAML 1.1, as the
@@ -101,8 +101,11 @@ struct PodPlan: Sendable {
                     environment[name] = text
                 } else if let path = ((entry["valueFrom"] as? [String: Any])?["fieldRef"] as? [String: Any])?["fieldPath"] as? String {
                     // What the downward API would give this test's pod.
-                    environment[name] = ["metadata.name": "healthhost-test-0", "metadata.namespace": "default",
-                        "spec.nodeName": "test-node", "status.hostIP": "127.0.0.1"][path] ?? ""
+                    environment[name] =
+                        [
+                            "metadata.name": "healthhost-test-0", "metadata.namespace": "default",
+                            "spec.nodeName": "test-node", "status.hostIP": "127.0.0.1",
+                        ][path] ?? ""
                 }
             }
             var ports: [String: Int] = [:]

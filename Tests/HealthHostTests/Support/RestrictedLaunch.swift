@@ -2,7 +2,7 @@ import Foundation
 import HealthCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// How a restricted pod (or a hardened service) runs its process, reproduced with
@@ -51,11 +51,13 @@ enum RestrictedLaunch {
     /// `context`. `staging` is an empty folder for the overlay's upper layer.
     static func commandLine(_ context: RestrictedContext, staging: String, program: [String]) -> [String] {
         let root = "\(staging)/root"
-        var script = ["set -e", "S=\(quote(staging))",
+        var script = [
+            "set -e", "S=\(quote(staging))",
             "mount -t tmpfs -o mode=0700 tmpfs \"$S\"", "mkdir \"$S/up\" \"$S/work\" \"$S/root\"",
             // This machine's root file system is the image: writes land in the tmpfs.
             "mount -t overlay overlay -o lowerdir=/,upperdir=\"$S/up\",workdir=\"$S/work\" \"$S/root\"",
-            "for d in proc dev sys; do mount --rbind /$d \"$S/root/$d\"; done"]
+            "for d in proc dev sys; do mount --rbind /$d \"$S/root/$d\"; done",
+        ]
         for (path, text) in context.files.sorted(by: { $0.key < $1.key }) {
             let target = root + resolved(path)
             script.append("mkdir -p \(quote((target as NSString).deletingLastPathComponent))")
@@ -80,7 +82,8 @@ enum RestrictedLaunch {
         if context.readOnlyRoot { script.append("mount -o remount,ro \"$S/root\"") }
         // The parent-death signal survives setpriv's exec (it is set after the uid change),
         // so killing unshare takes the workload with it.
-        let command = ["exec", "chroot", "\"$S/root\""] + (userAndPrivileges(context) + ["--pdeathsig=KILL"]).map(quote)
+        let command =
+            ["exec", "chroot", "\"$S/root\""] + (userAndPrivileges(context) + ["--pdeathsig=KILL"]).map(quote)
             + environmentAndProgram(context, program).map(quote)
         script.append(command.joined(separator: " "))
         var arguments = ["/usr/bin/unshare"]
@@ -116,7 +119,10 @@ enum RestrictedLaunch {
         while !pending.isEmpty, hops < 40 {
             let next = pending.removeFirst()
             if next == "." || next.isEmpty { continue }
-            if next == ".." { _ = done.popLast(); continue }
+            if next == ".." {
+                _ = done.popLast()
+                continue
+            }
             let candidate = "/" + (done + [next]).joined(separator: "/")
             if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: candidate) {
                 hops += 1

@@ -2,7 +2,7 @@ import Foundation
 import HealthCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A server a test starts (nginx, redis-server, dnsmasq, mariadbd, prometheus, the OTLP

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// One TCP connection to 127.0.0.1 driven step by step, for the transport tests: send
