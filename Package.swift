@@ -4,7 +4,8 @@ import PackageDescription
 
 /// Settings every Swift target shares (Swift 6 language mode comes with tools 6.0).
 let strictSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny")
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(

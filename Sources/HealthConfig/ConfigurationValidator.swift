@@ -1,4 +1,5 @@
 import HealthCore
+import HealthHTTP
 
 /// The rules a decoded config must follow beyond its types.
 struct ConfigurationValidator {

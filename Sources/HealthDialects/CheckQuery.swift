@@ -1,6 +1,7 @@
-import HealthJSON
 import HealthCore
 import HealthHTTP
+import HealthJSON
+import NIOHTTP1
 
 /// The `checks` query parameter as every check-list endpoint reads it: missing or
 /// `_defaults` = the default set, `a,b` = those, empty = none; unknown names are a 400

@@ -2,6 +2,7 @@ import HealthConfig
 import HealthHTTP
 import HealthMetrics
 import NIOCore
+import NIOHTTP1
 
 /// `GET /metrics` (``MetricsExposition``), as `http.metrics` configures it.
 public enum MetricsRoute {

@@ -1,7 +1,8 @@
 import HealthCore
-import HealthJSON
 import HealthHTTP
+import HealthJSON
 import NIOCore
+import NIOHTTP1
 
 /// A remote service's actuator-style health endpoint as a check: UP only when it
 /// answers HTTP 200 with JSON `"status": "UP"`. Runs on an engine worker thread (it

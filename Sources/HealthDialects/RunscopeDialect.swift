@@ -1,7 +1,8 @@
-import HealthJSON
+import HealthConfig
 import HealthCore
 import HealthHTTP
-import HealthConfig
+import HealthJSON
+import Logging
 import NIOHTTP1
 
 /// Runscope healthcheck's endpoints:

@@ -1,3 +1,7 @@
+// sockaddr_in and sockaddr_in6 reach Swift through NIO's C module on Linux (the compiler names
+// it as their defining module), so their members need it imported.
+import CNIOLinux
+import Glibc
 import NIOCore
 
 /// Who a connection comes from, for the per-client share of the connection cap: its IP

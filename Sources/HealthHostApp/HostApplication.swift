@@ -2,8 +2,9 @@ import HealthConfig
 import HealthCore
 import HealthDialects
 import HealthHTTP
-import HealthMetrics
 import HealthJSON
+import HealthMetrics
+import HealthOTLP
 import HealthPluginLoader
 import HealthTracing
 import Logging

@@ -1,3 +1,4 @@
+import HealthConfig
 import HealthCore
 import HealthHTTP
 import Logging

@@ -1,4 +1,5 @@
 import HealthMetrics
+import HealthOTLP
 import HealthTracing
 
 /// The `healthhost_trace_*` series, when `OTEL_*` variables turn tracing on: what the

@@ -1,5 +1,6 @@
 import HealthCore
 import HealthPOSIX
+import Synchronization
 
 /// Requests served per route and status code, and how long they took: the
 /// `healthhost_http_requests_total` and `healthhost_http_request_duration_seconds`

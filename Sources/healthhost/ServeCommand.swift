@@ -1,8 +1,11 @@
+import CProcessSupport
+import HealthConfig
 import HealthCore
 import HealthHostApp
 import HealthPOSIX
+import Logging
 import ServiceLifecycle
-import CProcessSupport
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
 import HealthCore
 import HealthHostApp
 import HealthPOSIX
+import HealthPluginLoader
 
 /// `healthhost validate`: everything `serve` checks before listening, then exit.
 enum ValidateCommand {

@@ -3,6 +3,7 @@ import HealthConfig
 import HealthCore
 import HealthDialects
 import HealthHTTP
+import HealthHostApp
 import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing

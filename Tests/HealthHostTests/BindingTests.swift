@@ -79,3 +79,4 @@ import Testing
 }
 
 import Foundation
+import HealthPluginLoader

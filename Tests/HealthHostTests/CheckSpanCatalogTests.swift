@@ -1,4 +1,5 @@
 import HealthCore
+import HealthOTLP
 @testable import HealthTracing
 import Testing
 

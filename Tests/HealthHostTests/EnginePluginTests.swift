@@ -1,5 +1,6 @@
 import Foundation
 import HealthCore
+import HealthHostApp
 import Testing
 
 /// The engine end to end, with the enginekit C plugin loaded by the real loader: only

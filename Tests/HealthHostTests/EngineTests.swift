@@ -1,6 +1,8 @@
 import HealthConfig
 import HealthCore
 import HealthDialects
+import HealthHTTP
+import NIOHTTP1
 import Testing
 
 /// The check engine's rules (concurrency, timeouts, single flight, hung calls, checks

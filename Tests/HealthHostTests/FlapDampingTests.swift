@@ -2,6 +2,9 @@ import Foundation
 import HealthConfig
 import HealthCore
 import HealthDialects
+import HealthHTTP
+import HealthHostApp
+import NIOHTTP1
 import Testing
 
 /// Flap damping (`fail_after`, `pass_after`, `fail_after_seconds`): runs, not requests,

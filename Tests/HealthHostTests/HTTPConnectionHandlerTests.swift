@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
+import FoundationEssentials
 @testable import HealthHTTP
 
 /// The connection's pipeline (request-line guard, NIOHTTP1's decoder, the handler) driven

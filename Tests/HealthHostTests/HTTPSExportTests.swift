@@ -1,5 +1,7 @@
 import Foundation
 import HealthHostApp
+import HealthOTLP
+import HealthTracing
 import Testing
 
 /// Spans to an `https://` collector, a real TLS server (Python's ssl with certificates the

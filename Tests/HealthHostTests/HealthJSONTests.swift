@@ -1,6 +1,7 @@
 import Foundation
 import HealthConfig
 import HealthDialects
+import HealthHTTP
 import NIOHTTP1
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import HealthConfig
 import HealthCore
 import HealthDialects
+import HealthHTTP
 import Logging
 import NIOHTTP1
 import Testing

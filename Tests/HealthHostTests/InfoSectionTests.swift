@@ -1,4 +1,5 @@
 import Foundation
+import HealthHostApp
 import HealthPluginLoader
 import Testing
 

@@ -3,6 +3,7 @@ import HealthConfig
 import HealthDialects
 import HealthHTTP
 import NIOConcurrencyHelpers
+import NIOHTTP1
 import Testing
 
 /// Cached answers served as bytes (#40 item 7): a route that allows it sends the bytes it

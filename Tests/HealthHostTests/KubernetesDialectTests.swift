@@ -2,6 +2,8 @@ import Foundation
 import HealthConfig
 import HealthCore
 import HealthDialects
+import HealthHTTP
+import HealthHostApp
 import Logging
 import NIOHTTP1
 import Testing

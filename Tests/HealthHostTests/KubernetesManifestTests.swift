@@ -1,5 +1,6 @@
 import Foundation
 import HealthConfig
+import HealthCore
 import HealthHostApp
 import Testing
 

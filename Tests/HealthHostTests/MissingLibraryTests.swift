@@ -1,4 +1,6 @@
 import Foundation
+import HealthHostApp
+import HealthPluginLoader
 import Testing
 
 /// A bundled plugin whose system library is not installed (a host without libpq that

@@ -1,5 +1,6 @@
 import Foundation
 import HealthCore
+import HealthHostApp
 import Testing
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Foundation
+import HealthCore
 import HealthHostApp
 import HealthPluginLoader
 import Testing

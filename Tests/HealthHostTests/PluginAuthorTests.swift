@@ -1,5 +1,7 @@
 import Foundation
+import HealthCore
 import HealthHostApp
+import HealthPluginLoader
 import Testing
 
 /// The rough edges a C programmer met writing a plugin from include/ alone, each now

@@ -1,4 +1,5 @@
 import Foundation
+import HealthHostApp
 import Testing
 
 #if canImport(Glibc)

@@ -3,6 +3,7 @@ import HealthHTTP
 import Testing
 
 @testable import HealthHostApp
+import HealthJSON
 
 /// OpenTelemetry resource attributes that depend on files and the environment.
 @Suite(.timeLimit(.minutes(2))) struct ResourceAttributeTests {

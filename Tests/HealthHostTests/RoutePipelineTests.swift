@@ -1,7 +1,10 @@
 import HealthConfig
 import HealthCore
 import HealthDialects
+import HealthHTTP
 import HealthMetrics
+import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Testing
 

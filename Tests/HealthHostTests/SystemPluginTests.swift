@@ -1,5 +1,6 @@
 import Foundation
 import HealthCore
+import HealthHostApp
 import Testing
 
 /// The bundled `system` plugin (Swift, built with the SDK by SwiftPM) through the real

@@ -1,9 +1,12 @@
 import Foundation
-import HealthCore
 import HealthConfig
+import HealthCore
 import HealthDialects
+import HealthHTTP
 import HealthHostApp
+import HealthOTLP
 import HealthTracing
+import NIOHTTP1
 import Testing
 import Tracing
 

@@ -3,6 +3,7 @@ import Dispatch
 import HealthCore
 import HealthPOSIX
 import HealthPluginABI
+import Logging
 import NIOConcurrencyHelpers
 
 /// The last phase for an in-process plugin: its `init`, bounded by `plugins.init_timeout`.

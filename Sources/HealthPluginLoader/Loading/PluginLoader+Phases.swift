@@ -1,5 +1,6 @@
 import HealthCore
 import HealthPOSIX
+import Logging
 
 /// The phases of ``PluginLoader/load(paths:demand:settings:)``, in order. Each failure is
 /// handed to the ``LoadReport`` (which stops the load or records the plugin as broken).

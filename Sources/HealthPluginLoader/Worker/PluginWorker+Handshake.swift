@@ -1,4 +1,6 @@
 import HealthCore
+import Logging
+import NIOConcurrencyHelpers
 
 /// Starting a worker: spawn it, wait for its `hello`, send `init` and wait for `ready`.
 /// Runs on the calling thread (the loader's, or the engine's for a restart); every wait

@@ -1,6 +1,7 @@
 import HealthCore
 import HealthPOSIX
 import Logging
+import NIOConcurrencyHelpers
 
 /// The reader thread of an initialised worker: hands each answer to the thread waiting
 /// for it, logs what the plugin logs, and notices the worker's death at EOF. A thread of

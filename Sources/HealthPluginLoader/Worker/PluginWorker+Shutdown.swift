@@ -1,4 +1,5 @@
 import HealthCore
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import HealthCore
 import Logging
+import NIOConcurrencyHelpers
 
 /// Deaths and restarts: the rules are ``WorkerSupervision``'s (a value under the worker's
 /// lock, given the instant and the jitter from ``PluginWorker/clock``); this performs

@@ -1,3 +1,4 @@
+import HealthCore
 /// What the host remembers of an isolated plugin's worker deaths, and what it decides
 /// from them: after each death the next start waits a back-off that doubles per death
 /// in the window (±20 % jitter, at most `maxRestartDelay`); `quarantineAfter` deaths

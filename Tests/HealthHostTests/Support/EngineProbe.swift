@@ -1,5 +1,6 @@
 import Foundation
 import HealthCore
+import HealthHostApp
 import Testing
 
 /// Reads a host's engine directly, next to the HTTP API: single reports, statistics

@@ -1,5 +1,6 @@
 import HealthDialects
 import HealthHTTP
+import NIOHTTP1
 
 /// A responder for transport tests: exact paths, each answering GET and HEAD with a
 /// handler of the test's, 404 and 405 as the host's ``RoutePipeline`` answers them. The

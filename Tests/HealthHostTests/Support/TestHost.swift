@@ -1,6 +1,7 @@
 import Foundation
 import HealthConfig
 import HealthCore
+import HealthHTTP
 import HealthHostApp
 import Logging
 

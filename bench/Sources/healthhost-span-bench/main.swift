@@ -6,6 +6,7 @@
 // export's encoding and sends on the event loop are in it) and the exporter's counts.
 // Usage: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:18399 healthhost-span-bench [COUNT] [THREADS]
 import Foundation
+import HealthOTLP
 import HealthTracing
 import Logging
 import Tracing
