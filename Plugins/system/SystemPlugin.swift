@@ -5,7 +5,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import HealthPluginSDK
+public import HealthPluginSDK
 import Synchronization
 
 let settings = Mutex(SystemSettings())

@@ -1,4 +1,4 @@
-import HealthJSON
+public import HealthJSON
 
 /// Any value in the config where the shape is up to a plugin: `plugins.config.*` and
 /// check `args`. A scalar keeps the text the operator wrote beside the value YAML gave it

@@ -1,4 +1,4 @@
-import HealthHTTP
+public import HealthHTTP
 
 /// The whole host configuration, as read from the YAML file. Every key is optional;
 /// README.md documents each one.

@@ -1,7 +1,7 @@
 import HealthJSON
-import HealthCore
+public import HealthCore
 import HealthHTTP
-import HealthConfig
+public import HealthConfig
 import NIOHTTP1
 
 /// Spring-Actuator-style endpoints (flask-management-endpoints) under `/z`:

@@ -1,7 +1,7 @@
 import HealthJSON
-import HealthCore
+public import HealthCore
 import HealthHTTP
-import Logging
+public import Logging
 import NIOConcurrencyHelpers
 
 /// What every dialect's routes read: one registry, one engine, one secret, one

@@ -1,4 +1,4 @@
-import HealthJSON
+public import HealthJSON
 import HealthHTTP
 
 /// The facts behind the environment and info endpoints (`/environment`,

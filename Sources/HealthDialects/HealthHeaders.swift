@@ -1,4 +1,4 @@
-import NIOHTTP1
+public import NIOHTTP1
 
 /// Headers shared by health responses.
 public enum HealthHeaders {

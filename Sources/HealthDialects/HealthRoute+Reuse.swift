@@ -1,5 +1,5 @@
 import HealthCore
-import HealthHTTP
+public import HealthHTTP
 
 extension HealthRoute {
     /// Whether the pipeline may answer a request with the bytes it rendered for an earlier

@@ -1,6 +1,6 @@
-import HealthConfig
-import HealthCore
-import HealthHTTP
+public import HealthConfig
+public import HealthCore
+public import HealthHTTP
 
 /// One endpoint, as a dialect declares it: its path, who may call it, which checks it
 /// runs, and a function from their reports to the response. Everything else (auth,

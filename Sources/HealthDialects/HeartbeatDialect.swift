@@ -1,7 +1,7 @@
 import HealthJSON
 import HealthCore
 import HealthHTTP
-import HealthConfig
+public import HealthConfig
 import NIOHTTP1
 
 /// oarepo-heartbeat's endpoints under `/.well-known/heartbeat`:

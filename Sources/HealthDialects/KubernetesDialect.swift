@@ -1,6 +1,6 @@
 import HealthCore
 import HealthHTTP
-import HealthConfig
+public import HealthConfig
 import NIOHTTP1
 
 /// `/livez`, `/readyz` and `/startupz` over the `liveness`, `readiness` and `startup`

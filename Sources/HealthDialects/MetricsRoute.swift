@@ -1,6 +1,6 @@
-import HealthConfig
+public import HealthConfig
 import HealthHTTP
-import HealthMetrics
+public import HealthMetrics
 import NIOCore
 import NIOHTTP1
 

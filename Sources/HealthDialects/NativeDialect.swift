@@ -1,7 +1,7 @@
 import HealthJSON
 import HealthCore
 import HealthHTTP
-import HealthConfig
+public import HealthConfig
 import NIOHTTP1
 
 /// The native API, impact-stack-observability's `Health` extension:

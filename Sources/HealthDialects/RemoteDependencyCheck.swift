@@ -1,5 +1,5 @@
-import HealthCore
-import HealthHTTP
+public import HealthCore
+public import HealthHTTP
 import HealthJSON
 import NIOCore
 import NIOHTTP1

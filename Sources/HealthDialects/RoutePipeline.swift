@@ -1,10 +1,10 @@
 import HealthConfig
-import HealthCore
-import HealthHTTP
-import HealthMetrics
-import HealthTracing
+public import HealthCore
+public import HealthHTTP
+public import HealthMetrics
+public import HealthTracing
 import NIOCore
-import NIOHTTP1
+public import NIOHTTP1
 import Tracing
 
 /// The one request pipeline every route goes through, so that what every health

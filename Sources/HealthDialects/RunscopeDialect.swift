@@ -1,4 +1,4 @@
-import HealthConfig
+public import HealthConfig
 import HealthCore
 import HealthHTTP
 import HealthJSON

@@ -1,4 +1,4 @@
-import HealthHTTP
+public import HealthHTTP
 import NIOConcurrencyHelpers
 import NIOHTTP1
 

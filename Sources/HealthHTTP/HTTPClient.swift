@@ -1,6 +1,6 @@
-import NIOCore
-import NIOHTTP1
-import NIOPosix
+public import NIOCore
+public import NIOHTTP1
+public import NIOPosix
 
 /// A minimal HTTP/1.1 client on SwiftNIO's client pipeline (NIOHTTP1's encoder and
 /// decoder): one request per connection, bounded body, a deadline for the whole

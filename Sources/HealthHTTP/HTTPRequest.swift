@@ -1,4 +1,4 @@
-import NIOHTTP1
+public import NIOHTTP1
 
 /// A parsed request as responders see it.
 public struct HTTPRequest: Sendable {

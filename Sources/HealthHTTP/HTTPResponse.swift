@@ -1,6 +1,6 @@
-import HealthJSON
-import NIOCore
-import NIOHTTP1
+public import HealthJSON
+public import NIOCore
+public import NIOHTTP1
 
 /// A complete response: status, headers and body. `Content-Length` is added when
 /// written.

@@ -1,9 +1,9 @@
-import Logging
+public import Logging
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 import NIOHTTP1
-import NIOPosix
-import ServiceLifecycle
+public import NIOPosix
+public import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc

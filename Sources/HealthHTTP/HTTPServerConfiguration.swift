@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Which requests the server logs (`logging.access`).
 public enum RequestLogPolicy: String, Sendable, CaseIterable {

@@ -1,5 +1,5 @@
-import NIOCore
-import NIOHTTP1
+public import NIOCore
+public import NIOHTTP1
 import NIOPosix
 
 /// An HTTP/1.1 client that keeps its one connection to `target` open between requests

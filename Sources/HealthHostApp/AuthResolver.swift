@@ -1,6 +1,6 @@
 import HealthCore
-import HealthConfig
-import HealthDialects
+public import HealthConfig
+public import HealthDialects
 import HealthPOSIX
 
 /// Decides the shared secret: `HEALTH_URL_SECRET` from the environment wins, then

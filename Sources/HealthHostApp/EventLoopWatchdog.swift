@@ -1,12 +1,12 @@
 import Dispatch
 import HealthCore
 import HealthPOSIX
-import Logging
+public import Logging
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #endif
 
 /// What the watchdog knows of the event loops between two rounds, and what it decides:

@@ -1,13 +1,13 @@
-import HealthConfig
-import HealthCore
-import HealthDialects
-import HealthHTTP
+public import HealthConfig
+public import HealthCore
+public import HealthDialects
+public import HealthHTTP
 import HealthJSON
-import HealthMetrics
+public import HealthMetrics
 import HealthOTLP
-import HealthPluginLoader
-import HealthTracing
-import Logging
+public import HealthPluginLoader
+public import HealthTracing
+public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

@@ -1,6 +1,6 @@
-import HealthConfig
+public import HealthConfig
 import HealthJSON
-import Logging
+public import Logging
 import Synchronization
 
 #if canImport(Glibc)

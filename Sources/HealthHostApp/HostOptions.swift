@@ -1,4 +1,4 @@
-import HealthCore
+public import HealthCore
 
 /// What building a host should do beyond reading the config and loading its plugins
 /// (``LoadedHost/load(configFile:options:logger:)``, ``HostApplication/build(configFile:options:logger:)``).

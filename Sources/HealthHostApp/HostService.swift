@@ -1,8 +1,8 @@
 import HealthConfig
 import HealthCore
-import HealthHTTP
+public import HealthHTTP
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// `healthhost serve` as a service: serves until SIGTERM/SIGINT, then marks the host as
 /// shutting down (readiness fails at once, liveness keeps passing), keeps serving for

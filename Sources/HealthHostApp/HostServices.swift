@@ -1,9 +1,9 @@
 import HealthCore
-import HealthHTTP
+public import HealthHTTP
 import HealthTracing
 import Logging
-import ServiceLifecycle
-import UnixSignals
+public import ServiceLifecycle
+public import UnixSignals
 
 extension HostApplication {
     /// The `ServiceGroup` that serves this host with `server`: what `healthhost serve` runs

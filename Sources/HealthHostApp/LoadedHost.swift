@@ -1,7 +1,7 @@
-import HealthConfig
-import HealthCore
-import HealthPluginLoader
-import Logging
+public import HealthConfig
+public import HealthCore
+public import HealthPluginLoader
+public import Logging
 
 /// A host loaded but not serving: the config read and validated, the plugins loaded, the
 /// configured checks bound to them and registered, and the engine that runs them. All

@@ -1,5 +1,5 @@
-import HealthConfig
-import HealthPluginLoader
+public import HealthConfig
+public import HealthPluginLoader
 
 /// Why the host cannot start: a config problem (with file and line), a plugin problem
 /// (with the plugin file), no usable auth setting, or an unusable `OTEL_*` variable.

@@ -1,4 +1,4 @@
-import HealthCore
+public import HealthCore
 
 /// The `healthhost_check_*` series: each check's latest status, its runs, call
 /// durations, timeouts, failures in a row, timestamps, cache outcomes and observed

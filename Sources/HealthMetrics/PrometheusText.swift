@@ -1,4 +1,4 @@
-import HealthCore
+public import HealthCore
 
 /// Writes the Prometheus text exposition format (version 0.0.4): `# HELP` and `# TYPE`
 /// once per family, then its samples, label values escaped (`\`, `"`, newline). What

@@ -1,4 +1,4 @@
-import HealthCore
+public import HealthCore
 import HealthPOSIX
 import Synchronization
 

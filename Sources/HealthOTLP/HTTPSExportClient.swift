@@ -1,11 +1,11 @@
-import CCurlExport
-import HealthHTTP
-import NIOCore
-import NIOHTTP1
-import NIOPosix
+package import CCurlExport
+public import HealthHTTP
+package import NIOCore
+package import NIOHTTP1
+package import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+package import Glibc
 #endif
 
 /// Where ``SpanExporter`` POSTs a batch: over one kept-alive NIO connection for an

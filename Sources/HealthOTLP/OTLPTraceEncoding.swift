@@ -1,4 +1,4 @@
-import W3CTraceContext
+package import W3CTraceContext
 
 /// `ExportTraceServiceRequest` (opentelemetry-proto, `collector/trace/v1`) in the
 /// protobuf wire format, as OTLP/HTTP's `application/x-protobuf` carries it. Field

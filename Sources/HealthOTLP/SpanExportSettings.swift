@@ -1,4 +1,4 @@
-import HealthHTTP
+package import HealthHTTP
 
 /// What the OTLP exporter is told by the host's tracing settings (the `OTEL_EXPORTER_OTLP_*`
 /// and `OTEL_BSP_*` variables): where and how batches go, and how big they grow.

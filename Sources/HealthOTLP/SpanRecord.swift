@@ -1,4 +1,4 @@
-import W3CTraceContext
+package import W3CTraceContext
 
 /// A finished span of the request pipeline as plain values, to be encoded when its batch
 /// is exported: ids, times, and the encoded fields it shares with every span of its route

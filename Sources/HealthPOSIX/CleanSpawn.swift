@@ -1,4 +1,4 @@
-import CProcessSupport
+public import CProcessSupport
 
 #if canImport(Glibc)
 import Glibc

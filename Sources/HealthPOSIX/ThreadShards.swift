@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+public import Synchronization
 
 /// A small number per thread, given out in the order threads first ask (a pthread key
 /// holding it; no allocation).

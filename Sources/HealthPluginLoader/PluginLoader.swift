@@ -2,7 +2,7 @@ import CProcessSupport
 import HealthCore
 import HealthPOSIX
 import HealthPluginABI
-import Logging
+public import Logging
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import HealthPluginABI
+public import HealthPluginABI
 
 /// A Swift type a check parameter can have: `String`, `Int`, `Double` or `Bool`,
 /// passed by the host as the ABI's `HH_PARAM_STRING`, `_INT`, `_DOUBLE` or `_BOOL`.

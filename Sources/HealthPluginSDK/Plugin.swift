@@ -1,4 +1,4 @@
-import HealthPluginABI
+public import HealthPluginABI
 
 /// A check plugin written in Swift: its name, version and checks, and optional start
 /// and shutdown hooks. Only C types cross into the host; the SDK builds the C

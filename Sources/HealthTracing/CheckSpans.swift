@@ -1,4 +1,4 @@
-import HealthCore
+public import HealthCore
 import HealthOTLP
 
 /// The constant fields of check spans (the name `check NAME`, kind INTERNAL, and the

@@ -1,5 +1,5 @@
-import HealthOTLP
-import Tracing
+public import HealthOTLP
+public import Tracing
 
 extension EncodedSpanFields {
     /// The name, kind and attributes of spans that all have them (a route's server spans).

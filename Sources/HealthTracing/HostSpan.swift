@@ -1,6 +1,6 @@
 import HealthOTLP
 import Synchronization
-import Tracing
+public import Tracing
 import W3CTraceContext
 
 /// A span made through swift-distributed-tracing's `Tracer` API (``HostTracer/startSpan(_:context:ofKind:at:function:file:line:)``):

@@ -1,7 +1,7 @@
-import HealthOTLP
-import Logging
-import NIOCore
-import Tracing
+public import HealthOTLP
+public import Logging
+public import NIOCore
+public import Tracing
 import W3CTraceContext
 
 /// The host's tracer (swift-distributed-tracing's `Tracer`): W3C `traceparent` in and

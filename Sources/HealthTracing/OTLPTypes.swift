@@ -1,4 +1,4 @@
-import HealthOTLP
+public import HealthOTLP
 
 /// The exporter's types that are part of the tracing API, by the names they had when the
 /// exporter lived here: a module that only traces needs no import of HealthOTLP.

@@ -1,6 +1,6 @@
-import HealthCore
-import HealthOTLP
-import NIOCore
+public import HealthCore
+public import HealthOTLP
+public import NIOCore
 import Tracing
 import W3CTraceContext
 

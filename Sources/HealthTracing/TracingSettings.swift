@@ -1,6 +1,6 @@
 import HealthCore
-import HealthHTTP
-import HealthOTLP
+public import HealthHTTP
+public import HealthOTLP
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,7 @@
-import Logging
+public import Logging
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
+public import NIOCore
+public import NIOPosix
 
 /// Runs checks for every request and every schedule, so that probes never stall:
 ///

@@ -1,5 +1,5 @@
 import CProcessSupport
-import HealthCore
+public import HealthCore
 import HealthPluginABI
 
 /// One plugin check as a ``CheckImplementation``: calls the C function with

@@ -1,4 +1,4 @@
-import CProcessSupport
+public import CProcessSupport
 import Dispatch
 import HealthCore
 import HealthPOSIX

@@ -1,7 +1,7 @@
 // The SDK test plugin: every path of the Swift SDK the tests check through the real
 // loader and the HTTP API. Built by SwiftPM as libsdktest-plugin.so.
 import Foundation
-import HealthPluginSDK
+public import HealthPluginSDK
 import Synchronization
 
 struct Settings: Decodable, Sendable {
