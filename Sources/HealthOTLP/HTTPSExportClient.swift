@@ -1,11 +1,11 @@
-package import CCurlExport
+import CCurlExport
 public import HealthHTTP
 package import NIOCore
 package import NIOHTTP1
-package import NIOPosix
+import NIOPosix
 
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 /// Where ``SpanExporter`` POSTs a batch: over one kept-alive NIO connection for an

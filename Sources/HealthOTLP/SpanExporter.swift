@@ -1,11 +1,11 @@
-package import HealthCore
-package import HealthHTTP
-package import HealthPOSIX
+import HealthCore
+import HealthHTTP
+import HealthPOSIX
 package import Logging
 package import NIOCore
-package import NIOHTTP1
-package import NIOPosix
-package import Synchronization
+import NIOHTTP1
+import NIOPosix
+import Synchronization
 
 /// Batches finished spans and POSTs them to the collector (OTLP/HTTP, protobuf), as the
 /// OpenTelemetry batch span processor does: every `scheduleDelay`, or as soon as a batch
