@@ -58,7 +58,7 @@ import Glibc
     /// closed without one.
     private func probe(port: Int, from source: String = "127.0.0.1") async throws -> String? {
         try await offThePool {
-            let client = try SourceBoundSocket(from: source, port: port)
+            let client = try TestSocket(port: port, source: source)
             client.send("GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             return RawHTTPClient.parse(client.readUntilClose().data).first?.body
         }
@@ -95,8 +95,8 @@ import Glibc
             // 127.0.0.2 opens four connections whose requests never finish: busy, they
             // cannot make room. Its share is two of the four.
             let attacker = try await offThePool {
-                try (0..<4).map { _ -> SourceBoundSocket in
-                    let socket = try SourceBoundSocket(from: "127.0.0.2", port: port)
+                try (0..<4).map { _ -> TestSocket in
+                    let socket = try TestSocket(port: port, source: "127.0.0.2")
                     socket.send("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
                     return socket
                 }
@@ -131,57 +131,6 @@ import Glibc
             }
             #expect(try await probe(port: port) == "ok")
             _ = (slow.count, refill.count)
-        }
-    }
-}
-
-/// A TCP connection to 127.0.0.1 from a given loopback source address (127.0.0.2, ...),
-/// so that one machine plays several clients.
-private final class SourceBoundSocket: @unchecked Sendable {
-    let fd: Int32
-
-    init(from source: String, port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw RawHTTPClient.ClientError("socket() failed") }
-        var local = sockaddr_in()
-        local.sin_family = sa_family_t(AF_INET)
-        local.sin_addr.s_addr = inet_addr(source)
-        var remote = sockaddr_in()
-        remote.sin_family = sa_family_t(AF_INET)
-        remote.sin_port = in_port_t(UInt16(port).bigEndian)
-        remote.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw RawHTTPClient.ClientError("bind to \(source) failed") }
-        let connected = withUnsafePointer(to: &remote) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw RawHTTPClient.ClientError("connect from \(source) failed") }
-    }
-
-    deinit { close(fd) }
-
-    func send(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    /// Reads until the server closes or `timeout` seconds pass without data.
-    func readUntilClose(timeout: Double = 5) -> RawHTTPClient.Exchange {
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let started = Date()
-        var received = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n > 0 {
-                received.append(contentsOf: buffer[0..<n])
-            } else {
-                let closed = n == 0 || (n < 0 && errno == ECONNRESET)
-                return .init(data: received, closedByServer: closed, elapsed: Date().timeIntervalSince(started))
-            }
         }
     }
 }

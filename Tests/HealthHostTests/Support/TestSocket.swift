@@ -11,12 +11,22 @@ final class TestSocket: @unchecked Sendable {
     let fd: Int32
 
     /// Connects; throws when the connection is refused. A small `receiveBuffer` makes the
-    /// kernel stop taking the server's answers early (a client that reads nothing).
-    init(port: Int, receiveBuffer: Int32? = nil) throws {
+    /// kernel stop taking the server's answers early (a client that reads nothing); a
+    /// loopback `source` address (127.0.0.2, ...) lets one machine play several clients.
+    init(port: Int, receiveBuffer: Int32? = nil, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)  // never inherited by a process another test launches
         guard fd >= 0 else { throw RawHTTPClient.ClientError("socket() failed") }
         if var size = receiveBuffer {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { throw RawHTTPClient.ClientError("bind to \(source) failed") }
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
